@@ -1,0 +1,151 @@
+"""Subscribers from the command line and CSV files: validation and import.
+
+Addresses are checked with email-validator (syntax only: no DNS look-up, so imports work
+offline), topics are category slugs, time zones IANA names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.store.db import transaction
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber, email_key
+from newsletter.textutil import clean_line, slugify
+from newsletter.timeutil import UnknownTimeZone, get_zone
+
+CSV_COLUMNS = ("email", "name", "topics", "timezone")
+
+
+class InvalidSubscriber(ValueError):
+    """A subscriber field is invalid; the message says which and why."""
+
+
+def normalise_email(value: str) -> str:
+    """The address in normal form (domain lower-cased, Unicode NFC).
+
+    Raises :class:`InvalidSubscriber` with email-validator's reason. Addresses that need
+    SMTPUTF8 (non-ASCII local part) are refused: not every server accepts them.
+    """
+    try:
+        return validate_email(
+            value.strip(), check_deliverability=False, allow_smtputf8=False
+        ).normalized
+    except EmailNotValidError as exc:
+        raise InvalidSubscriber(f"invalid address {value.strip()!r}: {exc}") from None
+
+
+def parse_topics(value: str | list[str] | None) -> list[str]:
+    """Topics as unique category slugs (``"Sport, Économie"`` -> ``["sport", "economie"]``)."""
+    if not value:
+        return []
+    parts = value.split(",") if isinstance(value, str) else value
+    topics: list[str] = []
+    for part in parts:
+        slug = slugify(part)
+        if slug and slug not in topics:
+            topics.append(slug)
+    return topics
+
+
+def parse_timezone(value: str | None) -> str | None:
+    """An IANA time zone name or None; raises :class:`InvalidSubscriber` if unknown."""
+    if not value or not value.strip():
+        return None
+    try:
+        get_zone(value.strip())
+    except UnknownTimeZone as exc:
+        raise InvalidSubscriber(str(exc)) from None
+    return value.strip()
+
+
+def make_record(
+    email: str, name: str | None = None, topics: str | list[str] | None = None,
+    timezone: str | None = None,
+) -> SubscriberRecord:  # fmt: skip
+    """A validated :class:`SubscriberRecord`; raises :class:`InvalidSubscriber`."""
+    cleaned_name = clean_line(name or "")[:200] or None
+    return SubscriberRecord(
+        email=normalise_email(email),
+        name=cleaned_name,
+        topics=parse_topics(topics),
+        timezone=parse_timezone(timezone),
+    )
+
+
+@dataclass
+class ImportReport:
+    """Outcome of a CSV import: rows added, merged into existing subscribers, kept in a
+    non-active status (e.g. unsubscribed), and rejected with their line numbers."""
+
+    added: int = 0
+    merged: int = 0
+    kept_inactive: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
+def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]:
+    """Validated rows of a subscriber CSV (header ``email`` plus optional ``name``,
+    ``topics``, ``timezone``) with their line numbers, and the rejected rows' reasons.
+
+    Duplicate addresses in the file are merged (the later non-empty fields win). Raises
+    :class:`InvalidSubscriber` when the file cannot be read or has no ``email`` column.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InvalidSubscriber(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidSubscriber(f"{path}: not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "email" not in header:
+        raise InvalidSubscriber(f"{path}: the first line must be a header with an 'email' column")
+    reader.fieldnames = header
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    rejected: list[str] = [f"{path}: ignoring unknown column(s) {', '.join(unknown)}"] if unknown else []
+    rows: dict[str, tuple[int, SubscriberRecord]] = {}
+    for row in reader:
+        line = reader.line_num
+        try:
+            record = make_record(
+                row.get("email") or "", row.get("name"), row.get("topics"), row.get("timezone")
+            )
+        except InvalidSubscriber as exc:
+            rejected.append(f"line {line}: {exc}")
+            continue
+        key = email_key(record.email)
+        if key in rows:
+            _, previous = rows[key]
+            record = SubscriberRecord(
+                email=record.email,
+                name=record.name or previous.name,
+                topics=record.topics or previous.topics,
+                timezone=record.timezone or previous.timezone,
+            )
+        rows[key] = (line, record)
+    return sorted(rows.values(), key=lambda pair: pair[0]), rejected
+
+
+def import_csv(factory: sessionmaker[Session], path: Path, *, source: str = "import") -> ImportReport:
+    """Import a subscriber CSV in one transaction; invalid rows are reported and skipped.
+
+    Raises :class:`InvalidSubscriber` for a file that cannot be used at all.
+    """
+    rows, rejected = read_csv(path)
+    report = ImportReport(rejected=rejected)
+    with transaction(factory) as session:
+        for _line, record in rows:
+            result = add_subscriber(session, record, source=source)
+            if result.created:
+                report.added += 1
+            else:
+                report.merged += 1
+            if result.kept_status:
+                report.kept_inactive += 1
+    return report

@@ -1,0 +1,354 @@
+"""The ``newsletter`` command line (typer). Command names, options and JSON shapes are a
+contract with users and scripts (see README "Command line").
+
+Exit status: 0 success, 1 the work failed (every source broken, nothing to send, a provider
+stopped the send), 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from newsletter.app import App, SendResult, UsageError, edition_json
+from newsletter.audience import InvalidSubscriber, import_csv, make_record
+from newsletter.config import ConfigError, load_settings
+from newsletter.ingest.run import SourceReport
+from newsletter.ingest.sample import sample_dir
+from newsletter.store.db import DatabaseError, transaction
+from newsletter.store.editions import EditionLocked
+from newsletter.store.outbox import delivery_counts
+from newsletter.store.subscribers import add_subscriber, count_by_status, iter_subscribers
+
+app = typer.Typer(
+    name="newsletter",
+    help="A self-hosted daily five-minute email briefing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+subscribers_app = typer.Typer(help="Add, import and list subscribers.", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", help="Local date YYYY-MM-DD (default: today in NEWSLETTER_TIMEZONE)."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on stderr."""
+    typer.echo(f"warning: {message}", err=True)
+
+
+def load_app(*, ready: bool = True) -> App:
+    """The application from the settings; exits 2 on a bad setting, 1 without a schema."""
+    try:
+        application = App(load_settings())
+        if ready:
+            application.ready()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    except DatabaseError as exc:
+        fail(str(exc))
+    return application
+
+
+def parse_date(value: str | None, application: App) -> date:
+    """``--date`` as a date, default today in the newsletter's time zone."""
+    if value is None:
+        return application.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--date: expected YYYY-MM-DD, got {value!r}", 2)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database (safe to repeat)."""
+    application = load_app(ready=False)
+    try:
+        revision = application.init_db()
+    except DatabaseError as exc:
+        fail(str(exc))
+    typer.echo(f"database ready at revision {revision}: {application.engine.url.render_as_string()}")
+
+
+def print_source_report(report: SourceReport) -> None:
+    """One line per source (and its rejected entries and warnings, indented)."""
+    label = report.source + (f" ({report.name})" if report.name else "")
+    if report.failed:
+        typer.echo(f"{label}: FAILED: {report.failed}")
+        return
+    typer.echo(
+        f"{label}: {report.new} new, {report.updated} updated, {report.skipped} skipped, "
+        f"{len(report.errors)} errors"
+    )
+    for line in report.errors:
+        typer.echo(f"  error: {line}")
+    for line in report.warnings:
+        typer.echo(f"  warning: {line}")
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="Feed URLs or files (RSS or Atom).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+) -> None:
+    """Ingest feeds; a broken source is reported and the others still load.
+
+    Exits 1 only if every source failed.
+    """
+    application = load_app()
+    reports = application.ingest(sources)
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            print_source_report(report)
+    if reports and all(report.failed for report in reports):
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    topics: Annotated[
+        str | None, typer.Option("--topics", help="Comma-separated categories, e.g. sport,culture.")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA time zone.")] = None,
+) -> None:
+    """Add an active subscriber (or update the one with this address)."""
+    application = load_app()
+    try:
+        record = make_record(email, name, topics, timezone)
+    except InvalidSubscriber as exc:
+        fail(str(exc), 2)
+    with transaction(application.sessions) as session:
+        result = add_subscriber(session, record, source="cli")
+        status = result.subscriber.status
+    verb = "added" if result.created else "updated"
+    typer.echo(f"{verb} {record.email} ({status})")
+    if result.kept_status:
+        warn(f"{record.email} stays {result.kept_status}: only the reader can opt in again")
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV with header email[,name,topics,timezone].")],
+) -> None:
+    """Import subscribers from a CSV; invalid rows are reported with their line number."""
+    application = load_app()
+    try:
+        report = import_csv(application.sessions, file)
+    except InvalidSubscriber as exc:
+        fail(str(exc))
+    for line in report.rejected:
+        typer.echo(f"  rejected: {line}", err=True)
+    typer.echo(
+        f"{report.added} added, {report.merged} merged, {len(report.rejected)} rejected"
+        + (f", {report.kept_inactive} kept unsubscribed/bounced" if report.kept_inactive else "")
+    )
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List subscribers (streamed: flat memory on large lists)."""
+    application = load_app()
+    with application.sessions() as session:
+        rows = (
+            {
+                "id": s.id, "email": s.email, "name": s.name, "status": s.status,
+                "topics": s.topics, "timezone": s.timezone,
+                "created_at": s.created_at.isoformat(),
+            }  # fmt: skip
+            for s in iter_subscribers(session)
+        )
+        if as_json:
+            out = sys.stdout
+            out.write("[")
+            for index, row in enumerate(rows):
+                out.write(("," if index else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+            out.write("\n]\n")
+            return
+        for row in rows:
+            topics = ",".join(row["topics"]) or "-"  # type: ignore[arg-type]
+            typer.echo(f"{row['id']:>6}  {row['status']:<12} {row['email']:<40} {row['name'] or '-'}  [{topics}]")
+        counts = count_by_status(session)
+    typer.echo(", ".join(f"{count} {status}" for status, count in counts.items() if count) or "no subscribers")
+
+
+@app.command()
+def compose(
+    day: DateOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the edition as JSON.")] = False,
+) -> None:
+    """Compose the draft edition of a date (recomposing replaces a draft; a sent edition
+    never changes)."""
+    application = load_app()
+    target = parse_date(day, application)
+    result = application.compose(target)
+    if result.locked:
+        warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
+    elif not result.edition.items:
+        warn(f"no article published in the 24 hours before {target.isoformat()} {application.settings.send_time:%H:%M}: the edition is empty")
+    if as_json:
+        typer.echo(json.dumps(edition_json(result.edition), ensure_ascii=False, indent=2))
+        return
+    edition = result.edition
+    typer.echo(
+        f"edition {edition.date.isoformat()} ({edition.status}): {len(edition.items)} items, "
+        f"{edition.reading_seconds} s of {edition.budget_seconds} s reading"
+    )
+    typer.echo(f"subject: {edition.subject}")
+    for index, item in enumerate(edition.items):
+        typer.echo(f"  {index + 1:>2}. [{item.section}] {item.title} ({item.reading_seconds:.0f} s, score {item.score})")
+
+
+@app.command()
+def preview(
+    day: DateOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder (default var/preview).")] = None,
+) -> None:
+    """Write the edition's final HTML and text as the editor will see them."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        html_path, text_path, warnings = application.preview(target, out)
+    except UsageError as exc:
+        fail(str(exc))
+    for message in warnings:
+        warn(message)
+    typer.echo(str(html_path))
+    typer.echo(str(text_path))
+
+
+def print_send_result(result: SendResult, application: App) -> None:
+    """Counts of this run and the edition's totals."""
+    run = result.run
+    edition = result.edition
+    if result.released:
+        typer.echo(f"released edition {edition.date.isoformat()}: {result.created} recipients")
+    typer.echo(f"sent {run.sent}, failed {run.failed}, skipped {run.skipped}, deferred {run.deferred}")
+    for line in run.failures[:20]:
+        typer.echo(f"  failed: {line}", err=True)
+    totals = run.totals
+    typer.echo(
+        f"edition {edition.date.isoformat()} is {edition.status}: "
+        + ", ".join(f"{count} {status}" for status, count in totals.items() if count)
+    )
+    if totals.get("sending"):
+        warn(
+            f"{totals['sending']} deliveries are in 'sending' after an interruption: they may or "
+            "may not have reached the provider and are not resent automatically"
+        )
+    if run.next_retry:
+        typer.echo(f"deferred deliveries retry from {run.next_retry.isoformat()} (run send again)")
+    if application.settings.provider == "file" and run.sent:
+        typer.echo(f"messages written to {application.settings.effective_outbox_dir / edition.date.isoformat()}")
+
+
+@app.command()
+def send(day: DateOption = None) -> None:
+    """Compose if needed, then deliver the edition to every active subscriber who has not
+    received it. Running it again sends nothing new."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        result = application.send(target)
+    except UsageError as exc:
+        fail(str(exc))
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    print_send_result(result, application)
+    if result.run.stopped:
+        fail(f"the send stopped: {result.run.stopped} (run send again once fixed; nothing is lost)")
+
+
+@app.command()
+def status(
+    day: DateOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
+) -> None:
+    """Deliveries of an edition per state."""
+    application = load_app()
+    target = parse_date(day, application)
+    edition = application.edition(target)
+    if edition is None:
+        fail(f"no edition for {target.isoformat()}")
+    with application.sessions() as session:
+        counts = delivery_counts(session, edition.id)
+    if as_json:
+        typer.echo(json.dumps({"date": target.isoformat(), "edition_status": edition.status, **counts}))
+        return
+    typer.echo(f"edition {target.isoformat()} ({edition.status})")
+    for state, count in counts.items():
+        typer.echo(f"  {state:<9} {count}")
+
+
+@app.command()
+def demo() -> None:
+    """Run the whole day on the sample data: init, ingest, subscribers, compose, send."""
+    application = load_app(ready=False)
+    settings = application.settings
+    try:
+        revision = application.init_db()
+    except DatabaseError as exc:
+        fail(str(exc))
+    typer.echo(f"1. database ready ({revision}): {application.engine.url.render_as_string()}")
+    day = application.today()
+    report = application.ingest_sample(day)
+    typer.echo(f"2. sample articles: {report.new} new, {report.updated} updated, {report.skipped} unchanged")
+    imported = import_csv(application.sessions, sample_dir() / "subscribers.csv", source="demo")
+    typer.echo(f"3. sample subscribers: {imported.added} added, {imported.merged} already there")
+    result = application.compose(day)
+    edition = result.edition
+    state = "already released, unchanged" if result.locked else "draft"
+    typer.echo(
+        f"4. edition {day.isoformat()} ({state}): {len(edition.items)} items, "
+        f"{edition.reading_seconds} s of reading for a {edition.budget_seconds} s budget"
+    )
+    typer.echo(f"   subject: {edition.subject}")
+    html_path, text_path, _ = application.preview(day)
+    typer.echo(f"   preview: {html_path}")
+    try:
+        sent = application.send(day)
+    except (UsageError, ConfigError) as exc:
+        fail(str(exc))
+    typer.echo("5. send:")
+    print_send_result(sent, application)
+    if settings.provider == "file":
+        folder = settings.effective_outbox_dir / day.isoformat()
+        files = sorted(folder.glob("*.eml"))
+        typer.echo(f"\n{len(files)} messages in {folder}:")
+        for path in files:
+            typer.echo(f"  {path}")
+    if sent.run.stopped:
+        fail(f"the send stopped: {sent.run.stopped}")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except EditionLocked as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

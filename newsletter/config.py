@@ -1,0 +1,279 @@
+"""Settings: ``config/newsletter.toml`` overridden by ``NEWSLETTER_*`` environment variables.
+
+The environment-variable names are a public contract (issue "Today's briefing, end to end").
+The TOML file uses the same names without the prefix, in lower case (``timezone = "..."``).
+Its path is ``NEWSLETTER_CONFIG`` or, by default, ``config/newsletter.toml`` relative to the
+working directory (a missing default file just means "defaults"; a missing explicit one is an
+error).
+
+A wrong value raises :class:`ConfigError` whose message names the setting as the operator
+would write it (``NEWSLETTER_TIMEZONE: unknown time zone 'Mars/Olympus'``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from datetime import time
+from email.utils import parseaddr
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from newsletter.timeutil import UnknownTimeZone, get_zone
+
+ENV_PREFIX = "NEWSLETTER_"
+DEFAULT_CONFIG_PATH = Path("config/newsletter.toml")
+
+#: Sections in the order an edition shows them, by category slug (configurable).
+DEFAULT_SECTIONS = ["politique", "economie", "societe", "monde", "sport", "culture"]
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or out of range; the message names the setting."""
+
+
+def config_path() -> Path | None:
+    """The TOML file to read: ``$NEWSLETTER_CONFIG`` or the default path if it exists.
+
+    Raises :class:`ConfigError` when ``NEWSLETTER_CONFIG`` names a file that does not exist.
+    """
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{ENV_PREFIX}CONFIG: no such file: {path}")
+        return path
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Every setting with its default. Durations are in seconds unless the name says otherwise.
+
+    Construct through :func:`load_settings` so that errors become :class:`ConfigError`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        populate_by_name=True,
+        case_sensitive=False,
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, outbox, keys.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/newsletter.db"
+    )
+
+    # --- the newsletter ------------------------------------------------------------------
+    title: str = "Le Brief"
+    language: str = "fr"
+    timezone: str = "Africa/Casablanca"
+    send_time: time = time(7, 0)
+    reading_minutes: float = Field(5, gt=0, le=120)
+    sections: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    summary_max_chars: int = Field(320, ge=60, le=2000)
+    base_url: str = "http://localhost:8000"
+    sender: str = Field(
+        "Le Brief <newsletter@example.ma>",
+        validation_alias=AliasChoices("NEWSLETTER_FROM", "from", "sender"),
+    )
+    postal_address: str = "Le Brief, 1 boulevard de l'Exemple, 20000 Casablanca, Maroc"
+    list_id: str | None = None
+    secret_key: SecretStr | None = None
+
+    # --- ingest --------------------------------------------------------------------------
+    feed_timeout: float = Field(20.0, gt=0, le=300)
+    feed_max_bytes: int = Field(20_000_000, gt=0)
+
+    # --- delivery ------------------------------------------------------------------------
+    provider: Literal["file", "smtp"] = "file"
+    outbox_dir: Path | None = None
+    send_batch_size: int = Field(10, ge=1, le=1000)
+    smtp_host: str = "localhost"
+    smtp_port: int | None = Field(None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout: float = Field(30.0, gt=0, le=600)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments, then the environment, then the TOML file, then defaults."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # --- validation ----------------------------------------------------------------------
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            get_zone(value)
+        except UnknownTimeZone as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("send_time", mode="before")
+    @classmethod
+    def _parse_send_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+            if not match or int(match[1]) > 23 or int(match[2]) > 59:
+                raise ValueError(f"expected a local time HH:MM such as 07:00, got {value!r}")
+            return time(int(match[1]), int(match[2]))
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("sender")
+    @classmethod
+    def _check_sender(cls, value: str) -> str:
+        if "\r" in value or "\n" in value:
+            raise ValueError("must be on one line")
+        _, address = parseaddr(value)
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
+            raise ValueError(
+                f"expected an address such as 'Le Brief <newsletter@example.ma>', got {value!r}"
+            )
+        return value.strip()
+
+    @field_validator("sections", mode="before")
+    @classmethod
+    def _split_sections(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError(f"expected a BCP 47 language tag such as 'fr', got {value!r}")
+        return value.lower()
+
+    # --- derived values ------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        """The newsletter's time zone."""
+        return get_zone(self.timezone)
+
+    @property
+    def reading_budget_seconds(self) -> int:
+        """The reading-time budget in seconds (``reading_minutes`` x 60)."""
+        return round(self.reading_minutes * 60)
+
+    @property
+    def effective_database_url(self) -> str:
+        """``database_url``, or an SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'newsletter.db'}"
+
+    @property
+    def effective_outbox_dir(self) -> Path:
+        """Where the file provider writes ``.eml`` files (default ``<data_dir>/outbox``)."""
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def sender_address(self) -> str:
+        """The bare address of ``NEWSLETTER_FROM`` (envelope sender)."""
+        return parseaddr(self.sender)[1]
+
+    @property
+    def sender_name(self) -> str:
+        """The display name of ``NEWSLETTER_FROM`` (may be empty)."""
+        return parseaddr(self.sender)[0]
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain of the sender's address, used for Message-ID and List-Id."""
+        return self.sender_address.rpartition("@")[2].lower()
+
+    @property
+    def effective_list_id(self) -> str:
+        """The RFC 2919 list identifier (``brief.example.ma`` style)."""
+        return self.list_id or f"brief.{self.sender_domain}"
+
+    @property
+    def effective_smtp_port(self) -> int:
+        """``smtp_port`` or the port of the security mode: 25 (none), 587 (starttls), 465 (ssl)."""
+        return self.smtp_port or {"none": 25, "starttls": 587, "ssl": 465}[self.smtp_security]
+
+    @cached_property
+    def secret_keys(self) -> list[str]:
+        """Signing keys, newest last (itsdangerous key-rotation order).
+
+        ``NEWSLETTER_SECRET_KEY`` when set; otherwise a random key created once in
+        ``<data_dir>/secret.key`` (mode 0600) so that a single box works out of the box.
+        Several machines must share one key: set the variable there.
+        """
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+            if len(key) < 16:
+                raise ConfigError(f"{ENV_PREFIX}SECRET_KEY: must be at least 16 characters")
+            return [key]
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return [path.read_text().strip()]
+
+
+def _setting_name(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.upper().startswith(ENV_PREFIX):
+        return field.upper()
+    if field in ("from", "sender"):
+        return f"{ENV_PREFIX}FROM"
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings (keyword overrides > environment > TOML file > defaults).
+
+    Raises :class:`ConfigError` naming the first bad setting(s).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown setting"
+            problems.append(f"{_setting_name(error['loc'])}: {message}")
+        raise ConfigError("; ".join(problems)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from None

@@ -1,0 +1,33 @@
+"""Per-subscriber parts of a message: headers and signed links."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from email.utils import format_datetime
+
+from newsletter.links import Links, Purpose
+from newsletter.render.headers import address_line
+from newsletter.render.mime import Personal
+from newsletter.timeutil import utcnow
+
+
+def personal_parts(
+    links: Links, *, subscriber_id: int, email: str, name: str | None, day: date,
+    delivery_id: int, sender_domain: str,
+) -> Personal:  # fmt: skip
+    """Headers and placeholder values for one recipient.
+
+    ``List-Unsubscribe`` carries one short HTTPS URL (RFC 2369) that the RFC 8058 one-click
+    POST acts on; the URL holds an opaque signed token, never the address. Raises
+    ``ValueError`` for an address that cannot stand in a header (non-ASCII, quotes).
+    """
+    unsubscribe = links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber_id)
+    preferences = links.subscriber_url(Purpose.PREFERENCES, subscriber_id)
+    return Personal(
+        to_line=address_line("To", name, email),
+        message_id=f"<{day.isoformat()}.{delivery_id}.{secrets.token_hex(6)}@{sender_domain}>",
+        date=format_datetime(utcnow()),
+        list_unsubscribe=f"<{unsubscribe}>",
+        values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
+    )

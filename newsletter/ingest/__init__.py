@@ -1,0 +1,1 @@
+"""Ingest: sources (feed files and URLs, the sample data) to normalised articles."""

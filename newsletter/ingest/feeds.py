@@ -1,0 +1,257 @@
+"""Feeds: read a source's bytes (URL or file) and normalise its entries with feedparser.
+
+feedparser is handed raw bytes so that it detects the encoding itself (XML declaration, BOM,
+HTTP header), which covers RSS 0.9x/1.0/2.0 and Atom 0.3/1.0.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import feedparser
+import httpx
+
+from newsletter import __version__
+from newsletter.ingest.urls import canonical_key, clean_url
+from newsletter.store.articles import ArticleRecord
+from newsletter.textutil import html_to_text, plain_line, truncate_words
+
+USER_AGENT = f"newsletter/{__version__} (+self-hosted daily briefing; feed reader)"
+MAX_BODY_CHARS = 200_000
+
+# A date string that ends with a zone: Z, +hh:mm, +hhmm, or an RFC 822 zone name.
+_ZONE_AT_END = re.compile(
+    r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:UT|UTC|GMT|[ECMP][SD]T)|\b[A-IK-Z])\s*$", re.IGNORECASE
+)
+# WordPress appends "The post X appeared first on Y." to syndicated descriptions.
+_WP_FOOTER = re.compile(r"\s*The post .{1,400}? appeared first on .{1,200}?\.?\s*$", re.S)
+_TRAILING_MORE = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|\[&hellip;\])\s*$")
+
+
+class SourceError(Exception):
+    """A source cannot be read or is not a feed; the message is the reason for the report."""
+
+
+@dataclass
+class SourceData:
+    """Raw bytes of a source and the URL relative links resolve against (if any)."""
+
+    data: bytes
+    base_url: str | None
+    content_type: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    """A feed's normalised entries, its name and what was rejected or doubtful."""
+
+    name: str | None
+    records: list[ArticleRecord]
+    rejected: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_url(source: str) -> bool:
+    """True for an ``http://`` or ``https://`` source, False for a file path."""
+    return source.lower().startswith(("http://", "https://"))
+
+
+def read_source(
+    source: str, *, client: httpx.Client | None = None, timeout: float = 20.0,
+    max_bytes: int = 20_000_000,
+) -> SourceData:
+    """The bytes of ``source``: a feed URL fetched with httpx (following redirects, with a
+    ``timeout`` in seconds and at most ``max_bytes``), or a file path.
+
+    Raises :class:`SourceError` for an unreachable URL, an HTTP error status, a file that
+    does not exist or is unreadable, or a body over ``max_bytes``.
+    """
+    if not is_url(source):
+        path = Path(source)
+        try:
+            if path.stat().st_size > max_bytes:
+                raise SourceError(f"file larger than {max_bytes} bytes")
+            return SourceData(path.read_bytes(), base_url=None)
+        except FileNotFoundError:
+            raise SourceError("no such file") from None
+        except IsADirectoryError:
+            raise SourceError("is a directory, not a feed file") from None
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    own_client = client is None
+    client = client or httpx.Client()
+    try:
+        with client.stream(
+            "GET", source, timeout=timeout, follow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"},
+        ) as response:  # fmt: skip
+            if response.status_code >= 400:
+                raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise SourceError(f"response larger than {max_bytes} bytes")
+                chunks.append(chunk)
+            return SourceData(
+                b"".join(chunks), str(response.url), response.headers.get("content-type")
+            )
+    except httpx.TimeoutException:
+        raise SourceError(f"timed out after {timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}") from None
+    finally:
+        if own_client:
+            client.close()
+
+
+def parse_feed(
+    raw: SourceData, source: str, *, zone: ZoneInfo, fetched_at: datetime,
+    default_language: str | None = None,
+) -> ParsedFeed:
+    """Normalise the entries of a feed.
+
+    - Titles are plain text (tags and entities removed, double-escaped entities decoded).
+    - Links are absolute (relative ones resolved against the fetched URL, else the feed's own
+      link) with tracking parameters removed; an entry without one is rejected.
+    - Publication times are aware UTC. A time without a zone is read as wall time in ``zone``
+      (the newsletter's); an entry without any date gets ``fetched_at`` and is flagged
+      ``published_estimated`` and reported in ``warnings``, never silently "now".
+
+    Raises :class:`SourceError` when the bytes are not a feed at all.
+    """
+    headers: dict[str, str] = {}
+    if raw.base_url:
+        headers["content-location"] = raw.base_url
+    if raw.content_type:
+        headers["content-type"] = raw.content_type
+    parsed = feedparser.parse(raw.data, response_headers=headers, sanitize_html=True)
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+        if parsed.get("bozo"):
+            reason = str(parsed.get("bozo_exception") or "malformed")
+            raise SourceError(f"not a feed (malformed XML: {reason})")
+        raise SourceError("not a feed (no RSS or Atom structure found)")
+    meta = parsed.feed
+    name = plain_line(meta.get("title", "")) or None
+    feed_link = clean_url(meta.get("link", ""), raw.base_url) or raw.base_url
+    language = _language(meta.get("language")) or default_language
+    result = ParsedFeed(name=name, records=[])
+    if parsed.get("bozo") and parsed.entries:
+        result.warnings.append(f"not well-formed, read anyway: {parsed.get('bozo_exception')}")
+    undated = 0
+    for position, entry in enumerate(parsed.entries):
+        try:
+            record, estimated = _record(
+                entry, position, source=source, name=name, base=feed_link, zone=zone,
+                fetched_at=fetched_at, language=language,
+            )  # fmt: skip
+        except ValueError as exc:
+            label = plain_line(entry.get("title", "")) or entry.get("id") or f"#{position + 1}"
+            result.rejected.append(f"entry {position + 1} ({truncate_words(label, 60)}): {exc}")
+            continue
+        undated += estimated
+        result.records.append(record)
+    if undated:
+        result.warnings.append(f"{undated} entries without a date: first-seen time used")
+    return result
+
+
+def _record(
+    entry: Any, position: int, *, source: str, name: str | None, base: str | None,
+    zone: ZoneInfo, fetched_at: datetime, language: str | None,
+) -> tuple[ArticleRecord, bool]:
+    link = clean_url(entry.get("link", ""), base)
+    guid = (entry.get("id") or "").strip() or None
+    if not link and guid and entry.get("guidislink", False):
+        link = clean_url(guid, base)
+    if not link:
+        raise ValueError("no usable link")
+    summary = _summary(entry)
+    body = _body(entry)
+    title = plain_line(entry.get("title", ""))
+    if not title:
+        title = truncate_words(plain_line(summary or body), 110)
+    if not title:
+        raise ValueError("no title and no text")
+    published, estimated = _published(entry, zone, fetched_at)
+    tags: list[str] = []
+    for tag in entry.get("tags") or []:
+        term = plain_line(tag.get("term") or tag.get("label") or "")
+        if term and term not in tags:
+            tags.append(term)
+    author = plain_line(entry.get("author", "")) or None
+    return (
+        ArticleRecord(
+            url=link,
+            url_key=canonical_key(link),
+            guid=guid,
+            source=source,
+            source_name=name,
+            title=title,
+            summary=summary,
+            body=body[:MAX_BODY_CHARS],
+            category=tags[0] if tags else None,
+            tags=tags,
+            author=author,
+            language=_language(entry.get("language")) or language,
+            image_url=_image(entry, base),
+            published_at=published,
+            published_estimated=estimated,
+            feed_position=position,
+        ),
+        estimated,
+    )
+
+
+def _summary(entry: Any) -> str:
+    text = html_to_text(entry.get("summary", "") or "")
+    text = _WP_FOOTER.sub("", text)
+    return _TRAILING_MORE.sub("…", text).strip()
+
+
+def _body(entry: Any) -> str:
+    contents = entry.get("content") or []
+    best = max((c.get("value", "") for c in contents), key=len, default="")
+    return _WP_FOOTER.sub("", html_to_text(best)).strip()
+
+
+def _published(entry: Any, zone: ZoneInfo, fetched_at: datetime) -> tuple[datetime, bool]:
+    for key in ("published", "updated", "created"):
+        parsed = entry.get(f"{key}_parsed")
+        if not parsed:
+            continue
+        raw = str(entry.get(key, "")).strip()
+        if raw and not _ZONE_AT_END.search(raw):
+            # feedparser read the wall time as UTC; it is the newsletter's local time.
+            wall = datetime(*parsed[:6])
+            return wall.replace(tzinfo=zone).astimezone(UTC), False
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC), False
+    return fetched_at, True
+
+
+def _language(value: Any) -> str | None:
+    if not value or not isinstance(value, str):
+        return None
+    primary = value.strip().split("-")[0].split("_")[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def _image(entry: Any, base: str | None) -> str | None:
+    candidates = [m.get("url") for m in entry.get("media_content") or [] if m.get("url")]
+    candidates += [m.get("url") for m in entry.get("media_thumbnail") or [] if m.get("url")]
+    candidates += [
+        e.get("href") for e in entry.get("enclosures") or []
+        if str(e.get("type", "")).startswith("image/") and e.get("href")
+    ]  # fmt: skip
+    for candidate in candidates:
+        url = clean_url(candidate, base)
+        if url:
+            return url
+    return None

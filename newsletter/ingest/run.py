@@ -1,0 +1,87 @@
+"""Ingest sources into the store and report per source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.config import Settings
+from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
+from newsletter.store.articles import ArticleRecord, upsert_articles
+from newsletter.store.db import transaction
+from newsletter.timeutil import utcnow
+
+
+@dataclass
+class SourceReport:
+    """What one source gave: counts, rejected entries, warnings, or why it failed."""
+
+    source: str
+    name: str | None = None
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failed: str | None = None  # the reason the whole source failed
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form: source, name, new, updated, skipped, errors, warnings, failed."""
+        return {
+            "source": self.source, "name": self.name, "new": self.new, "updated": self.updated,
+            "skipped": self.skipped, "errors": self.errors, "warnings": self.warnings,
+            "failed": self.failed,
+        }  # fmt: skip
+
+
+def store_records(
+    factory: sessionmaker[Session], report: SourceReport, records: list[ArticleRecord]
+) -> None:
+    """Upsert ``records`` in one transaction and add the counts to ``report``."""
+    with transaction(factory) as session:
+        counts = upsert_articles(session, records)
+    report.new += counts.new
+    report.updated += counts.updated
+    report.skipped += counts.skipped
+
+
+def ingest_sources(
+    sources: Iterable[str], factory: sessionmaker[Session], settings: Settings,
+    *, client: httpx.Client | None = None,
+) -> list[SourceReport]:
+    """Read, parse and store each source; a broken source is reported and the rest still load.
+
+    Never raises for a bad source: its :class:`SourceReport` has ``failed`` set.
+    """
+    reports = []
+    own_client = client is None
+    client = client or httpx.Client()
+    try:
+        for source in sources:
+            report = SourceReport(source=source)
+            reports.append(report)
+            try:
+                raw = read_source(
+                    source, client=client if is_url(source) else None,
+                    timeout=settings.feed_timeout, max_bytes=settings.feed_max_bytes,
+                )  # fmt: skip
+                feed = parse_feed(
+                    raw, source, zone=settings.zone, fetched_at=utcnow(),
+                    default_language=None,
+                )  # fmt: skip
+            except SourceError as exc:
+                report.failed = str(exc)
+                continue
+            report.name = feed.name
+            report.errors.extend(feed.rejected)
+            report.warnings.extend(feed.warnings)
+            if not feed.records and not feed.rejected:
+                report.warnings.append("the feed has no entries")
+            store_records(factory, report, feed.records)
+    finally:
+        if own_client:
+            client.close()
+    return reports

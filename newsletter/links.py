@@ -1,0 +1,91 @@
+"""Signed links: one serializer per purpose, one URL builder for every absolute link.
+
+Tokens are itsdangerous URL-safe timed signatures of a subscriber id. Each purpose has its
+own salt, so a token made for "preferences" never verifies as "unsubscribe". Keys rotate:
+:class:`Links` takes a list of keys, newest last; every key verifies, the newest signs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class Purpose(StrEnum):
+    """What a token allows. The value is part of the salt."""
+
+    CONFIRM = "confirm"
+    PREFERENCES = "preferences"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+#: Lifetime of each purpose's tokens in seconds; None: valid as long as the key is.
+#: Unsubscribe links must keep working in old emails (RFC 8058 gives no expiry; Gmail's
+#: bulk-sender rules ask that unsubscribing work at any time).
+MAX_AGE: dict[Purpose, int | None] = {
+    Purpose.CONFIRM: 7 * 24 * 3600,
+    Purpose.PREFERENCES: None,
+    Purpose.UNSUBSCRIBE: None,
+}
+#: URL paths, one per purpose (short: the List-Unsubscribe header carries one).
+PATHS = {Purpose.CONFIRM: "c", Purpose.PREFERENCES: "p", Purpose.UNSUBSCRIBE: "u"}
+
+
+class TokenError(Exception):
+    """A token that does not verify: forged, for another purpose, or malformed."""
+
+
+class TokenExpired(TokenError):
+    """A genuine token past its purpose's lifetime."""
+
+
+class Links:
+    """Builds absolute URLs from ``base_url`` and signs/verifies subscriber tokens.
+
+    ``secret_keys``: list of keys, newest last (at least one).
+    """
+
+    def __init__(self, base_url: str, secret_keys: list[str]) -> None:
+        if not secret_keys:
+            raise ValueError("at least one secret key is required")
+        self.base_url = base_url.rstrip("/")
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(secret_keys, salt=f"newsletter.{purpose.value}")
+            for purpose in Purpose
+        }
+
+    def token(self, purpose: Purpose, subscriber_id: int) -> str:
+        """A signed token binding ``subscriber_id`` to ``purpose``."""
+        return str(self._serializers[purpose].dumps(subscriber_id))
+
+    def verify(self, purpose: Purpose, token: str, *, max_age: int | None = None) -> int:
+        """The subscriber id in ``token``.
+
+        ``max_age`` (seconds) defaults to the purpose's lifetime in :data:`MAX_AGE`. Raises
+        :class:`TokenExpired` for a genuine but expired token, :class:`TokenError` for
+        anything forged, truncated or signed for another purpose.
+        """
+        limit = MAX_AGE[purpose] if max_age is None else max_age
+        try:
+            value = self._serializers[purpose].loads(token, max_age=limit)
+        except SignatureExpired as exc:
+            raise TokenExpired(f"this {purpose.value} link has expired") from exc
+        except BadSignature as exc:
+            raise TokenError(f"this {purpose.value} link is not valid") from exc
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise TokenError(f"this {purpose.value} link is not valid")
+        return value
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` (a path on the web app, with or without "/")."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def subscriber_url(self, purpose: Purpose, subscriber_id: int) -> str:
+        """The signed link of ``purpose`` for ``subscriber_id`` (e.g. ``/u/<token>``)."""
+        return self.url(f"{PATHS[purpose]}/{self.token(purpose, subscriber_id)}")
+
+    def edition_url(self, day: date) -> str:
+        """The public "view in browser" page of an edition."""
+        return self.url(f"editions/{day.isoformat()}")

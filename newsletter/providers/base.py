@@ -1,0 +1,82 @@
+"""The provider interface: envelopes in, one result per attempted message out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Result(StrEnum):
+    """What became of one message.
+
+    - ``sent``: the provider accepted it (not "delivered to the inbox").
+    - ``deferred``: refused for now (4xx, rate limit); safe to retry later.
+    - ``failed``: refused for good (5xx, invalid address).
+    - ``unsent``: never handed over (the connection failed first); safe to retry at once.
+    - ``unknown``: the connection broke while the provider had the message; it may or may
+      not have been accepted, so it must not be resent blindly.
+    """
+
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    UNSENT = "unsent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to hand over: envelope sender and recipient and the RFC 5322 bytes.
+
+    ``key`` identifies it to the caller (the delivery id); ``campaign`` groups the messages
+    of one edition (its date), e.g. for a file outbox's folder or a provider's tag.
+    """
+
+    key: int
+    sender: str
+    recipient: str
+    data: bytes
+    message_id: str
+    campaign: str
+
+
+@dataclass(frozen=True)
+class MessageResult:
+    """A provider's answer for the envelope with ``key``. ``code`` is the SMTP or HTTP status
+    when there is one; ``retry_after`` (seconds) is the provider's requested delay."""
+
+    key: int
+    result: Result
+    provider_message_id: str | None = None
+    code: int | None = None
+    detail: str | None = None
+    retry_after: float | None = None
+
+
+@dataclass
+class BatchResult:
+    """Results for a batch, in envelope order. ``stop`` says why the provider cannot go on
+    (authentication refused, server gone): the caller stops the send and reports it."""
+
+    results: list[MessageResult] = field(default_factory=list)
+    stop: str | None = None
+
+
+class ProviderConfigError(Exception):
+    """The provider's settings cannot work (e.g. a password over an unencrypted link)."""
+
+
+class Provider(Protocol):
+    """Hands messages over. ``name`` is recorded on each delivery."""
+
+    name: str
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """Hand over ``envelopes``; one result per envelope, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

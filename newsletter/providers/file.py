@@ -1,0 +1,51 @@
+"""The file provider: one ``.eml`` file per message in an outbox folder (the default).
+
+Files are the exact bytes an SMTP server would receive (CRLF line ends), written atomically
+(temporary file, then rename), under ``<outbox>/<campaign>/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
+
+
+class FileProvider:
+    """Writes each message to ``<outbox_dir>/<campaign>/<key>-<recipient>.eml``."""
+
+    name = "file"
+
+    def __init__(self, outbox_dir: Path) -> None:
+        self.outbox_dir = Path(outbox_dir)
+
+    def path_for(self, envelope: Envelope) -> Path:
+        """Where ``envelope`` is written."""
+        safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", envelope.recipient)[:120]
+        campaign = re.sub(r"[^A-Za-z0-9._-]", "_", envelope.campaign) or "messages"
+        return self.outbox_dir / campaign / f"{envelope.key:07d}-{safe}.eml"
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """Write every envelope; an OS error fails that message and stops the batch."""
+        batch = BatchResult()
+        for index, envelope in enumerate(envelopes):
+            path = self.path_for(envelope)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(".tmp")
+                with open(temporary, "wb") as handle:
+                    handle.write(envelope.data)
+                os.replace(temporary, path)
+            except OSError as exc:
+                batch.results.append(MessageResult(envelope.key, Result.UNSENT, detail=str(exc)))
+                batch.results += [MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]]
+                batch.stop = f"cannot write to the outbox {self.outbox_dir}: {exc.strerror or exc}"
+                return batch
+            batch.results.append(MessageResult(envelope.key, Result.SENT, str(path)))
+        return batch
+
+    def close(self) -> None:
+        """Nothing to release."""

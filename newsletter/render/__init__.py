@@ -1,0 +1,1 @@
+"""Render: templates -> a prepared message per edition variant (CSS inlined once)."""

@@ -1,0 +1,166 @@
+"""Render an edition into its HTML and text parts and a prepared message, once.
+
+premailer inlines the CSS once per edition variant. Per-subscriber values are placeholders
+(``<prefix>_<field>``: letters, digits and underscores only, which premailer leaves alone and
+never URL-encodes) substituted later into prepared bytes (:mod:`newsletter.render.mime`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+import premailer
+
+from newsletter import i18n
+from newsletter.render.headers import address_line, header_line
+from newsletter.render.mime import PreparedMessage
+from newsletter.render.templates import environment
+
+#: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
+#: help); we keep a margin.
+GMAIL_CLIP_BYTES = 102_000
+HTML_BUDGET_BYTES = 100_000
+#: The per-subscriber fields every template may use.
+PERSONAL_FIELDS = ("email", "unsubscribe_url", "preferences_url")
+
+
+@dataclass(frozen=True)
+class RenderItem:
+    """An item as templates show it (plain text; URLs absolute)."""
+
+    title: str
+    url: str
+    summary: str
+    section: str | None
+    source_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderEdition:
+    """What the templates need of an edition, independent of the store."""
+
+    day: date
+    subject: str
+    preheader: str
+    reading_seconds: float
+    items: list[RenderItem]
+    view_url: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The sender: newsletter title, From display name and address, postal address, list id,
+    language of the fixed words (BCP 47)."""
+
+    title: str
+    sender_name: str
+    sender_address: str
+    postal_address: str
+    list_id: str
+    language: str = "fr"
+
+
+@dataclass
+class RenderedEdition:
+    """An edition rendered once: final HTML and text with placeholders, and the message."""
+
+    html: str
+    text: str
+    message: PreparedMessage
+    placeholder: re.Pattern[str]
+    prefix: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def html_bytes(self) -> int:
+        """Size of the HTML part in bytes (UTF-8, before transfer encoding)."""
+        return len(self.html.encode("utf-8"))
+
+    def fill(self, values: dict[str, str]) -> tuple[str, str]:
+        """HTML and text with ``values`` substituted (for previews, not for sending)."""
+        from html import escape
+
+        html_out = self.placeholder.sub(lambda m: escape(values[m[1]], quote=True), self.html)
+        text_out = self.placeholder.sub(lambda m: values[m[1]], self.text)
+        return html_out, text_out
+
+
+def _context(edition: RenderEdition, identity: Identity, prefix: str) -> dict[str, object]:
+    language = i18n.language_of(identity.language)
+    labels = i18n.labels(language)
+    personal = {name: f"{prefix}_{name}" for name in PERSONAL_FIELDS}
+    lead = edition.items[0] if edition.items else None
+    sections: list[dict[str, object]] = []
+    for item in edition.items[1:]:
+        title = i18n.section_title(item.section, language)
+        if not sections or sections[-1]["title"] != title:
+            sections.append({"title": title, "items": []})
+        sections[-1]["items"].append(item)  # type: ignore[union-attr]
+    why = labels["why"].format(email=personal["email"], title=identity.title)
+    return {
+        "lang": identity.language,
+        "dir": "rtl" if language in i18n.RTL_LANGUAGES else "ltr",
+        "title": identity.title,
+        "subject": edition.subject,
+        "preheader": edition.preheader,
+        "date_label": i18n.long_date(edition.day, language),
+        "reading_minutes": max(1, math.ceil(edition.reading_seconds / 60)),
+        "labels": labels,
+        "lead": lead,
+        "sections": sections,
+        "view_url": edition.view_url,
+        "postal_address": identity.postal_address,
+        "why": why,
+        "why_text": why,
+        "personal": personal,
+    }
+
+
+def inline_css(markup: str) -> str:
+    """premailer's inlining with the options email needs: ``!important`` kept (media
+    queries), no network, no base URL (links and placeholders untouched)."""
+    return premailer.Premailer(
+        markup,
+        strip_important=False,
+        keep_style_tags=False,
+        remove_classes=False,
+        disable_validation=True,
+        allow_network=False,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform(pretty_print=False)
+
+
+def render_edition(edition: RenderEdition, identity: Identity) -> RenderedEdition:
+    """Render ``edition`` for ``identity``: templates once, premailer once, MIME once."""
+    prefix = f"nl{secrets.token_hex(5)}"
+    pattern = re.compile(rf"{prefix}_([a-z_]+)")
+    env = environment()
+    context = _context(edition, identity, prefix)
+    html_raw = env.get_template("email/edition.html.j2").render(context)
+    html = inline_css(html_raw)
+    text = env.get_template("email/edition.txt.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    static_headers = [
+        address_line("From", identity.sender_name, identity.sender_address),
+        header_line("Subject", edition.subject),
+        f"List-Id: {_list_id(identity)}",
+    ]
+    message = PreparedMessage(static_headers, text, html, pattern)
+    warnings = []
+    size = len(html.encode("utf-8"))
+    if size > HTML_BUDGET_BYTES:
+        warnings.append(
+            f"the HTML is {size} bytes; Gmail clips messages over about {GMAIL_CLIP_BYTES} bytes"
+        )
+    return RenderedEdition(html, text, message, pattern, prefix, warnings)
+
+
+def _list_id(identity: Identity) -> str:
+    """RFC 2919 List-Id: an optional phrase then the id in angle brackets."""
+    phrase = re.sub(r"[^A-Za-z0-9 .'-]", "", identity.title).strip()
+    return f"{phrase} <{identity.list_id}>" if phrase else f"<{identity.list_id}>"

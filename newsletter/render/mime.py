@@ -1,0 +1,126 @@
+"""A message prepared once per edition variant and personalised by substitution.
+
+Quoted-printable (RFC 2045 section 6.7) is local: each static segment of a part is encoded
+once, and each substituted value is encoded on its own and framed by soft line breaks
+(``=\\r\\n``), so the decoded text is exact and no encoded line exceeds 76 characters. A
+message then costs a few joins instead of an ``EmailMessage`` (about 6 ms) and a premailer
+run (about 8 ms).
+"""
+
+from __future__ import annotations
+
+import binascii
+import html
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+#: RFC 2045 section 6.7 rule 5: encoded lines are at most 76 characters.
+QP_MAX_LINE = 76
+SOFT_BREAK = b"=\r\n"
+
+
+def qp_encode(text: str) -> bytes:
+    """Quoted-printable of ``text`` as UTF-8 with CRLF line ends, lines <= 76 characters."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(
+        b"\n", b"\r\n"
+    )
+
+
+def _leave_room(encoded: bytes) -> bytes:
+    """Make the last line short enough to take a trailing soft break ``=``."""
+    head, sep, last = encoded.rpartition(b"\r\n")
+    if len(last) < QP_MAX_LINE:
+        return encoded
+    cut = QP_MAX_LINE - 1
+    escape = last.rfind(b"=", max(0, cut - 2), cut)
+    if escape != -1:
+        cut = escape  # never split an "=XX" escape
+    return head + sep + last[:cut] + SOFT_BREAK + last[cut:]
+
+
+class QPTemplate:
+    """A text with placeholders, quoted-printable encoded once.
+
+    ``pattern`` matches placeholders; group 1 is the field name. ``escape`` is applied to
+    each value before encoding (``html.escape`` for an HTML part).
+    """
+
+    def __init__(self, text: str, pattern: re.Pattern[str], escape: Callable[[str], str]) -> None:
+        pieces = pattern.split(text)
+        self.fields: list[str] = pieces[1::2]
+        self._segments = [_leave_room(qp_encode(piece)) for piece in pieces[0::2]]
+        self._escape = escape
+
+    def render(self, values: Mapping[str, str]) -> bytes:
+        """The encoded part with ``values`` substituted; raises ``KeyError`` for a missing
+        field."""
+        cache: dict[str, bytes] = {}
+        out = [self._segments[0]]
+        for name, segment in zip(self.fields, self._segments[1:], strict=True):
+            encoded = cache.get(name)
+            if encoded is None:
+                encoded = cache[name] = _leave_room(qp_encode(self._escape(values[name])))
+            out += (SOFT_BREAK, encoded, SOFT_BREAK, segment)
+        return b"".join(out)
+
+
+@dataclass(frozen=True)
+class Personal:
+    """One recipient's headers and substituted values (all already header-safe)."""
+
+    to_line: str  # a complete "To: ..." header line, see headers.address_line
+    message_id: str  # "<...@domain>"
+    date: str  # RFC 5322 date
+    list_unsubscribe: str  # "<https://...>" (and optionally ", <mailto:...>")
+    values: Mapping[str, str]  # placeholder name -> value
+
+
+class PreparedMessage:
+    """A multipart/alternative message (text then HTML, both quoted-printable UTF-8).
+
+    ``static_headers`` are complete header lines shared by every recipient (From, Subject,
+    List-Id, ...). ``text`` and ``html`` contain placeholders matching ``pattern``.
+    """
+
+    def __init__(
+        self, static_headers: list[str], text: str, html_body: str, pattern: re.Pattern[str]
+    ) -> None:
+        self.boundary = f"=_nl_{secrets.token_hex(12)}"
+        self._text = QPTemplate(text, pattern, lambda value: value)
+        self._html = QPTemplate(html_body, pattern, lambda value: html.escape(value, quote=True))
+        self.fields = sorted(set(self._text.fields) | set(self._html.fields))
+        self._head = ("\r\n".join(static_headers) + "\r\n").encode("ascii")
+        self._content_type = (
+            "MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
+        ).encode("ascii")
+        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        self._open_text = f"\r\n--{self.boundary}\r\n{part.format('plain')}".encode("ascii")
+        self._open_html = f"\r\n--{self.boundary}\r\n{part.format('html')}".encode("ascii")
+        self._close = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+
+    def personalise(self, personal: Personal) -> bytes:
+        """The complete message (RFC 5322 bytes, CRLF line ends) for one recipient."""
+        headers = (
+            f"Date: {personal.date}\r\n"
+            f"Message-ID: {personal.message_id}\r\n"
+            f"{personal.to_line}\r\n"
+            f"List-Unsubscribe: {personal.list_unsubscribe}\r\n"
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+        ).encode("ascii")
+        return b"".join(
+            (
+                self._head,
+                headers,
+                self._content_type,
+                b"\r\nThis is a multipart message in MIME format.",
+                self._open_text,
+                self._text.render(personal.values),
+                self._open_html,
+                self._html.render(personal.values),
+                self._close,
+            )
+        )

@@ -1,0 +1,146 @@
+"""Article queries: upsert normalised records, read the candidates of an edition window."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.store.models import Article, EditionItem
+from newsletter.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """A normalised article as ingest hands it to the store.
+
+    ``published_at`` is an aware UTC datetime; ``url_key`` is the canonical-URL digest
+    (:func:`newsletter.ingest.urls.canonical_key`); text fields are plain text.
+    """
+
+    url: str
+    url_key: str
+    source: str
+    title: str
+    published_at: datetime
+    summary: str = ""
+    body: str = ""
+    guid: str | None = None
+    source_name: str | None = None
+    category: str | None = None
+    tags: list[str] = field(default_factory=list)
+    author: str | None = None
+    language: str | None = None
+    image_url: str | None = None
+    published_estimated: bool = False
+    feed_position: int = 0
+    featured: bool = False
+
+    def content_hash(self) -> str:
+        """SHA-256 of the fields an update may change (detects "seen again, unchanged")."""
+        payload = [
+            self.url, self.guid, self.title, self.summary, self.body, self.category, self.tags,
+            self.author, self.language, self.image_url, self.featured,
+            None if self.published_estimated else self.published_at.isoformat(),
+        ]  # fmt: skip
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class UpsertCounts:
+    """How many records were new, updated, or seen again unchanged (skipped)."""
+
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+def upsert_articles(session: Session, records: list[ArticleRecord]) -> UpsertCounts:
+    """Insert new articles and update changed ones; match by canonical URL, then by GUID
+    within the same source. An article seen again keeps its id and first-seen time; an
+    estimated publication time never replaces a known one. Does not commit.
+    """
+    counts = UpsertCounts()
+    now = utcnow()
+    seen_keys: set[str] = set()
+    for record in records:
+        if record.url_key in seen_keys:  # the same article twice in one feed
+            counts.skipped += 1
+            continue
+        seen_keys.add(record.url_key)
+        article = session.scalars(select(Article).where(Article.url_key == record.url_key)).first()
+        if article is None and record.guid:
+            article = session.scalars(
+                select(Article).where(Article.source == record.source, Article.guid == record.guid)
+            ).first()
+        digest = record.content_hash()
+        if article is None:
+            session.add(
+                Article(
+                    **_columns(record),
+                    content_hash=digest,
+                    first_seen_at=now,
+                    updated_at=now,
+                )
+            )
+            counts.new += 1
+        elif article.content_hash == digest:
+            counts.skipped += 1
+        else:
+            values = _columns(record)
+            if record.published_estimated and not article.published_estimated:
+                values.pop("published_at")
+                values.pop("published_estimated")
+            if record.published_estimated and article.published_estimated:
+                values.pop("published_at")  # keep the first-seen estimate
+            for name, value in values.items():
+                setattr(article, name, value)
+            article.content_hash = digest
+            article.updated_at = now
+            counts.updated += 1
+        session.flush()
+    return counts
+
+
+def _columns(record: ArticleRecord) -> dict[str, object]:
+    return {
+        "url": record.url,
+        "url_key": record.url_key,
+        "guid": record.guid,
+        "source": record.source,
+        "source_name": record.source_name,
+        "title": record.title,
+        "summary": record.summary,
+        "body": record.body,
+        "category": record.category,
+        "tags": list(record.tags),
+        "author": record.author,
+        "language": record.language,
+        "image_url": record.image_url,
+        "published_at": record.published_at,
+        "published_estimated": record.published_estimated,
+        "feed_position": record.feed_position,
+        "featured": record.featured,
+    }
+
+
+def articles_in_window(
+    session: Session, start: datetime, end: datetime, *, exclude_edition_ids: tuple[int, ...] = ()
+) -> list[Article]:
+    """Articles published in ``[start, end)`` (aware UTC), oldest first, leaving out those
+    already featured in another edition than ``exclude_edition_ids`` (the one being
+    recomposed)."""
+    featured = select(EditionItem.article_id).where(EditionItem.article_id.is_not(None))
+    if exclude_edition_ids:
+        featured = featured.where(EditionItem.edition_id.not_in(exclude_edition_ids))
+    query = (
+        select(Article)
+        .where(Article.published_at >= start, Article.published_at < end)
+        .where(Article.id.not_in(featured))
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.scalars(query))

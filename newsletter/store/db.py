@@ -1,0 +1,101 @@
+"""Engine, sessions and schema migration (Alembic)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = "newsletter.store:migrations"
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or is not migrated; the message says what to do."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (any SQLAlchemy URL; ``postgresql://`` uses psycopg 3).
+
+    SQLite files get their directory created, WAL journalling (readers do not block the
+    writer), ``synchronous=NORMAL``, foreign keys on, and a 30 s busy timeout.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = create_engine(parsed, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any exception."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> str | None:
+    """Create or upgrade the schema to the newest revision; safe to repeat.
+
+    Returns the revision now in place. Raises :class:`DatabaseError` when the database
+    cannot be reached.
+    """
+    try:
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as connection:
+            return _current_revision(connection)
+    except Exception as exc:  # the driver's errors are many; report them in one shape
+        if isinstance(exc, DatabaseError):
+            raise
+        raise DatabaseError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc
+
+
+def _current_revision(connection: Any) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`DatabaseError` unless the schema exists (``newsletter init`` was run)."""
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except Exception as exc:
+        raise DatabaseError(f"cannot open {engine.url.render_as_string()}: {exc}") from exc
+    if "alembic_version" not in tables:
+        raise DatabaseError("the database has no schema yet: run `newsletter init` first")

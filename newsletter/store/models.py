@@ -1,0 +1,213 @@
+"""Typed SQLAlchemy 2 models: articles, subscribers, editions, edition items, deliveries.
+
+Every datetime column is an aware UTC :class:`~newsletter.store.types.UTCDateTime`. Status
+columns hold the words of the field (see the ``*Status`` classes); they are plain strings so
+that a migration can add a state without an ``ALTER TYPE``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from newsletter.store.types import BigIntKey, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so that migrations name constraints."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class SubscriberStatus(StrEnum):
+    """A subscriber's state: only ``active`` receives editions."""
+
+    PENDING = "pending"  # signed up, not yet confirmed (double opt-in)
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class EditionStatus(StrEnum):
+    """An edition's state: a ``draft`` may be recomposed; once released it never changes."""
+
+    DRAFT = "draft"
+    SENDING = "sending"  # released: recipients frozen, deliveries under way
+    SENT = "sent"  # every delivery reached a final state
+
+
+class DeliveryStatus(StrEnum):
+    """One (edition, subscriber) delivery: ``pending -> sending -> sent``.
+
+    ``deferred`` waits for ``next_attempt_at``; ``failed`` is permanent (the provider's code and
+    text are kept); ``skipped`` means the subscriber stopped being eligible before sending.
+    A row left in ``sending`` by a crash may or may not have reached the provider and is
+    never resent blindly.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Article(Base):
+    """A normalised article from a source (feed or sample). Unique by canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of canonical URL
+    guid: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)  # feed URL or file path it came from
+    source_name: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(128))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    author: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    image_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    published_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    feed_position: Mapped[int] = mapped_column(Integer, default=0)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_articles_source_guid", "source", "guid"),)
+
+
+class Subscriber(Base):
+    """A reader. ``email_key`` (the lower-cased address) is unique."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.ACTIVE, index=True)
+    source: Mapped[str | None] = mapped_column(String(32))  # cli, import, web, demo
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Edition(Base):
+    """One day's newsletter, unique per (newsletter, local date)."""
+
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(64), default="default")
+    date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=EditionStatus.DRAFT)
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    reading_seconds: Mapped[int] = mapped_column(Integer)
+    budget_seconds: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    composed_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    items: Mapped[list[EditionItem]] = relationship(
+        back_populates="edition",
+        order_by="EditionItem.position",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (UniqueConstraint("newsletter", "date", name="uq_editions_newsletter_date"),)
+
+
+class EditionItem(Base):
+    """An entry of an edition: a snapshot of the article as the edition shows it."""
+
+    __tablename__ = "edition_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    section: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str | None] = mapped_column(Text)
+    reading_seconds: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+
+    edition: Mapped[Edition] = relationship(back_populates="items")
+
+    __table_args__ = (
+        UniqueConstraint("edition_id", "position", name="uq_edition_items_edition_position"),
+    )
+
+
+class Delivery(Base):
+    """One edition to one subscriber, unique per (edition, subscriber).
+
+    The address is copied at release so that the recipient list is frozen. ``attempts``
+    counts provider calls; ``last_code``/``last_error`` keep the provider's answer.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(Text)
+    last_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"
+        ),
+        Index("ix_deliveries_edition_status", "edition_id", "status"),
+    )

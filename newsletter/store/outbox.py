@@ -1,0 +1,216 @@
+"""The outbox: one delivery row per (edition, subscriber) and its state machine.
+
+``pending -> sending -> sent | deferred | failed``; ``skipped`` for a subscriber who stopped
+being active before the row was claimed. Every transition is one guarded ``UPDATE ... WHERE
+status IN (...)`` so that two workers (or two schedulers) cannot both win a row. Claiming
+uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers and ignores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from newsletter.store.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from newsletter.timeutil import utcnow
+
+#: Retry delays for deferred deliveries: 5 min doubling per attempt, capped at 6 hours.
+RETRY_BASE_SECONDS = 300
+RETRY_CAP_SECONDS = 6 * 3600
+#: Statuses a worker may claim from.
+CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A row this worker now owns in ``sending``: where and to whom to send."""
+
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A provider's answer for one delivery.
+
+    ``status`` is ``sent``, ``deferred`` or ``failed``; ``code`` the SMTP or HTTP status when
+    there is one; ``retry_after`` (seconds) overrides the backoff of a deferral.
+    """
+
+    delivery_id: int
+    status: DeliveryStatus
+    provider: str
+    provider_message_id: str | None = None
+    code: int | None = None
+    detail: str | None = None
+    retry_after: float | None = None
+
+
+def create_deliveries(session: Session, edition_id: int) -> int:
+    """Insert a ``pending`` row for every active subscriber without one for this edition,
+    copying the address; one ``INSERT ... SELECT`` (no object per subscriber). Returns the
+    number of rows inserted. Does not commit.
+    """
+    now = utcnow()
+    already = select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
+    source = select(
+        literal(edition_id),
+        Subscriber.id,
+        Subscriber.email,
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(now, type_=Delivery.__table__.c.created_at.type),
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id.not_in(already))
+    statement = insert(Delivery).from_select(
+        ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"], source
+    )
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # A concurrent release inserting the same rows loses quietly instead of failing.
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = (
+            dialect_insert(Delivery)
+            .from_select(
+                ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"],
+                source,
+            )
+            .on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
+        )
+    return session.execute(statement).rowcount or 0
+
+
+def claim_batch(
+    session: Session, edition_id: int, limit: int, *, now: datetime | None = None
+) -> list[ClaimedDelivery]:
+    """Move up to ``limit`` claimable rows of active subscribers to ``sending`` and return
+    them, in id order. Rows another transaction holds are skipped (PostgreSQL). Does not
+    commit: commit before calling the provider so that the claim is durable.
+    """
+    now = now or utcnow()
+    candidates = (
+        select(Delivery.id)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_(CLAIMABLE),
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            Subscriber.status == SubscriberStatus.ACTIVE,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+    claimed = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(candidates.scalar_subquery()), Delivery.status.in_(CLAIMABLE))
+        .values(status=DeliveryStatus.SENDING, claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed:
+        return []
+    names = dict(
+        session.execute(
+            select(Subscriber.id, Subscriber.name).where(
+                Subscriber.id.in_([row.subscriber_id for row in claimed])
+            )
+        ).all()
+    )
+    return sorted(
+        (
+            ClaimedDelivery(row.id, row.subscriber_id, row.email, names.get(row.subscriber_id), row.attempts)
+            for row in claimed
+        ),
+        key=lambda claim: claim.delivery_id,
+    )
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before retrying after ``attempts`` attempts (exponential, capped)."""
+    return float(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def record_outcomes(
+    session: Session, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
+) -> None:
+    """Apply provider outcomes to rows still in ``sending``. Does not commit."""
+    now = utcnow()
+    attempts = attempts or {}
+    for outcome in outcomes:
+        values: dict[str, object] = {
+            "status": outcome.status,
+            "provider": outcome.provider,
+            "last_code": outcome.code,
+            "last_error": outcome.detail[:2000] if outcome.detail else None,
+        }
+        if outcome.status == DeliveryStatus.SENT:
+            values.update(sent_at=now, provider_message_id=outcome.provider_message_id)
+        elif outcome.status == DeliveryStatus.DEFERRED:
+            delay = outcome.retry_after
+            if delay is None:
+                delay = retry_delay(attempts.get(outcome.delivery_id, 1))
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == outcome.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_claims(session: Session, ids: list[int]) -> None:
+    """Give rows that were claimed but never handed to the provider back to ``pending``."""
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def skip_inactive(session: Session, edition_id: int) -> int:
+    """Mark claimable rows of subscribers no longer active as ``skipped``; returns how many."""
+    inactive = select(Subscriber.id).where(Subscriber.status != SubscriberStatus.ACTIVE)
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_(CLAIMABLE),
+            Delivery.subscriber_id.in_(inactive),
+        )
+        .values(status=DeliveryStatus.SKIPPED)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def delivery_counts(session: Session, edition_id: int) -> dict[str, int]:
+    """Rows per status for the edition (every status present, zeros included)."""
+    counts = {status.value: 0 for status in DeliveryStatus}
+    for status, count in session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.edition_id == edition_id)
+        .group_by(Delivery.status)
+    ):
+        counts[status] = count
+    return counts
+
+
+def next_retry_at(session: Session, edition_id: int) -> datetime | None:
+    """When the earliest deferred row of the edition becomes claimable, or None."""
+    return session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            and_(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.DEFERRED)
+        )
+    )

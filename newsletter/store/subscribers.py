@@ -1,0 +1,107 @@
+"""Subscriber queries: add or merge by address, list, stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.store.models import Subscriber, SubscriberStatus
+from newsletter.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class SubscriberRecord:
+    """A validated subscriber to add: ``email`` already normalised by the caller."""
+
+    email: str
+    name: str | None = None
+    topics: list[str] = field(default_factory=list)
+    timezone: str | None = None
+
+
+@dataclass
+class AddResult:
+    """What :func:`add_subscriber` did: ``created`` or merged into ``subscriber``;
+    ``kept_status`` names a status it refused to override (e.g. ``unsubscribed``)."""
+
+    subscriber: Subscriber
+    created: bool
+    kept_status: str | None = None
+
+
+def email_key(email: str) -> str:
+    """The uniqueness key of an address: the address in lower case."""
+    return email.strip().lower()
+
+
+def add_subscriber(
+    session: Session, record: SubscriberRecord, *, source: str,
+    status: SubscriberStatus = SubscriberStatus.ACTIVE,
+) -> AddResult:  # fmt: skip
+    """Add ``record`` or merge it into the subscriber with the same address.
+
+    Merging fills in the given name, topics and time zone; it never re-activates an address
+    that unsubscribed, bounced or complained (consent and reputation: only the reader can
+    come back, through confirmation). Does not commit.
+    """
+    key = email_key(record.email)
+    existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+    now = utcnow()
+    if existing is None:
+        subscriber = Subscriber(
+            email=record.email,
+            email_key=key,
+            name=record.name,
+            topics=list(record.topics),
+            timezone=record.timezone,
+            status=status,
+            source=source,
+            created_at=now,
+            confirmed_at=now if status == SubscriberStatus.ACTIVE else None,
+        )
+        session.add(subscriber)
+        session.flush()
+        return AddResult(subscriber, created=True)
+    if record.name:
+        existing.name = record.name
+    if record.topics:
+        existing.topics = list(record.topics)
+    if record.timezone:
+        existing.timezone = record.timezone
+    kept = None
+    if existing.status == SubscriberStatus.PENDING and status == SubscriberStatus.ACTIVE:
+        existing.status = SubscriberStatus.ACTIVE
+        existing.confirmed_at = now
+    elif existing.status != SubscriberStatus.ACTIVE:
+        kept = existing.status
+    session.flush()
+    return AddResult(existing, created=False, kept_status=kept)
+
+
+def iter_subscribers(session: Session, batch: int = 1000) -> Iterator[Subscriber]:
+    """All subscribers by id, read ``batch`` rows at a time (flat memory)."""
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(Subscriber).where(Subscriber.id > last_id).order_by(Subscriber.id).limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """Number of subscribers per status (every status present, zeros included)."""
+    counts = {status.value: 0 for status in SubscriberStatus}
+    for status, count in session.execute(
+        select(Subscriber.status, func.count()).group_by(Subscriber.status)
+    ):
+        counts[status] = count
+    return counts
