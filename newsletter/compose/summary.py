@@ -16,7 +16,7 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 # A candidate boundary: terminal punctuation (optionally closing quotes/brackets), space,
 # then something that can start a sentence.
-_BOUNDARY = re.compile(r"([.!?…]+[»”\")\]]*)\s+(?=[«“\"(\[]?\s?[A-ZÀ-ÖØ-Þ0-9])")
+_BOUNDARY = re.compile(r"([.!?…]+(?:\s?[»”\")\]])*)\s+(?=[«“\"(\[]?\s?[A-ZÀ-ÖØ-Þ0-9])")
 _TRUNCATED_TAIL = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 
 

@@ -224,10 +224,12 @@ def _body(entry: Any) -> str:
 
 def _published(entry: Any, zone: ZoneInfo, fetched_at: datetime) -> tuple[datetime, bool]:
     for key in ("published", "updated", "created"):
-        parsed = entry.get(f"{key}_parsed")
+        # dict.get: feedparser's own get maps a missing "updated" to "published" with a
+        # deprecation warning.
+        parsed = dict.get(entry, f"{key}_parsed")
         if not parsed:
             continue
-        raw = str(entry.get(key, "")).strip()
+        raw = str(dict.get(entry, key, "")).strip()
         if raw and not _ZONE_AT_END.search(raw):
             # feedparser read the wall time as UTC; it is the newsletter's local time.
             wall = datetime(*parsed[:6])

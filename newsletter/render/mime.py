@@ -9,12 +9,12 @@ run (about 8 ms).
 
 from __future__ import annotations
 
-import binascii
 import html
 import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.quoprimime import body_encode
 
 #: RFC 2045 section 6.7 rule 5: encoded lines are at most 76 characters.
 QP_MAX_LINE = 76
@@ -22,11 +22,14 @@ SOFT_BREAK = b"=\r\n"
 
 
 def qp_encode(text: str) -> bytes:
-    """Quoted-printable of ``text`` as UTF-8 with CRLF line ends, lines <= 76 characters."""
+    """Quoted-printable of ``text`` as UTF-8 with CRLF line ends, lines <= 76 characters.
+
+    Uses ``email.quoprimime.body_encode`` (a pure function of the ``email`` package, no
+    message object): ``binascii.b2a_qp`` overruns 76 characters when it encodes white space
+    at a line's end.
+    """
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(
-        b"\n", b"\r\n"
-    )
+    return body_encode(data.decode("latin-1"), maxlinelen=QP_MAX_LINE, eol="\r\n").encode("ascii")
 
 
 def _leave_room(encoded: bytes) -> bytes:

@@ -1,0 +1,37 @@
+# newsletter: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean install install-test
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsletter needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Run the whole day on the sample data: database, articles, subscribers, edition, send.
+demo: install
+	$(BIN)/newsletter demo
+
+## Run the whole test suite (PostgreSQL tests need NEWSLETTER_TEST_DATABASE_URL).
+test: install-test
+	$(BIN)/ruff check newsletter tests
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check newsletter tests
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,114 @@
+"""Settings: defaults, TOML file, environment overrides, errors that name the setting."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import ConfigError, Settings, load_settings
+from tests.conftest import ROOT
+
+
+def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    settings = load_settings()
+    assert settings.timezone == "Africa/Casablanca"
+    assert settings.send_time == time(7, 0)
+    assert settings.reading_minutes == 5
+    assert settings.provider == "file"
+    assert settings.effective_database_url.startswith("sqlite:///")
+    assert settings.effective_outbox_dir == settings.data_dir / "outbox"
+    assert settings.smtp_security == "none"
+
+
+def test_environment_overrides_the_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "custom.toml"
+    config.write_text('timezone = "Europe/Paris"\nsend_time = "06:30"\nfrom = "A <a@example.org>"\n')
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.timezone == "Europe/Paris"
+    assert settings.send_time == time(6, 30)
+    assert settings.sender_address == "a@example.org"
+    monkeypatch.setenv("NEWSLETTER_SEND_TIME", "08:15")
+    monkeypatch.setenv("NEWSLETTER_FROM", "Le Brief <brief@example.ma>")
+    settings = load_settings()
+    assert settings.send_time == time(8, 15)
+    assert settings.sender_domain == "example.ma"
+
+
+def test_default_config_path_is_read(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "newsletter.toml").write_text("reading_minutes = 7\n")
+    assert load_settings().reading_minutes == 7
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("NEWSLETTER_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("NEWSLETTER_SEND_TIME", "25:00", "HH:MM"),
+        ("NEWSLETTER_READING_MINUTES", "0", "greater than 0"),
+        ("NEWSLETTER_BASE_URL", "example.ma", "absolute http"),
+        ("NEWSLETTER_FROM", "not an address", "address"),
+        ("NEWSLETTER_PROVIDER", "pigeon", "file"),
+        ("NEWSLETTER_SMTP_SECURITY", "tls", "starttls"),
+        ("NEWSLETTER_SMTP_PORT", "70000", "65535"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert variable in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_missing_explicit_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_CONFIG", "/nonexistent/newsletter.toml")
+    with pytest.raises(ConfigError, match="NEWSLETTER_CONFIG"):
+        load_settings()
+
+
+def test_unknown_key_and_broken_toml_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("timezome = 'Africa/Casablanca'\n")
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="NEWSLETTER_TIMEZOME: unknown setting"):
+        load_settings()
+    config.write_text("timezone = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings()
+
+
+def test_secret_key_is_created_once_when_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    first = load_settings().secret_keys
+    second = load_settings().secret_keys
+    assert first == second and len(first[0]) >= 32
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="NEWSLETTER_SECRET_KEY"):
+        _ = load_settings().secret_keys
+
+
+def test_shipped_config_file_lists_every_setting_with_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/newsletter.toml documents every setting; uncommented, it must load and equal
+    the defaults (so the file cannot drift from the code)."""
+    shipped = (ROOT / "config" / "newsletter.toml").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^#\?? ?([a-z_]+) = ", shipped, flags=re.M))
+    fields = {("from" if name == "sender" else name) for name in Settings.model_fields}
+    assert fields == keys
+    uncommented = re.sub(r"^# ?([a-z_]+ = )", r"\1", shipped, flags=re.M)
+    path = Path("all.toml")
+    path.write_text(uncommented, encoding="utf-8")
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(path))
+    monkeypatch.delenv("NEWSLETTER_DATA_DIR")
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    from_file = load_settings()
+    monkeypatch.delenv("NEWSLETTER_CONFIG")
+    defaults = load_settings()
+    assert from_file.model_dump() == defaults.model_dump()
