@@ -27,7 +27,13 @@ from newsletter.links import Links
 from newsletter.providers.base import Provider, ProviderConfigError
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider
-from newsletter.render.edition import Identity, RenderEdition, RenderedEdition, RenderItem, render_edition
+from newsletter.render.edition import (
+    Identity,
+    RenderedEdition,
+    RenderEdition,
+    RenderItem,
+    render_edition,
+)
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
 from newsletter.store.editions import ItemRow, get_edition, release_edition, save_draft
@@ -200,11 +206,19 @@ class App:
             articles = articles_in_window(session, *window, exclude_edition_ids=exclude)
             candidates = [
                 Candidate(
-                    article_id=a.id, url=a.url, url_key=a.url_key, title=a.title,
-                    summary=a.summary, body=a.body, category=a.category, language=a.language,
-                    published_at=a.published_at, feed_position=a.feed_position,
-                    featured=a.featured, source_name=a.source_name,
-                )  # fmt: skip
+                    article_id=a.id,
+                    url=a.url,
+                    url_key=a.url_key,
+                    title=a.title,
+                    summary=a.summary,
+                    body=a.body,
+                    category=a.category,
+                    language=a.language,
+                    published_at=a.published_at,
+                    feed_position=a.feed_position,
+                    featured=a.featured,
+                    source_name=a.source_name,
+                )
                 for a in articles
             ]
             plan = compose_plan(
@@ -238,7 +252,9 @@ class App:
                     for item in plan.items
                 ],
             )
-        return ComposeResult(edition, plan, candidates=len(candidates))
+        stored = self.edition(day)
+        assert stored is not None and stored.id == edition.id
+        return ComposeResult(stored, plan, candidates=len(candidates))
 
     def edition(self, day: date) -> Edition | None:
         """The stored edition of ``day`` (items loaded) or None."""
@@ -254,7 +270,8 @@ class App:
             preheader=edition.preheader,
             reading_seconds=edition.reading_seconds,
             items=[
-                RenderItem(i.title, i.url, i.summary, i.section, i.source_name) for i in edition.items
+                RenderItem(i.title, i.url, i.summary, i.section, i.source_name)
+                for i in edition.items
             ],
             view_url=self.links.edition_url(edition.date),
         )
@@ -268,7 +285,10 @@ class App:
         """
         edition = self.edition(day)
         if edition is None:
-            raise UsageError(f"no edition for {day.isoformat()}: run `newsletter compose --date {day.isoformat()}` first")
+            raise UsageError(
+                f"no edition for {day.isoformat()}: "
+                f"run `newsletter compose --date {day.isoformat()}` first"
+            )
         rendered = self.render(edition)
         html, text = rendered.fill(
             {

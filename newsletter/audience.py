@@ -108,7 +108,9 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
         raise InvalidSubscriber(f"{path}: the first line must be a header with an 'email' column")
     reader.fieldnames = header
     unknown = [name for name in header if name not in CSV_COLUMNS]
-    rejected: list[str] = [f"{path}: ignoring unknown column(s) {', '.join(unknown)}"] if unknown else []
+    rejected: list[str] = (
+        [f"{path}: ignoring unknown column(s) {', '.join(unknown)}"] if unknown else []
+    )
     rows: dict[str, tuple[int, SubscriberRecord]] = {}
     for row in reader:
         line = reader.line_num
@@ -132,7 +134,9 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
     return sorted(rows.values(), key=lambda pair: pair[0]), rejected
 
 
-def import_csv(factory: sessionmaker[Session], path: Path, *, source: str = "import") -> ImportReport:
+def import_csv(
+    factory: sessionmaker[Session], path: Path, *, source: str = "import"
+) -> ImportReport:
     """Import a subscriber CSV in one transaction; invalid rows are reported and skipped.
 
     Raises :class:`InvalidSubscriber` for a file that cannot be used at all.

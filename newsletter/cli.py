@@ -83,7 +83,9 @@ def init() -> None:
         revision = application.init_db()
     except DatabaseError as exc:
         fail(str(exc))
-    typer.echo(f"database ready at revision {revision}: {application.engine.url.render_as_string()}")
+    typer.echo(
+        f"database ready at revision {revision}: {application.engine.url.render_as_string()}"
+    )
 
 
 def print_source_report(report: SourceReport) -> None:
@@ -173,10 +175,14 @@ def subscribers_list(
     with application.sessions() as session:
         rows = (
             {
-                "id": s.id, "email": s.email, "name": s.name, "status": s.status,
-                "topics": s.topics, "timezone": s.timezone,
+                "id": s.id,
+                "email": s.email,
+                "name": s.name,
+                "status": s.status,
+                "topics": s.topics,
+                "timezone": s.timezone,
                 "created_at": s.created_at.isoformat(),
-            }  # fmt: skip
+            }
             for s in iter_subscribers(session)
         )
         if as_json:
@@ -188,9 +194,13 @@ def subscribers_list(
             return
         for row in rows:
             topics = ",".join(row["topics"]) or "-"  # type: ignore[arg-type]
-            typer.echo(f"{row['id']:>6}  {row['status']:<12} {row['email']:<40} {row['name'] or '-'}  [{topics}]")
+            name = row["name"] or "-"
+            typer.echo(f"{row['id']:>6}  {row['status']:<12} {row['email']:<40} {name}  [{topics}]")
         counts = count_by_status(session)
-    typer.echo(", ".join(f"{count} {status}" for status, count in counts.items() if count) or "no subscribers")
+    typer.echo(
+        ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+        or "no subscribers"
+    )
 
 
 @app.command()
@@ -206,7 +216,11 @@ def compose(
     if result.locked:
         warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
     elif not result.edition.items:
-        warn(f"no article published in the 24 hours before {target.isoformat()} {application.settings.send_time:%H:%M}: the edition is empty")
+        send_time = application.settings.send_time
+        warn(
+            f"no article published in the 24 hours before {target.isoformat()} "
+            f"{send_time:%H:%M}: the edition is empty"
+        )
     if as_json:
         typer.echo(json.dumps(edition_json(result.edition), ensure_ascii=False, indent=2))
         return
@@ -217,7 +231,10 @@ def compose(
     )
     typer.echo(f"subject: {edition.subject}")
     for index, item in enumerate(edition.items):
-        typer.echo(f"  {index + 1:>2}. [{item.section}] {item.title} ({item.reading_seconds:.0f} s, score {item.score})")
+        typer.echo(
+            f"  {index + 1:>2}. [{item.section}] {item.title} "
+            f"({item.reading_seconds:.0f} s, score {item.score})"
+        )
 
 
 @app.command()
@@ -244,7 +261,9 @@ def print_send_result(result: SendResult, application: App) -> None:
     edition = result.edition
     if result.released:
         typer.echo(f"released edition {edition.date.isoformat()}: {result.created} recipients")
-    typer.echo(f"sent {run.sent}, failed {run.failed}, skipped {run.skipped}, deferred {run.deferred}")
+    typer.echo(
+        f"sent {run.sent}, failed {run.failed}, skipped {run.skipped}, deferred {run.deferred}"
+    )
     for line in run.failures[:20]:
         typer.echo(f"  failed: {line}", err=True)
     totals = run.totals
@@ -260,7 +279,8 @@ def print_send_result(result: SendResult, application: App) -> None:
     if run.next_retry:
         typer.echo(f"deferred deliveries retry from {run.next_retry.isoformat()} (run send again)")
     if application.settings.provider == "file" and run.sent:
-        typer.echo(f"messages written to {application.settings.effective_outbox_dir / edition.date.isoformat()}")
+        folder = application.settings.effective_outbox_dir / edition.date.isoformat()
+        typer.echo(f"messages written to {folder}")
 
 
 @app.command()
@@ -294,7 +314,9 @@ def status(
     with application.sessions() as session:
         counts = delivery_counts(session, edition.id)
     if as_json:
-        typer.echo(json.dumps({"date": target.isoformat(), "edition_status": edition.status, **counts}))
+        typer.echo(
+            json.dumps({"date": target.isoformat(), "edition_status": edition.status, **counts})
+        )
         return
     typer.echo(f"edition {target.isoformat()} ({edition.status})")
     for state, count in counts.items():
@@ -313,7 +335,10 @@ def demo() -> None:
     typer.echo(f"1. database ready ({revision}): {application.engine.url.render_as_string()}")
     day = application.today()
     report = application.ingest_sample(day)
-    typer.echo(f"2. sample articles: {report.new} new, {report.updated} updated, {report.skipped} unchanged")
+    typer.echo(
+        f"2. sample articles: {report.new} new, {report.updated} updated, "
+        f"{report.skipped} unchanged"
+    )
     imported = import_csv(application.sessions, sample_dir() / "subscribers.csv", source="demo")
     typer.echo(f"3. sample subscribers: {imported.added} added, {imported.merged} already there")
     result = application.compose(day)
@@ -324,7 +349,7 @@ def demo() -> None:
         f"{edition.reading_seconds} s of reading for a {edition.budget_seconds} s budget"
     )
     typer.echo(f"   subject: {edition.subject}")
-    html_path, text_path, _ = application.preview(day)
+    html_path, _text_path, _ = application.preview(day)
     typer.echo(f"   preview: {html_path}")
     try:
         sent = application.send(day)

@@ -16,7 +16,9 @@ LABELS: dict[str, dict[str, str]] = {
         "read_more": "Lire l’article",
         "preferences": "Gérer mes préférences",
         "unsubscribe": "Se désabonner",
-        "why": "Vous recevez cet e-mail à l’adresse {email} parce que vous êtes abonné·e à {title}.",
+        "why": (
+            "Vous recevez cet e-mail à l’adresse {email} parce que vous êtes abonné·e à {title}."
+        ),
         "source": "Source",
         "empty": "Pas d’article ce jour.",
     },

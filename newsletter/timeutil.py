@@ -41,9 +41,14 @@ def get_zone(name: str) -> ZoneInfo:
 def tzdata_version() -> str:
     """Version of the IANA database shipped by the ``tzdata`` package (e.g. ``"2026a"``)."""
     try:
-        return importlib.resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").open(
-            encoding="utf-8"
-        ).readline().removeprefix("# version").strip()
+        return (
+            importlib.resources.files("tzdata")
+            .joinpath("zoneinfo", "tzdata.zi")
+            .open(encoding="utf-8")
+            .readline()
+            .removeprefix("# version")
+            .strip()
+        )
     except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - tzdata is a dependency
         return "unknown"
 

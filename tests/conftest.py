@@ -122,7 +122,12 @@ class RecordingHandler:
         with self.lock:
             self.connections.add(id(session))
             self.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or b"", session.peer)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content or b"",
+                    session.peer,
+                )
             )
             count = len(self.messages)
         return f"250 2.0.0 Ok: queued as TEST{count:05d}"

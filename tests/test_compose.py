@@ -14,10 +14,19 @@ from newsletter.compose.summary import split_sentences, summarise
 from tests.conftest import feed
 
 END = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)
+SECTIONS = ["politique", "economie", "sport"]
 
 
-def candidate(n: int, *, category: str = "politique", words: int = 40, hours: float = 1,
-              featured: bool = False, url: str | None = None, title: str | None = None) -> Candidate:  # fmt: skip
+def candidate(
+    n: int,
+    *,
+    category: str = "politique",
+    words: int = 40,
+    hours: float = 1,
+    featured: bool = False,
+    url: str | None = None,
+    title: str | None = None,
+) -> Candidate:
     return Candidate(
         article_id=n,
         url=url or f"https://news.example/{n}",
@@ -35,7 +44,7 @@ def candidate(n: int, *, category: str = "politique", words: int = 40, hours: fl
 
 def plan(candidates: list[Candidate], budget: int = 300):
     return compose_plan(
-        candidates, window_end=END, budget_seconds=budget, sections=["politique", "economie", "sport"],
+        candidates, window_end=END, budget_seconds=budget, sections=SECTIONS,
         language="fr", summary_max_chars=2000, section_titles=i18n.section_titles("fr"),
     )  # fmt: skip
 
@@ -51,7 +60,10 @@ def test_reading_rates_follow_the_cited_sources() -> None:
 
 
 def test_sentences_split_on_french_abbreviations_and_numbers() -> None:
-    text = "M. Alami, ministre, a parlé. Le taux est de 2,5 %. Mme Tazi (Dr. en droit) répond « Non. » Fin."
+    text = (
+        "M. Alami, ministre, a parlé. Le taux est de 2,5 %. "
+        "Mme Tazi (Dr. en droit) répond « Non. » Fin."
+    )
     assert split_sentences(text) == [
         "M. Alami, ministre, a parlé.",
         "Le taux est de 2,5 %.",
@@ -61,7 +73,7 @@ def test_sentences_split_on_french_abbreviations_and_numbers() -> None:
 
 
 def test_summaries_end_at_a_sentence_boundary_and_mark_only_real_cuts() -> None:
-    text = "Première phrase assez courte. Deuxième phrase un peu plus longue que la première. Troisième."
+    text = "Première phrase assez courte. Deuxième phrase, plus longue que la première. Troisième."
     assert summarise(text, 40) == "Première phrase assez courte."
     assert summarise(text, 1000) == text
     long_sentence = "Un " + "très " * 60 + "long titre."
@@ -104,13 +116,17 @@ def test_categories_are_spread_and_sections_ordered() -> None:
 def test_plan_is_deterministic_and_empty_input_gives_an_empty_plan() -> None:
     candidates = [candidate(n, hours=n % 5) for n in range(30)]
     first, second = plan(candidates), plan(list(reversed(candidates)))
-    assert [i.candidate.article_id for i in first.items] == [i.candidate.article_id for i in second.items]
+    assert [i.candidate.article_id for i in first.items] == [
+        i.candidate.article_id for i in second.items
+    ]
     empty = plan([])
     assert empty.items == [] and empty.reading_seconds == 0 and empty.subject == ""
 
 
 def test_compose_real_day_within_budget(app: App) -> None:
-    app.ingest([str(feed("fr_telquel_ma_regenerated.rss")), str(feed("fr_jeuneafrique_regenerated.rss"))])
+    app.ingest(
+        [str(feed("fr_telquel_ma_regenerated.rss")), str(feed("fr_jeuneafrique_regenerated.rss"))]
+    )
     result = app.compose(date(2026, 3, 25))
     edition = result.edition
     assert edition.items and 0 < edition.reading_seconds <= edition.budget_seconds == 300

@@ -24,9 +24,13 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.smtp_security == "none"
 
 
-def test_environment_overrides_the_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_the_toml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "custom.toml"
-    config.write_text('timezone = "Europe/Paris"\nsend_time = "06:30"\nfrom = "A <a@example.org>"\n')
+    config.write_text(
+        'timezone = "Europe/Paris"\nsend_time = "06:30"\nfrom = "A <a@example.org>"\n'
+    )
     monkeypatch.setenv("NEWSLETTER_CONFIG", str(config))
     settings = load_settings()
     assert settings.timezone == "Europe/Paris"
@@ -74,7 +78,9 @@ def test_missing_explicit_config_file_is_an_error(monkeypatch: pytest.MonkeyPatc
         load_settings()
 
 
-def test_unknown_key_and_broken_toml_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_key_and_broken_toml_are_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "c.toml"
     config.write_text("timezome = 'Africa/Casablanca'\n")
     monkeypatch.setenv("NEWSLETTER_CONFIG", str(config))
@@ -95,7 +101,9 @@ def test_secret_key_is_created_once_when_not_configured(monkeypatch: pytest.Monk
         _ = load_settings().secret_keys
 
 
-def test_shipped_config_file_lists_every_setting_with_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_config_file_lists_every_setting_with_its_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """config/newsletter.toml documents every setting; uncommented, it must load and equal
     the defaults (so the file cannot drift from the code)."""
     shipped = (ROOT / "config" / "newsletter.toml").read_text(encoding="utf-8")

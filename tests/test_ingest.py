@@ -14,8 +14,8 @@ from newsletter.app import App
 from newsletter.ingest.feeds import SourceData, SourceError, parse_feed, read_source
 from newsletter.ingest.urls import canonical_key, clean_url
 from newsletter.store.models import Article
-from newsletter.timeutil import get_zone
 from newsletter.textutil import html_to_text
+from newsletter.timeutil import get_zone
 from tests.conftest import FEEDS, feed
 
 CASABLANCA = get_zone("Africa/Casablanca")
@@ -23,7 +23,9 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def parse(path: Path, base: str | None = None):
-    return parse_feed(SourceData(path.read_bytes(), base), str(path), zone=CASABLANCA, fetched_at=NOW)
+    return parse_feed(
+        SourceData(path.read_bytes(), base), str(path), zone=CASABLANCA, fetched_at=NOW
+    )
 
 
 def test_every_real_feed_parses_to_plain_titles_and_absolute_links() -> None:
@@ -35,7 +37,10 @@ def test_every_real_feed_parses_to_plain_titles_and_absolute_links() -> None:
         result = parse(path)
         assert result.records, path.name
         for record in result.records:
-            assert record.title and not re.search(r"<[a-zA-Z/]|&#?\w+;", record.title), (path.name, record.title)
+            assert record.title and not re.search(r"<[a-zA-Z/]|&#?\w+;", record.title), (
+                path.name,
+                record.title,
+            )
             assert record.url.startswith(("http://", "https://")), (path.name, record.url)
             assert record.published_at.tzinfo is not None
             assert "\n" not in record.title
@@ -75,10 +80,13 @@ def test_feed_without_dates_is_flagged_not_silently_now() -> None:
 
 def test_times_are_utc_and_a_time_without_zone_is_local() -> None:
     data = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-    <item><title>Zoned</title><link>https://a.example/1</link><pubDate>Tue, 24 Mar 2026 10:00:00 +0100</pubDate></item>
+    <item><title>Zoned</title><link>https://a.example/1</link>
+    <pubDate>Tue, 24 Mar 2026 10:00:00 +0100</pubDate></item>
     <item><title>Naive</title><link>https://a.example/2</link><pubDate>2026-03-24T10:00:00</pubDate></item>
     </channel></rss>"""
-    records = parse_feed(SourceData(data, None), "t", zone=get_zone("Europe/Paris"), fetched_at=NOW).records
+    records = parse_feed(
+        SourceData(data, None), "t", zone=get_zone("Europe/Paris"), fetched_at=NOW
+    ).records
     assert records[0].published_at == datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
     assert records[1].published_at == datetime(2026, 3, 24, 9, 0, tzinfo=UTC)  # Paris, UTC+1
     assert not records[1].published_estimated
@@ -87,7 +95,10 @@ def test_times_are_utc_and_a_time_without_zone_is_local() -> None:
 def test_wordpress_footer_and_html_are_removed_from_summaries() -> None:
     records = parse(feed("ar_hespress_regenerated.rss")).records
     assert all("appeared first on" not in r.summary for r in records)
-    assert html_to_text("<p>Un &amp; deux</p><p>trois&nbsp;:</p><script>x()</script>") == "Un & deux\n\ntrois\u00a0:"
+    assert (
+        html_to_text("<p>Un &amp; deux</p><p>trois&nbsp;:</p><script>x()</script>")
+        == "Un & deux\n\ntrois\u00a0:"
+    )
 
 
 def test_canonical_key_ignores_tracking_scheme_www_and_trailing_slash() -> None:
@@ -95,7 +106,10 @@ def test_canonical_key_ignores_tracking_scheme_www_and_trailing_slash() -> None:
     assert canonical_key("http://example.ma/a/b?utm_source=x&fbclid=1") == key
     assert canonical_key("https://example.ma/a/b#top") == key
     assert canonical_key("https://example.ma/a/c") != key
-    assert clean_url("/x?utm_medium=rss&id=3", "https://example.ma/feed") == "https://example.ma/x?id=3"
+    assert (
+        clean_url("/x?utm_medium=rss&id=3", "https://example.ma/feed")
+        == "https://example.ma/x?id=3"
+    )
     assert clean_url("javascript:alert(1)") == ""
 
 
@@ -128,7 +142,11 @@ def test_entry_without_link_is_rejected_and_reported() -> None:
     <item><title>Fine</title><link>https://a.example/1</link></item></channel></rss>"""
     result = parse_feed(SourceData(data, None), "t", zone=CASABLANCA, fetched_at=NOW)
     assert [r.title for r in result.records] == ["Fine"]
-    assert result.rejected and "No link" in result.rejected[0] and "no usable link" in result.rejected[0]
+    assert (
+        result.rejected
+        and "No link" in result.rejected[0]
+        and "no usable link" in result.rejected[0]
+    )
 
 
 def test_read_source_errors() -> None:
@@ -141,7 +159,9 @@ def test_read_source_errors() -> None:
         if request.url.path == "/slow":
             raise httpx.ReadTimeout("timed out", request=request)
         assert request.headers["user-agent"].startswith("newsletter/")
-        return httpx.Response(200, content=b"<rss version='2.0'><channel><title>ok</title></channel></rss>")
+        return httpx.Response(
+            200, content=b"<rss version='2.0'><channel><title>ok</title></channel></rss>"
+        )
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
     with pytest.raises(SourceError, match="HTTP 404"):
@@ -150,7 +170,10 @@ def test_read_source_errors() -> None:
         read_source("https://feeds.example/slow", client=client, timeout=1)
     with pytest.raises(SourceError, match="larger than"):
         read_source("https://feeds.example/ok", client=client, max_bytes=10)
-    assert read_source("https://feeds.example/ok", client=client).base_url == "https://feeds.example/ok"
+    assert (
+        read_source("https://feeds.example/ok", client=client).base_url
+        == "https://feeds.example/ok"
+    )
 
 
 def test_ingest_upserts_and_reports_per_source(app: App, tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def personal(n: int, email: str = "hélène@example.org") -> Personal:
     )
 
 
-def test_premailer_runs_once_per_edition_not_per_subscriber(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_premailer_runs_once_per_edition_not_per_subscriber(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = []
     real = render_module.inline_css
     monkeypatch.setattr(render_module, "inline_css", lambda markup: calls.append(1) or real(markup))
@@ -131,7 +133,9 @@ def test_personalised_message_is_correct_mime() -> None:
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Id"] == "Le Brief <brief.example.ma>"
     text_part, html_part = message.get_payload()
-    assert text_part.get_content_type() == "text/plain" and html_part.get_content_type() == "text/html"
+    assert (
+        text_part.get_content_type() == "text/plain" and html_part.get_content_type() == "text/html"
+    )
     assert text_part["Content-Transfer-Encoding"] == "quoted-printable"
     text, html = text_part.get_content(), html_part.get_content()
     assert "https://brief.example.ma/u/TOKEN7?x=1&y=2" in text
@@ -154,6 +158,9 @@ def test_largest_edition_stays_under_gmail_clipping() -> None:
 
 
 def test_french_typography_never_inserts_or_touches_urls() -> None:
-    assert french_typography("Titre : sous-titre ; vraiment ? oui !") == "Titre\u00a0: sous-titre\u202f; vraiment\u202f? oui\u202f!"
+    assert (
+        french_typography("Titre : sous-titre ; vraiment ? oui !")
+        == "Titre\u00a0: sous-titre\u202f; vraiment\u202f? oui\u202f!"
+    )
     assert french_typography("https://example.ma/a?b=1 10:30") == "https://example.ma/a?b=1 10:30"
     assert french_typography("« Non »") == "«\u202fNon\u202f»"

@@ -125,7 +125,13 @@ def compose_plan(
         lang = candidate.language or language
         seconds = reading_seconds(f"{candidate.title} {summary}", lang, wpm_overrides)
         pool.append(
-            (score_candidate(candidate, window_end), candidate, category_slug(candidate.category), summary, seconds)
+            (
+                score_candidate(candidate, window_end),
+                candidate,
+                category_slug(candidate.category),
+                summary,
+                seconds,
+            )
         )
 
     chosen: list[PlannedItem] = []
@@ -135,7 +141,7 @@ def compose_plan(
     while remaining:
         best_index = -1
         best_value = -1.0
-        for index, (score, candidate, section, _summary, seconds) in enumerate(remaining):
+        for index, (score, _candidate, section, _summary, seconds) in enumerate(remaining):
             heading = 0.0
             if section not in per_section:
                 heading = reading_seconds(titles.get(section, section), language, wpm_overrides)

@@ -41,6 +41,8 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def reading_seconds(text: str, language: str | None, overrides: dict[str, float] | None = None) -> float:
+def reading_seconds(
+    text: str, language: str | None, overrides: dict[str, float] | None = None
+) -> float:
     """Seconds to read ``text`` silently at the rate of ``language``."""
     return count_words(text) * 60.0 / words_per_minute(language, overrides)

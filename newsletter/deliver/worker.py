@@ -18,8 +18,8 @@ from newsletter.links import Links
 from newsletter.providers.base import Envelope, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
 from newsletter.store.db import transaction
-from newsletter.store.models import DeliveryStatus
 from newsletter.store.editions import mark_edition_sent
+from newsletter.store.models import DeliveryStatus
 from newsletter.store.outbox import (
     ClaimedDelivery,
     Outcome,
@@ -113,7 +113,9 @@ def drain(
                 envelopes.append(sender.envelope(claim))
             except ValueError as exc:
                 outcomes.append(
-                    Outcome(claim.delivery_id, DeliveryStatus.FAILED, provider.name, detail=str(exc))
+                    Outcome(
+                        claim.delivery_id, DeliveryStatus.FAILED, provider.name, detail=str(exc)
+                    )
                 )
                 report.failed += 1
                 report.failures.append(f"{claim.email}: {exc}")

@@ -23,6 +23,9 @@ from newsletter.store.articles import ArticleRecord
 from newsletter.textutil import html_to_text, plain_line, truncate_words
 
 USER_AGENT = f"newsletter/{__version__} (+self-hosted daily briefing; feed reader)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
 MAX_BODY_CHARS = 200_000
 
 # A date string that ends with a zone: Z, +hh:mm, +hhmm, or an RFC 822 zone name.
@@ -63,7 +66,10 @@ def is_url(source: str) -> bool:
 
 
 def read_source(
-    source: str, *, client: httpx.Client | None = None, timeout: float = 20.0,
+    source: str,
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = 20.0,
     max_bytes: int = 20_000_000,
 ) -> SourceData:
     """The bytes of ``source``: a feed URL fetched with httpx (following redirects, with a
@@ -88,9 +94,12 @@ def read_source(
     client = client or httpx.Client()
     try:
         with client.stream(
-            "GET", source, timeout=timeout, follow_redirects=True,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"},
-        ) as response:  # fmt: skip
+            "GET",
+            source,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        ) as response:
             if response.status_code >= 400:
                 raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
             chunks: list[bytes] = []
@@ -113,7 +122,11 @@ def read_source(
 
 
 def parse_feed(
-    raw: SourceData, source: str, *, zone: ZoneInfo, fetched_at: datetime,
+    raw: SourceData,
+    source: str,
+    *,
+    zone: ZoneInfo,
+    fetched_at: datetime,
     default_language: str | None = None,
 ) -> ParsedFeed:
     """Normalise the entries of a feed.
@@ -164,8 +177,15 @@ def parse_feed(
 
 
 def _record(
-    entry: Any, position: int, *, source: str, name: str | None, base: str | None,
-    zone: ZoneInfo, fetched_at: datetime, language: str | None,
+    entry: Any,
+    position: int,
+    *,
+    source: str,
+    name: str | None,
+    base: str | None,
+    zone: ZoneInfo,
+    fetched_at: datetime,
+    language: str | None,
 ) -> tuple[ArticleRecord, bool]:
     link = clean_url(entry.get("link", ""), base)
     guid = (entry.get("id") or "").strip() or None

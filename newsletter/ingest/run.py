@@ -49,8 +49,11 @@ def store_records(
 
 
 def ingest_sources(
-    sources: Iterable[str], factory: sessionmaker[Session], settings: Settings,
-    *, client: httpx.Client | None = None,
+    sources: Iterable[str],
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    client: httpx.Client | None = None,
 ) -> list[SourceReport]:
     """Read, parse and store each source; a broken source is reported and the rest still load.
 

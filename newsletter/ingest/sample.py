@@ -41,7 +41,9 @@ def load_sample_articles(
         # Today's sample articles are new articles: the date goes into the path, as on a
         # news site, so that yesterday's demo edition does not claim them.
         parts = urlsplit(item["url"])
-        url = clean_url(urlunsplit((parts.scheme, parts.netloc, f"/{day:%Y/%m/%d}{parts.path}", "", "")))
+        url = clean_url(
+            urlunsplit((parts.scheme, parts.netloc, f"/{day:%Y/%m/%d}{parts.path}", "", ""))
+        )
         if not url:
             raise ValueError(f"{path}: article {position + 1} has no http(s) url")
         tags = [str(tag) for tag in item.get("tags", [])]

@@ -32,7 +32,9 @@ def clean_url(url: str, base: str | None = None) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)
+    ]
     return urlunsplit(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), "")
     )

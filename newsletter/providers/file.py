@@ -41,7 +41,9 @@ class FileProvider:
                 os.replace(temporary, path)
             except OSError as exc:
                 batch.results.append(MessageResult(envelope.key, Result.UNSENT, detail=str(exc)))
-                batch.results += [MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]]
+                batch.results += [
+                    MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]
+                ]
                 batch.stop = f"cannot write to the outbox {self.outbox_dir}: {exc.strerror or exc}"
                 return batch
             batch.results.append(MessageResult(envelope.key, Result.SENT, str(path)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import smtplib
-import socket
 import ssl
 from collections.abc import Sequence
 from typing import Literal
@@ -138,8 +137,9 @@ class SMTPProvider:
         try:
             connection = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            return f"SMTP authentication refused by {self.host}: {exc.smtp_code} {_text(exc.smtp_error)}"
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            reply = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            return f"SMTP authentication refused by {self.host}: {reply}"
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             return f"cannot connect to SMTP server {self.host}:{self.port}: {exc}"
         stage = "MAIL FROM"
         try:
@@ -161,7 +161,9 @@ class SMTPProvider:
             if stage != "DATA":
                 if retry:
                     return self._send_one(envelope, retry=False)
-                return MessageResult(envelope.key, Result.UNSENT, detail=f"connection lost at {stage}: {exc}")
+                return MessageResult(
+                    envelope.key, Result.UNSENT, detail=f"connection lost at {stage}: {exc}"
+                )
             return MessageResult(
                 envelope.key, Result.UNKNOWN,
                 detail=f"connection lost during DATA: the server may have accepted it ({exc})",

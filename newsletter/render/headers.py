@@ -95,7 +95,7 @@ def address_line(name: str, display_name: str | None, address: str) -> str:
     otherwise; the address itself must be ASCII (raises ``ValueError`` otherwise).
     """
     address = clean(address)
-    if not address.isascii() or any(c in address for c in "<>\" ,;"):
+    if not address.isascii() or any(c in address for c in '<>" ,;'):
         raise ValueError(f"cannot put {address!r} in a header")
     display = clean(display_name or "")
     if not display:

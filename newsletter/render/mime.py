@@ -100,7 +100,10 @@ class PreparedMessage:
             "MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
         ).encode("ascii")
-        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        part = (
+            'Content-Type: text/{}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
         self._open_text = f"\r\n--{self.boundary}\r\n{part.format('plain')}".encode("ascii")
         self._open_html = f"\r\n--{self.boundary}\r\n{part.format('html')}".encode("ascii")
         self._close = f"\r\n--{self.boundary}--\r\n".encode("ascii")

@@ -61,7 +61,9 @@ def save_draft(
         edition = Edition(newsletter=newsletter, date=day, status=EditionStatus.DRAFT)
         session.add(edition)
     elif edition.status != EditionStatus.DRAFT:
-        raise EditionLocked(f"the edition of {day.isoformat()} is {edition.status}; it is never changed")
+        raise EditionLocked(
+            f"the edition of {day.isoformat()} is {edition.status}; it is never changed"
+        )
     edition.subject = subject
     edition.preheader = preheader
     edition.reading_seconds = round(reading_seconds)

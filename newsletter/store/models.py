@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -41,7 +41,11 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention so that migrations name constraints."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
 
 
 class SubscriberStatus(StrEnum):
@@ -206,8 +210,6 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint(
-            "edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"
-        ),
+        UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
         Index("ix_deliveries_edition_status", "edition_id", "status"),
     )

@@ -59,6 +59,7 @@ def create_deliveries(session: Session, edition_id: int) -> int:
     number of rows inserted. Does not commit.
     """
     now = utcnow()
+    columns = ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"]
     already = select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
     source = select(
         literal(edition_id),
@@ -68,25 +69,22 @@ def create_deliveries(session: Session, edition_id: int) -> int:
         literal(0),
         literal(now, type_=Delivery.__table__.c.created_at.type),
     ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id.not_in(already))
-    statement = insert(Delivery).from_select(
-        ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"], source
-    )
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other backends rely on the unique constraint alone
+        dialect_insert = insert
+    statement = dialect_insert(Delivery).from_select(columns, source)
     if dialect in ("postgresql", "sqlite"):
         # A concurrent release inserting the same rows loses quietly instead of failing.
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        statement = (
-            dialect_insert(Delivery)
-            .from_select(
-                ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"],
-                source,
-            )
-            .on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
-        )
-    return session.execute(statement).rowcount or 0
+        statement = statement.on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
+    count = select(func.count()).select_from(Delivery).where(Delivery.edition_id == edition_id)
+    before = session.scalar(count) or 0
+    session.execute(statement)
+    # rowcount of INSERT ... SELECT is not reported by every driver (psycopg gives -1).
+    return (session.scalar(count) or 0) - before
 
 
 def claim_batch(
@@ -128,7 +126,9 @@ def claim_batch(
     )
     return sorted(
         (
-            ClaimedDelivery(row.id, row.subscriber_id, row.email, names.get(row.subscriber_id), row.attempts)
+            ClaimedDelivery(
+                row.id, row.subscriber_id, row.email, names.get(row.subscriber_id), row.attempts
+            )
             for row in claimed
         ),
         key=lambda claim: claim.delivery_id,

@@ -87,7 +87,10 @@ def iter_subscribers(session: Session, batch: int = 1000) -> Iterator[Subscriber
     while True:
         rows = list(
             session.scalars(
-                select(Subscriber).where(Subscriber.id > last_id).order_by(Subscriber.id).limit(batch)
+                select(Subscriber)
+                .where(Subscriber.id > last_id)
+                .order_by(Subscriber.id)
+                .limit(batch)
             )
         )
         if not rows:

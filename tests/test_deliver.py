@@ -1,0 +1,173 @@
+"""Deliver: every active subscriber exactly once, through the file outbox and real SMTP;
+interruptions, refusals and a dead server lose nothing and send nothing twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from newsletter.app import App, UsageError
+from newsletter.providers.base import BatchResult, Envelope
+from newsletter.providers.file import FileProvider
+from newsletter.providers.smtp import SMTPProvider
+from newsletter.store.models import Delivery, Subscriber, SubscriberStatus
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from tests.conftest import RecordingHandler, free_port
+
+DAY = date(2026, 3, 25)
+
+
+def prepare(app: App, subscribers: int = 5) -> list[str]:
+    app.ingest_sample(DAY)
+    addresses = [f"reader{n}@example.org" for n in range(subscribers)]
+    with app.sessions.begin() as session:
+        for address in addresses:
+            add_subscriber(
+                session,
+                SubscriberRecord(address, name=f"Lecteur {n}" if (n := len(address)) else None),
+                source="test",
+            )
+    assert app.compose(DAY).edition.items
+    return addresses
+
+
+def statuses(app: App) -> Counter[str]:
+    with app.sessions() as session:
+        return Counter(session.scalars(select(Delivery.status)))
+
+
+def test_file_provider_writes_one_message_per_subscriber_once(app: App, tmp_path: Path) -> None:
+    addresses = prepare(app)
+    first = app.send(DAY)
+    assert (first.released, first.created, first.run.sent) == (True, 5, 5)
+    assert first.edition.status == "sent" and first.run.finished
+    files = sorted((app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml"))
+    recipients = sorted(
+        message_from_bytes(f.read_bytes(), policy=policy.default)["To"].addresses[0].addr_spec
+        for f in files
+    )
+    assert recipients == sorted(addresses)
+    second = app.send(DAY)
+    assert (second.released, second.created, second.run.sent) == (False, 0, 0)
+    assert len(list(files[0].parent.glob("*.eml"))) == 5
+
+
+def test_recipients_are_frozen_and_inactive_ones_skipped(app: App) -> None:
+    prepare(app, 3)
+    with app.sessions.begin() as session:
+        first = session.scalars(select(Subscriber).order_by(Subscriber.id)).first()
+        assert first is not None
+        first.status = SubscriberStatus.UNSUBSCRIBED
+    result = app.send(DAY)
+    assert (result.run.sent, result.run.skipped, result.created) == (2, 0, 2)
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord("late@example.org"), source="test")
+    assert app.send(DAY).run.sent == 0
+
+
+class CrashingProvider(FileProvider):
+    """Accepts ``limit`` messages, then dies as a killed process would (no results)."""
+
+    def __init__(self, outbox: Path, limit: int) -> None:
+        super().__init__(outbox)
+        self.limit = limit
+        self.handed: list[str] = []
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        batch = BatchResult()
+        for envelope in envelopes:
+            if len(self.handed) == self.limit:
+                raise KeyboardInterrupt("killed")
+            batch.results += super().send([envelope]).results
+            self.handed.append(envelope.recipient)
+        return batch
+
+
+def test_interrupted_send_resumes_without_sending_twice(app: App, tmp_path: Path) -> None:
+    prepare(app, 7)
+    outbox = tmp_path / "crash-outbox"
+    crashing = CrashingProvider(outbox, limit=3)
+    crashing_app = App(app.settings, engine=app.engine, provider=crashing)
+    with pytest.raises(KeyboardInterrupt):
+        crashing_app.send(DAY, batch_size=2)
+    # Batch 1 (2 messages) was recorded; batch 2 died after handing over 1 message.
+    assert statuses(app) == Counter({"sent": 2, "sending": 2, "pending": 3})
+    resumed = App(app.settings, engine=app.engine, provider=FileProvider(outbox))
+    result = resumed.send(DAY, batch_size=2)
+    assert result.run.sent == 3
+    assert result.run.totals["sending"] == 2  # uncertain: reported, not resent
+    received = Counter(
+        message_from_bytes(f.read_bytes(), policy=policy.default)["To"].addresses[0].addr_spec
+        for f in outbox.rglob("*.eml")
+    )
+    assert max(received.values()) == 1 and len(received) == 6
+    assert result.edition.status == "sending"
+
+
+def test_smtp_one_connection_and_per_recipient_refusals(
+    app: App, smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    handler, port = smtp_server
+    addresses = prepare(app, 6)
+    handler.refuse = {
+        addresses[1]: (550, "5.1.1 No such user"),
+        addresses[2]: (451, "4.7.1 Try later"),
+    }
+    provider = SMTPProvider("127.0.0.1", port, timeout=10)
+    result = App(app.settings, engine=app.engine, provider=provider).send(DAY, batch_size=4)
+    assert (result.run.sent, result.run.failed, result.run.deferred) == (4, 1, 1)
+    assert provider.connections_opened == 1 and len(handler.connections) == 1
+    assert sorted(r for m in handler.messages for r in m.rcpt_tos) == sorted(
+        a for a in addresses if a not in handler.refuse
+    )
+    with app.sessions() as session:
+        rows = {d.email: d for d in session.scalars(select(Delivery))}
+    assert rows[addresses[1]].status == "failed" and rows[addresses[1]].last_code == 550
+    assert "No such user" in (rows[addresses[1]].last_error or "")
+    assert (
+        rows[addresses[2]].status == "deferred" and rows[addresses[2]].next_attempt_at is not None
+    )
+    assert (
+        rows[addresses[0]].provider_message_id
+        and "queued as" in rows[addresses[0]].provider_message_id
+    )
+    assert result.edition.status == "sending" and result.run.next_retry is not None
+
+
+def test_dead_smtp_server_stops_the_send_and_loses_nothing(
+    app: App, smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    handler, port = smtp_server
+    prepare(app, 4)
+    dead = App(
+        app.settings, engine=app.engine, provider=SMTPProvider("127.0.0.1", free_port(), timeout=2)
+    )
+    stopped = dead.send(DAY)
+    assert stopped.run.stopped and "cannot connect" in stopped.run.stopped
+    assert statuses(app) == Counter({"pending": 4})
+    alive = App(
+        app.settings, engine=app.engine, provider=SMTPProvider("127.0.0.1", port, timeout=10)
+    )
+    assert alive.send(DAY).run.sent == 4 and len(handler.messages) == 4
+
+
+def test_an_address_that_cannot_be_written_fails_alone(app: App) -> None:
+    prepare(app, 2)
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord('bad"quote@example.org'), source="test")
+    result = app.send(DAY)
+    assert (result.run.sent, result.run.failed) == (2, 1)
+    assert "cannot put" in result.run.failures[0]
+
+
+def test_empty_edition_is_not_sent(app: App) -> None:
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
+    with pytest.raises(UsageError, match="no items"):
+        app.send(date(2020, 1, 1))

@@ -1,0 +1,104 @@
+"""Store: migrations equal the models, times are UTC everywhere, uniqueness holds, and two
+workers never claim the same delivery."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from newsletter.app import App
+from newsletter.store.db import DatabaseError, check_schema, make_engine, session_factory
+from newsletter.store.models import Base, Delivery, Edition
+from newsletter.store.outbox import claim_batch, create_deliveries
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+
+
+def test_migrations_create_exactly_the_models(app: App) -> None:
+    with app.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert app.init_db() == "0001"  # repeating is safe
+
+
+def test_missing_schema_is_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(DatabaseError, match="newsletter init"):
+        check_schema(engine)
+
+
+def edition(day: date) -> Edition:
+    now = datetime.now(UTC)
+    return Edition(date=day, subject="s", reading_seconds=1, budget_seconds=300,
+                   window_start=now, window_end=now, composed_at=now)  # fmt: skip
+
+
+def test_datetimes_are_stored_and_read_as_utc(app: App) -> None:
+    casablanca_time = datetime(2026, 3, 25, 8, 0, tzinfo=timezone(timedelta(hours=1)))
+    with app.sessions.begin() as session:
+        row = edition(date(2026, 3, 25))
+        row.window_end = casablanca_time
+        session.add(row)
+    with app.sessions() as session:
+        stored = session.scalars(select(Edition)).one()
+        assert stored.window_end == datetime(2026, 3, 25, 7, 0, tzinfo=UTC)
+        assert stored.window_end.tzinfo == UTC
+    with pytest.raises(Exception, match="naive datetime"), app.sessions.begin() as session:
+        bad = edition(date(2026, 3, 26))
+        bad.composed_at = datetime(2026, 3, 26, 7, 0)
+        session.add(bad)
+
+
+def test_an_edition_is_unique_per_date_and_a_delivery_per_subscriber(app: App) -> None:
+    with pytest.raises(IntegrityError), app.sessions.begin() as session:
+        session.add(edition(date(2026, 1, 1)))
+        session.add(edition(date(2026, 1, 1)))
+    with app.sessions.begin() as session:
+        row = edition(date(2026, 1, 2))
+        session.add(row)
+        add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
+        session.flush()
+        assert create_deliveries(session, row.id) == 1
+        assert create_deliveries(session, row.id) == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
+    with app.sessions.begin() as session:
+        row = edition(date(2026, 1, 3))
+        session.add(row)
+        for n in range(200):
+            add_subscriber(session, SubscriberRecord(f"r{n}@example.org"), source="test")
+        session.flush()
+        create_deliveries(session, row.id)
+        edition_id = row.id
+    claimed: list[list[int]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def worker(index: int) -> None:
+        engine = make_engine(app.settings.effective_database_url)
+        factory = session_factory(engine)
+        barrier.wait()
+        while True:
+            with factory.begin() as session:
+                batch = claim_batch(session, edition_id, 7)
+            if not batch:
+                break
+            claimed[index] += [c.delivery_id for c in batch]
+        engine.dispose()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    everything = claimed[0] + claimed[1]
+    assert len(everything) == len(set(everything)) == 200
+    assert claimed[0] and claimed[1]
+    with app.sessions() as session:
+        assert set(session.scalars(select(Delivery.status))) == {"sending"}
