@@ -102,7 +102,7 @@ def edition_json(edition: Edition) -> dict[str, Any]:
                 "article_id": item.article_id,
                 "url": item.url,
                 "title": item.title,
-                "category": item.section,
+                "category": item.category,
                 "summary": item.summary,
                 "reading_seconds": round(item.reading_seconds, 1),
                 "score": item.score,
@@ -242,6 +242,7 @@ class App:
                     ItemRow(
                         article_id=item.candidate.article_id,
                         section=item.section,
+                        category=item.candidate.category,
                         url=item.candidate.url,
                         title=item.candidate.title,
                         summary=item.summary,

@@ -50,7 +50,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class PlannedItem:
-    """An item of the plan: the candidate, its section, summary, reading time and score."""
+    """An item of the plan: the candidate, its section, summary, reading time (seconds) and
+    its own score (before the category damping that spread the selection)."""
 
     candidate: Candidate
     section: str
@@ -110,6 +111,7 @@ def compose_plan(
     An empty candidate list gives an empty plan.
     """
     titles = section_titles or {}
+    section_of = _sections(candidates, sections, titles)
     pool: list[tuple[float, Candidate, str, str, float]] = []
     seen_urls: set[str] = set()
     seen_titles: set[str] = set()
@@ -128,7 +130,7 @@ def compose_plan(
             (
                 score_candidate(candidate, window_end),
                 candidate,
-                category_slug(candidate.category),
+                section_of[candidate.article_id],
                 summary,
                 seconds,
             )
@@ -157,7 +159,7 @@ def compose_plan(
             used += reading_seconds(titles.get(section, section), language, wpm_overrides)
         per_section[section] = per_section.get(section, 0) + 1
         used += seconds
-        chosen.append(PlannedItem(candidate, section, summary, seconds, round(best_value, 4)))
+        chosen.append(PlannedItem(candidate, section, summary, seconds, round(score, 4)))
 
     ordered = _order(chosen, sections)
     section_order = list(dict.fromkeys(item.section for item in ordered[1:]))
@@ -169,6 +171,23 @@ def compose_plan(
         preheader=_preheader(ordered),
         sections=section_order,
     )
+
+
+def _sections(
+    candidates: list[Candidate], configured: list[str], titles: dict[str, str]
+) -> dict[int, str]:
+    """Section of each candidate: its category slug when the section is configured, has a
+    known title, or gathers at least two candidates; otherwise "autres" (so that a feed
+    whose categories are fine-grained tags does not give one heading per item)."""
+    slugs = {c.article_id: category_slug(c.category) for c in candidates}
+    counts: dict[str, int] = {}
+    for slug in slugs.values():
+        counts[slug] = counts.get(slug, 0) + 1
+    known = set(configured) | set(titles)
+    return {
+        article_id: slug if slug in known or counts[slug] >= 2 else OTHER_SECTION
+        for article_id, slug in slugs.items()
+    }
 
 
 def _order(chosen: list[PlannedItem], sections: list[str]) -> list[PlannedItem]:

@@ -22,6 +22,7 @@ class ItemRow:
 
     article_id: int | None
     section: str | None
+    category: str | None
     url: str
     title: str
     summary: str
@@ -78,6 +79,7 @@ def save_draft(
                 position=position,
                 article_id=row.article_id,
                 section=row.section,
+                category=row.category,
                 url=row.url,
                 title=row.title,
                 summary=row.summary,

@@ -170,7 +170,8 @@ class EditionItem(Base):
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
-    section: Mapped[str | None] = mapped_column(String(128))
+    section: Mapped[str | None] = mapped_column(String(128))  # slug the edition groups by
+    category: Mapped[str | None] = mapped_column(Text)  # the article's own category
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)

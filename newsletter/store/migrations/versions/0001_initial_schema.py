@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 01:59:46.642969
+Create Date: 2026-11-30 02:15:45.433793
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column("section", sa.String(length=128), nullable=True),
+        sa.Column("category", sa.Text(), nullable=True),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
