@@ -89,9 +89,20 @@ class ImportReport:
     rejected: list[str] = field(default_factory=list)
 
 
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Comma-separated by default; semicolons or tabs when the header uses them (spreadsheets
+    in French locales export with ";")."""
+    header = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(header, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
 def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]:
     """Validated rows of a subscriber CSV (header ``email`` plus optional ``name``,
-    ``topics``, ``timezone``) with their line numbers, and the rejected rows' reasons.
+    ``topics``, ``timezone``; UTF-8 with or without BOM; separated by commas, semicolons or
+    tabs) with their line numbers, and the rejected rows' reasons.
 
     Duplicate addresses in the file are merged (the later non-empty fields win). Raises
     :class:`InvalidSubscriber` when the file cannot be read or has no ``email`` column.
@@ -102,7 +113,7 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
         raise InvalidSubscriber(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InvalidSubscriber(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "email" not in header:
         raise InvalidSubscriber(f"{path}: the first line must be a header with an 'email' column")
