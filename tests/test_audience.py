@@ -64,7 +64,8 @@ def test_csv_import_reports_bad_rows_and_merges_duplicates(app: App, tmp_path: P
 
 def test_semicolon_separated_csv_with_bom_is_read(app: App, tmp_path: Path) -> None:
     csv_file = tmp_path / "excel.csv"
-    csv_file.write_bytes("\ufeffEmail;Name;Topics\r\nz@example.org;Zineb Aït Ali;sport,culture\r\n".encode())
+    content = "\ufeffEmail;Name;Topics\r\nz@example.org;Zineb Aït Ali;sport,culture\r\n"
+    csv_file.write_bytes(content.encode())
     report = import_csv(app.sessions, csv_file)
     assert (report.added, report.rejected) == (1, [])
     with app.sessions() as session:
