@@ -18,7 +18,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import i18n
-from newsletter.compose.edition import Candidate, EditionPlan, compose_plan
+from newsletter.compose.edition import (
+    SUBJECT_MAX_CHARS,
+    Candidate,
+    Decisions,
+    EditionPlan,
+    PlannedItem,
+    Policy,
+    compose_plan,
+)
 from newsletter.config import ConfigError, Settings
 from newsletter.deliver.worker import RunReport, Sender, drain
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
@@ -34,11 +42,20 @@ from newsletter.render.edition import (
     RenderItem,
     render_edition,
 )
+from newsletter.render.mime import PreparedMessage
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
-from newsletter.store.editions import ItemRow, get_edition, release_edition, save_draft
-from newsletter.store.models import Edition, EditionStatus
+from newsletter.store.editions import (
+    ItemRow,
+    get_edition,
+    release_edition,
+    save_draft,
+    set_decisions,
+)
+from newsletter.store.models import Article, Edition, EditionItem, EditionStatus
 from newsletter.store.outbox import create_deliveries
+from newsletter.store.subscribers import active_topic_choices
+from newsletter.textutil import truncate_words
 from newsletter.timeutil import edition_window, local_datetime, local_today, utcnow
 
 
@@ -83,11 +100,78 @@ def make_provider(settings: Settings) -> Provider:
         raise ConfigError(str(exc)) from None
 
 
+def _decisions(edition: Edition | None) -> Decisions:
+    if edition is None:
+        return Decisions()
+    return Decisions(
+        pins=tuple(edition.pins or ()),
+        excludes=frozenset(edition.excludes or ()),
+        positions={int(k): int(v) for k, v in (edition.positions or {}).items()},
+        subject=edition.subject_override,
+        preheader=edition.preheader_override,
+    )
+
+
+def _candidates(articles: list[Article]) -> list[Candidate]:
+    return [
+        Candidate(
+            article_id=a.id,
+            url=a.url,
+            url_key=a.url_key,
+            title=a.title,
+            summary=a.summary,
+            body=a.body,
+            category=a.category,
+            language=a.language,
+            published_at=a.published_at,
+            feed_position=a.feed_position,
+            featured=a.featured,
+            source_name=a.source_name,
+        )
+        for a in articles
+    ]
+
+
+def _item_row(item: PlannedItem) -> ItemRow:
+    return ItemRow(
+        article_id=item.candidate.article_id,
+        section=item.section,
+        category=item.candidate.category,
+        url=item.candidate.url,
+        title=item.candidate.title,
+        summary=item.summary,
+        source_name=item.candidate.source_name,
+        reading_seconds=item.reading_seconds,
+        score=item.score,
+        score_parts=item.parts.as_dict(),
+        also=[{"source": c.source, "url": c.url} for c in item.also],
+        pinned=item.pinned,
+    )
+
+
+def _item_json(item: EditionItem) -> dict[str, Any]:
+    return {
+        "article_id": item.article_id,
+        "url": item.url,
+        "title": item.title,
+        "category": item.category,
+        "summary": item.summary,
+        "reading_seconds": round(item.reading_seconds, 1),
+        "score": item.score,
+        "score_parts": item.score_parts,
+        "also": item.also,
+        "pinned": item.pinned,
+    }
+
+
 def edition_json(edition: Edition) -> dict[str, Any]:
     """The ``compose --json`` document (a contract):
     ``{"edition": {date, status, subject, preheader, reading_seconds, budget_seconds},
-    "items": [{article_id, url, title, category, summary, reading_seconds, score}]}``.
-    Seconds are integers for the edition and rounded to 0.1 for items."""
+    "items": [{article_id, url, title, category, summary, reading_seconds, score,
+    score_parts, also, pinned}], "variants": [{topics, reading_seconds, items}]}``.
+    ``score_parts`` explains the score (featured, coverage, prominence, recency,
+    category_weight, total); ``also`` lists the other sources of the story. Seconds are
+    integers for the edition and rounded to 0.1 for items."""
     return {
         "edition": {
             "date": edition.date.isoformat(),
@@ -97,17 +181,14 @@ def edition_json(edition: Edition) -> dict[str, Any]:
             "reading_seconds": edition.reading_seconds,
             "budget_seconds": edition.budget_seconds,
         },
-        "items": [
+        "items": [_item_json(item) for item in edition.items],
+        "variants": [
             {
-                "article_id": item.article_id,
-                "url": item.url,
-                "title": item.title,
-                "category": item.category,
-                "summary": item.summary,
-                "reading_seconds": round(item.reading_seconds, 1),
-                "score": item.score,
+                "topics": key.split(","),
+                "reading_seconds": round(edition.variant_seconds.get(key, 0)),
+                "items": [_item_json(item) for item in edition.variant_items(key)],
             }
-            for item in edition.items
+            for key in edition.variants
         ],
     }
 
@@ -190,10 +271,29 @@ class App:
         return report
 
     # --- compose -------------------------------------------------------------------------
-    def compose(self, day: date | None = None) -> ComposeResult:
-        """Compose (or recompose) the draft of ``day`` from the articles of its window.
+    def policy(self, topics: frozenset[str] = frozenset()) -> Policy:
+        """The composition policy from the settings (``topics``: a personal variant)."""
+        s = self.settings
+        return Policy(
+            budget_seconds=s.reading_budget_seconds,
+            sections=s.sections,
+            language=s.language,
+            summary_max_chars=s.summary_max_chars,
+            section_titles=i18n.section_titles(s.language),
+            wpm_overrides=s.words_per_minute or None,
+            max_share=s.category_max_share,
+            category_weights=s.category_weights,
+            topics=topics,
+        )
 
-        A released edition is left as it is (``locked``).
+    def compose(self, day: date | None = None) -> ComposeResult:
+        """Compose (or recompose) the draft of ``day``: the main edition and one personal
+        variant per distinct topic choice of the active subscribers.
+
+        Candidates are the articles of the 24 hours before the send time not featured in
+        another edition; when they cannot fill 90 % of the budget the window reaches back up
+        to ``lookback_max_hours``. The editor's decisions are kept. A released edition is
+        left as it is (``locked``).
         """
         s = self.settings
         day = day or self.today()
@@ -203,33 +303,29 @@ class App:
             if existing is not None and existing.status != EditionStatus.DRAFT:
                 return ComposeResult(existing, None, locked=True)
             exclude = (existing.id,) if existing is not None else ()
-            articles = articles_in_window(session, *window, exclude_edition_ids=exclude)
-            candidates = [
-                Candidate(
-                    article_id=a.id,
-                    url=a.url,
-                    url_key=a.url_key,
-                    title=a.title,
-                    summary=a.summary,
-                    body=a.body,
-                    category=a.category,
-                    language=a.language,
-                    published_at=a.published_at,
-                    feed_position=a.feed_position,
-                    featured=a.featured,
-                    source_name=a.source_name,
-                )
-                for a in articles
-            ]
-            plan = compose_plan(
-                candidates,
-                window_end=window[1],
-                budget_seconds=s.reading_budget_seconds,
-                sections=s.sections,
-                language=s.language,
-                summary_max_chars=s.summary_max_chars,
-                section_titles=i18n.section_titles(s.language),
+            decisions = _decisions(existing)
+            candidates = _candidates(
+                articles_in_window(session, *window, exclude_edition_ids=exclude)
             )
+            plan = compose_plan(
+                candidates, window_end=window[1], policy=self.policy(), decisions=decisions
+            )
+            if plan.reading_seconds < 0.9 * plan.budget_seconds and s.lookback_max_hours > 24:
+                wider = edition_window(day, s.send_time, s.zone, hours=s.lookback_max_hours)
+                more = _candidates(articles_in_window(session, *wider, exclude_edition_ids=exclude))
+                wider_plan = compose_plan(
+                    more, window_end=window[1], policy=self.policy(), decisions=decisions
+                )
+                if wider_plan.reading_seconds > plan.reading_seconds:
+                    plan, candidates, window = wider_plan, more, wider
+            variants = {"": plan}
+            for topics in active_topic_choices(session):
+                variants[",".join(sorted(topics))] = compose_plan(
+                    candidates,
+                    window_end=window[1],
+                    policy=self.policy(topics),
+                    decisions=decisions,
+                )
             edition = save_draft(
                 session,
                 day,
@@ -238,24 +334,24 @@ class App:
                 reading_seconds=plan.reading_seconds,
                 budget_seconds=plan.budget_seconds,
                 window=window,
-                items=[
-                    ItemRow(
-                        article_id=item.candidate.article_id,
-                        section=item.section,
-                        category=item.candidate.category,
-                        url=item.candidate.url,
-                        title=item.candidate.title,
-                        summary=item.summary,
-                        source_name=item.candidate.source_name,
-                        reading_seconds=item.reading_seconds,
-                        score=item.score,
-                    )
-                    for item in plan.items
-                ],
+                items={key: [_item_row(item) for item in p.items] for key, p in variants.items()},
+                variant_seconds={key: p.reading_seconds for key, p in variants.items() if key},
             )
         stored = self.edition(day)
         assert stored is not None and stored.id == edition.id
         return ComposeResult(stored, plan, candidates=len(candidates))
+
+    def decide(self, day: date, **changes: Any) -> ComposeResult:
+        """Record an editor's decisions on the draft of ``day`` (composing it first if
+        needed; see :func:`newsletter.store.editions.set_decisions` for ``changes``) and
+        recompose. Raises ``EditionLocked`` for a released edition."""
+        if self.edition(day) is None:
+            self.compose(day)
+        with transaction(self.sessions) as session:
+            edition = get_edition(session, day)
+            assert edition is not None
+            set_decisions(session, edition, **changes)
+        return self.compose(day)
 
     def edition(self, day: date) -> Edition | None:
         """The stored edition of ``day`` (items loaded) or None."""
@@ -263,16 +359,31 @@ class App:
             return get_edition(session, day)
 
     # --- render --------------------------------------------------------------------------
-    def render(self, edition: Edition) -> RenderedEdition:
-        """Render ``edition`` once (templates, CSS inlining, MIME skeleton)."""
+    def render(self, edition: Edition, variant: str = "") -> RenderedEdition:
+        """Render ``edition`` (or one of its personal variants) once: templates, CSS
+        inlining, MIME skeleton. An unknown variant renders the main edition."""
+        items = edition.variant_items(variant) if variant else []
+        if not items:
+            variant, items = "", edition.items
+        subject, preheader = edition.subject, edition.preheader
+        if variant:
+            subject = edition.subject_override or truncate_words(items[0].title, SUBJECT_MAX_CHARS)
+            preheader = edition.preheader_override or edition.preheader
         view = RenderEdition(
             day=edition.date,
-            subject=edition.subject,
-            preheader=edition.preheader,
-            reading_seconds=edition.reading_seconds,
+            subject=subject,
+            preheader=preheader,
+            reading_seconds=edition.variant_seconds.get(variant, edition.reading_seconds),
             items=[
-                RenderItem(i.title, i.url, i.summary, i.section, i.source_name)
-                for i in edition.items
+                RenderItem(
+                    i.title,
+                    i.url,
+                    i.summary,
+                    i.section,
+                    i.source_name,
+                    also=tuple((a["source"], a["url"]) for a in i.also or ()),
+                )
+                for i in items
             ],
             view_url=self.links.edition_url(edition.date),
         )
@@ -330,9 +441,17 @@ class App:
             if released:
                 created = create_deliveries(session, edition.id)
         edition = self.edition(day) or edition
-        rendered = self.render(edition)
+        cache: dict[str, PreparedMessage] = {}
+
+        def message_for(variant: str) -> PreparedMessage:
+            if variant not in edition.variants:
+                variant = ""
+            if variant not in cache:  # rendered once per variant, on first use
+                cache[variant] = self.render(edition, variant).message
+            return cache[variant]
+
         sender = Sender(
-            message=rendered.message,
+            message_for=message_for,
             links=self.links,
             day=day,
             envelope_sender=self.settings.sender_address,

@@ -22,6 +22,7 @@ from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
 from newsletter.store.db import DatabaseError, transaction
 from newsletter.store.editions import EditionLocked
+from newsletter.store.models import Edition
 from newsletter.store.outbox import delivery_counts
 from newsletter.store.subscribers import add_subscriber, count_by_status, iter_subscribers
 
@@ -34,6 +35,12 @@ app = typer.Typer(
 )
 subscribers_app = typer.Typer(help="Add, import and list subscribers.", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers")
+edition_app = typer.Typer(
+    help="An editor's decisions on a draft: pin, exclude, move items, set subject/preheader. "
+    "Each recomposes the draft and keeps every earlier decision.",
+    no_args_is_help=True,
+)
+app.add_typer(edition_app, name="edition")
 
 DateOption = Annotated[
     str | None,
@@ -203,6 +210,28 @@ def subscribers_list(
     )
 
 
+def print_edition(edition: Edition) -> None:
+    """The edition's summary and items, one line each, and its personal variants."""
+    typer.echo(
+        f"edition {edition.date.isoformat()} ({edition.status}): {len(edition.items)} items, "
+        f"{edition.reading_seconds} s of {edition.budget_seconds} s reading"
+    )
+    typer.echo(f"subject: {edition.subject}")
+    typer.echo(f"preheader: {edition.preheader}")
+    for index, item in enumerate(edition.items):
+        pin = " [pinned]" if item.pinned else ""
+        typer.echo(
+            f"  {index + 1:>2}. #{item.article_id} [{item.section}] {item.title} "
+            f"({item.reading_seconds:.0f} s, score {item.score}){pin}"
+        )
+        if item.also:
+            typer.echo(f"      also: {', '.join(a['source'] for a in item.also)}")
+    for variant in edition.variants:
+        seconds = round(edition.variant_seconds.get(variant, 0))
+        count = len(edition.variant_items(variant))
+        typer.echo(f"  variant for topics {variant}: {count} items, {seconds} s")
+
+
 @app.command()
 def compose(
     day: DateOption = None,
@@ -224,17 +253,87 @@ def compose(
     if as_json:
         typer.echo(json.dumps(edition_json(result.edition), ensure_ascii=False, indent=2))
         return
-    edition = result.edition
-    typer.echo(
-        f"edition {edition.date.isoformat()} ({edition.status}): {len(edition.items)} items, "
-        f"{edition.reading_seconds} s of {edition.budget_seconds} s reading"
-    )
-    typer.echo(f"subject: {edition.subject}")
-    for index, item in enumerate(edition.items):
-        typer.echo(
-            f"  {index + 1:>2}. [{item.section}] {item.title} "
-            f"({item.reading_seconds:.0f} s, score {item.score})"
-        )
+    print_edition(result.edition)
+
+
+def _decide(day: str | None, **changes: object) -> None:
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        result = application.decide(target, **changes)
+    except EditionLocked as exc:
+        fail(str(exc))
+    print_edition(result.edition)
+
+
+def _current(day: str | None) -> tuple[App, Edition]:
+    application = load_app()
+    target = parse_date(day, application)
+    edition = application.edition(target) or application.compose(target).edition
+    return application, edition
+
+
+@edition_app.command("pin")
+def edition_pin(
+    article_id: Annotated[int, typer.Argument(help="The article's id (see compose).")],
+    day: DateOption = None,
+) -> None:
+    """Put an article in the edition whatever its score (the first pin leads)."""
+    _, edition = _current(day)
+    pins = [p for p in edition.pins if p != article_id] + [article_id]
+    _decide(day, pins=pins, excludes=[e for e in edition.excludes if e != article_id])
+
+
+@edition_app.command("unpin")
+def edition_unpin(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
+    """Let the ranking decide again about an article."""
+    _, edition = _current(day)
+    _decide(day, pins=[p for p in edition.pins if p != article_id])
+
+
+@edition_app.command("exclude")
+def edition_exclude(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
+    """Keep an article out of the edition."""
+    _, edition = _current(day)
+    excludes = [e for e in edition.excludes if e != article_id] + [article_id]
+    _decide(day, excludes=excludes, pins=[p for p in edition.pins if p != article_id])
+
+
+@edition_app.command("include")
+def edition_include(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
+    """Undo an exclusion."""
+    _, edition = _current(day)
+    _decide(day, excludes=[e for e in edition.excludes if e != article_id])
+
+
+@edition_app.command("move")
+def edition_move(
+    article_id: Annotated[int, typer.Argument()],
+    position: Annotated[int, typer.Argument(help="1-based position; 1 is the lead.", min=1)],
+    day: DateOption = None,
+) -> None:
+    """Place an article at a position (it stays in the edition: it is pinned too)."""
+    _, edition = _current(day)
+    positions = dict(edition.positions or {})
+    positions[str(article_id)] = position
+    pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]
+    _decide(day, positions=positions, pins=pins)
+
+
+@edition_app.command("set")
+def edition_set(
+    day: DateOption = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Subject line ('' restores the generated one).")
+    ] = None,
+    preheader: Annotated[
+        str | None, typer.Option("--preheader", help="Preheader ('' restores the generated one).")
+    ] = None,
+) -> None:
+    """Set the subject and/or preheader of the draft."""
+    if subject is None and preheader is None:
+        fail("give --subject and/or --preheader", 2)
+    _decide(day, subject=subject, preheader=preheader)
 
 
 @app.command()

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     reading_minutes: float = Field(5, gt=0, le=120)
     sections: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
     summary_max_chars: int = Field(320, ge=60, le=2000)
+    lookback_max_hours: float = Field(48, ge=24, le=336)
+    category_max_share: float = Field(0.4, gt=0, le=1)
+    category_weights: dict[str, float] = Field(default_factory=dict)
+    words_per_minute: dict[str, float] = Field(default_factory=dict)
     base_url: str = "http://localhost:8000"
     sender: str = Field(
         "Le Brief <newsletter@example.ma>",
@@ -175,6 +179,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("category_weights", "words_per_minute")
+    @classmethod
+    def _check_positive_map(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, number in value.items():
+            if number <= 0:
+                raise ValueError(f"{key}: expected a number above 0, got {number}")
+        return {key.lower(): number for key, number in value.items()}
 
     @field_validator("language")
     @classmethod

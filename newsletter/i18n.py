@@ -20,6 +20,7 @@ LABELS: dict[str, dict[str, str]] = {
             "Vous recevez cet e-mail à l’adresse {email} parce que vous êtes abonné·e à {title}."
         ),
         "source": "Source",
+        "also": "Aussi",
         "empty": "Pas d’article ce jour.",
     },
     "en": {
@@ -32,6 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "why": "You receive this email at {email} because you subscribed to {title}.",
         "source": "Source",
+        "also": "Also",
         "empty": "No article today.",
     },
 }

@@ -54,7 +54,7 @@ def test_real_day_composed_and_sent_once_over_smtp(
     assert len(listed) == 5
 
     composed = json.loads(run("compose", "--date", "2026-03-25", "--json", env=env).stdout)
-    assert set(composed) == {"edition", "items"}
+    assert set(composed) == {"edition", "items", "variants"}
     assert set(composed["edition"]) == {
         "date",
         "status",
@@ -66,16 +66,12 @@ def test_real_day_composed_and_sent_once_over_smtp(
     edition = composed["edition"]
     assert edition["date"] == "2026-03-25" and edition["status"] == "draft"
     assert composed["items"] and 0 < edition["reading_seconds"] <= edition["budget_seconds"] == 300
+    contract = {"article_id", "url", "title", "category", "summary", "reading_seconds", "score"}
     for item in composed["items"]:
-        assert set(item) == {
-            "article_id",
-            "url",
-            "title",
-            "category",
-            "summary",
-            "reading_seconds",
-            "score",
-        }
+        assert set(item) == contract | {"score_parts", "also", "pinned"}
+        assert item["score_parts"]["total"] == item["score"]
+    topics = sorted(tuple(v["topics"]) for v in composed["variants"])
+    assert topics == [("culture", "sport"), ("politique",)]
     preview = run("preview", "--date", "2026-03-25", "--out", str(tmp_path / "preview"), env=env)
     html_path, text_path = preview.stdout.split()
     assert Path(html_path).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -1,33 +1,39 @@
-"""Rank candidates and fit them to the reading-time budget.
+"""Compose an edition: candidates in, an ordered plan within the reading budget out.
 
-The first ranking (issue "Today's briefing, end to end"): an article's score mixes the
-source's own emphasis (a "featured" flag, its position in the feed) with recency; categories
-are spread by damping each further item of an already chosen category; items are taken by
-descending score while they fit the budget, one per canonical URL and per title.
+1. The editor's exclusions are removed; the rest are grouped into stories
+   (:mod:`~newsletter.compose.stories`); each story is represented by its best article (an
+   editor's pin, else the highest-scoring one) and mentions the other sources.
+2. Stories are scored (:mod:`~newsletter.compose.scoring`) and the best are fitted to the
+   budget by a knapsack (:mod:`~newsletter.compose.fit`) that counts the section headings,
+   titles and summaries the reader reads, and caps each category's share.
+3. The lead story (a pin, else the best) goes on top, then sections in the configured order;
+   the editor's moves come last.
+
+Pure: no I/O, and deterministic (ties break on article id).
 """
 
 from __future__ import annotations
 
-import math
-import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from newsletter.compose.fit import Option, fit
 from newsletter.compose.reading import reading_seconds
+from newsletter.compose.scoring import ScoreParts, score_parts
+from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
 from newsletter.textutil import collapse, slugify, truncate_words
 
-#: Weights of the score's parts (sum of weighted parts in [0, 1.9]).
-FEATURED_WEIGHT = 1.0
-PROMINENCE_WEIGHT = 0.5
-RECENCY_WEIGHT = 0.4
-#: Recency halves every this many hours before the window's end.
-RECENCY_HALF_LIFE_HOURS = 8.0
-#: Each item already chosen in a category multiplies the next one's score by this.
-CATEGORY_DAMPING = 0.6
 SUBJECT_MAX_CHARS = 90
 PREHEADER_MAX_CHARS = 140
 OTHER_SECTION = "autres"
+#: A personal variant multiplies the weight of the reader's topics by this.
+TOPIC_BOOST = 3.0
+#: Stories whose summary and reading time are computed (the best by score; the knapsack only
+#: ever looks at fewer), which bounds the cost of large candidate sets.
+SHORTLIST = 300
 
 
 @dataclass(frozen=True)
@@ -47,17 +53,58 @@ class Candidate:
     featured: bool = False
     source_name: str | None = None
 
+    @property
+    def source(self) -> str:
+        """The source's name, else the URL's host."""
+        return self.source_name or urlsplit(self.url).netloc.removeprefix("www.")
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """An editor's decisions on a draft, kept across recompositions.
+
+    ``pins``: article ids that must appear, in order (the first pin leads); ``excludes``:
+    article ids that must not; ``positions``: article id -> 1-based position in the edition;
+    ``subject``/``preheader``: replacements for the generated ones.
+    """
+
+    pins: tuple[int, ...] = ()
+    excludes: frozenset[int] = frozenset()
+    positions: Mapping[int, int] = field(default_factory=dict)
+    subject: str | None = None
+    preheader: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How to compose: budget (seconds), section order and titles (by slug), language,
+    summary length (characters), reading-rate overrides (wpm by language), category share
+    cap (0-1] and weights, and ``topics`` for a personal variant (empty: the main edition)."""
+
+    budget_seconds: int
+    sections: Sequence[str]
+    language: str
+    summary_max_chars: int = 320
+    section_titles: Mapping[str, str] = field(default_factory=dict)
+    wpm_overrides: Mapping[str, float] | None = None
+    max_share: float = 0.4
+    category_weights: Mapping[str, float] = field(default_factory=dict)
+    topics: frozenset[str] = frozenset()
+
 
 @dataclass(frozen=True)
 class PlannedItem:
-    """An item of the plan: the candidate, its section, summary, reading time (seconds) and
-    its own score (before the category damping that spread the selection)."""
+    """An item of the plan: the story's chosen article, its section, summary, reading time
+    (seconds), score and its parts, the other sources telling it, and whether it is pinned."""
 
     candidate: Candidate
     section: str
     summary: str
     reading_seconds: float
     score: float
+    parts: ScoreParts
+    also: tuple[Candidate, ...] = ()
+    pinned: bool = False
 
 
 @dataclass
@@ -70,6 +117,8 @@ class EditionPlan:
     subject: str
     preheader: str
     sections: list[str] = field(default_factory=list)
+    candidates: int = 0
+    stories: int = 0
 
 
 def category_slug(label: str | None) -> str:
@@ -77,104 +126,156 @@ def category_slug(label: str | None) -> str:
     return slugify(label or "") or OTHER_SECTION
 
 
-def score_candidate(candidate: Candidate, window_end: datetime) -> float:
-    """The candidate's own score: featured flag, prominence in its feed, recency."""
-    age_hours = max(0.0, (window_end - candidate.published_at).total_seconds() / 3600)
-    recency = math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS)
-    prominence = 1.0 / (1.0 + candidate.feed_position / 5.0)
-    return (
-        FEATURED_WEIGHT * candidate.featured
-        + PROMINENCE_WEIGHT * prominence
-        + RECENCY_WEIGHT * recency
+@dataclass
+class _Story:
+    lead: Candidate
+    members: list[Candidate]
+    section: str
+    parts: ScoreParts
+    pinned: bool
+    summary: str = ""
+    seconds: float = 0.0
+
+
+def _individual(candidate: Candidate, window_end: datetime) -> float:
+    return score_parts(
+        featured=candidate.featured, sources=1, feed_position=candidate.feed_position,
+        published_at=candidate.published_at, window_end=window_end,
+    ).total  # fmt: skip
+
+
+def _stories(
+    candidates: list[Candidate], window_end: datetime, policy: Policy, decisions: Decisions
+) -> list[_Story]:
+    pins = set(decisions.pins)
+    sections = _sections(candidates, policy.sections, policy.section_titles)
+    stories: list[_Story] = []
+    for group in group_stories([c.title for c in candidates]):
+        members = sorted(
+            (candidates[i] for i in group),
+            key=lambda c: (c.article_id not in pins, -_individual(c, window_end), c.article_id),
+        )
+        lead = members[0]
+        section = sections[lead.article_id]
+        weight = policy.category_weights.get(section, 1.0)
+        if section in policy.topics:
+            weight *= TOPIC_BOOST
+        parts = score_parts(
+            featured=any(c.featured for c in members),
+            sources=len({c.source for c in members}),
+            feed_position=min(c.feed_position for c in members),
+            published_at=max(c.published_at for c in members),
+            window_end=window_end,
+            category_weight=weight,
+        )
+        stories.append(_Story(lead, members, section, parts, lead.article_id in pins))
+    return stories
+
+
+def _heading_seconds(sections: set[str], policy: Policy) -> float:
+    titles = policy.section_titles
+    return sum(
+        reading_seconds(titles.get(s, s), policy.language, policy.wpm_overrides) for s in sections
     )
-
-
-def _title_key(title: str) -> str:
-    return re.sub(r"\W+", " ", collapse(title).lower()).strip()
 
 
 def compose_plan(
-    candidates: list[Candidate],
+    candidates: Sequence[Candidate],
     *,
     window_end: datetime,
-    budget_seconds: int,
-    sections: list[str],
-    language: str,
-    summary_max_chars: int,
-    section_titles: dict[str, str] | None = None,
-    wpm_overrides: dict[str, float] | None = None,
+    policy: Policy,
+    decisions: Decisions | None = None,
 ) -> EditionPlan:
-    """Choose and order the edition's items within ``budget_seconds`` of reading.
+    """The edition plan for ``candidates`` (see the module docstring).
 
-    Reading time counts the words of section headings (``section_titles``, by slug), item
-    titles and summaries. Deterministic: equal inputs give equal plans (ties break on id).
-    An empty candidate list gives an empty plan.
+    The plan's ``reading_seconds`` never exceeds ``policy.budget_seconds``; an empty
+    candidate list gives an empty plan.
     """
-    titles = section_titles or {}
-    section_of = _sections(candidates, sections, titles)
-    pool: list[tuple[float, Candidate, str, str, float]] = []
-    seen_urls: set[str] = set()
-    seen_titles: set[str] = set()
-    for candidate in sorted(
-        candidates, key=lambda c: (-score_candidate(c, window_end), c.article_id)
-    ):
-        title_key = _title_key(candidate.title)
-        if candidate.url_key in seen_urls or title_key in seen_titles:
-            continue
-        seen_urls.add(candidate.url_key)
-        seen_titles.add(title_key)
-        summary = summarise(candidate.summary or candidate.body, summary_max_chars)
-        lang = candidate.language or language
-        seconds = reading_seconds(f"{candidate.title} {summary}", lang, wpm_overrides)
-        pool.append(
-            (
-                score_candidate(candidate, window_end),
-                candidate,
-                section_of[candidate.article_id],
-                summary,
-                seconds,
-            )
+    decisions = decisions or Decisions()
+    pool = [c for c in candidates if c.article_id not in decisions.excludes]
+    if policy.topics:
+        # Pins of other topics do not follow the reader into a personal variant.
+        sections = _sections(pool, policy.sections, policy.section_titles)
+        kept = tuple(p for p in decisions.pins if sections.get(p) in policy.topics)
+        decisions = Decisions(kept, decisions.excludes, {}, None, None)
+    stories = _stories(pool, window_end, policy, decisions)
+    stories.sort(key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
+    pin_rank = {article_id: rank for rank, article_id in enumerate(decisions.pins)}
+    shortlist = stories[:SHORTLIST] + [s for s in stories[SHORTLIST:] if s.pinned]
+    for story in shortlist:
+        story.summary = summarise(story.lead.summary or story.lead.body, policy.summary_max_chars)
+        language = story.lead.language or policy.language
+        story.seconds = reading_seconds(
+            f"{story.lead.title} {story.summary}", language, policy.wpm_overrides
+        )
+    shortlist.sort(
+        key=lambda s: (
+            pin_rank.get(s.lead.article_id, len(pin_rank)),
+            -s.parts.total,
+            s.lead.article_id,
+        )
+    )
+    options = [
+        Option(s.lead.article_id, s.seconds, s.parts.total, s.section, forced=s.pinned)
+        for s in shortlist
+    ]
+    max_share = 1.0 if policy.topics else policy.max_share
+    budget = float(policy.budget_seconds)
+    headings = {s.section for s in shortlist[:8]}
+    chosen: list[int] = []
+    for _ in range(4):  # the headings depend on what is chosen: iterate to a fixed point
+        capacity = budget - _heading_seconds(headings, policy)
+        chosen = fit(options, capacity, max_share)
+        used_sections = {shortlist[i].section for i in chosen}
+        if used_sections <= headings:
+            break
+        headings = used_sections
+    picked = [shortlist[i] for i in chosen]
+    total = sum(s.seconds for s in picked) + _heading_seconds({s.section for s in picked}, policy)
+    while picked and total > budget:  # pragma: no cover - the fixed point above prevents it
+        picked.remove(min((s for s in picked if not s.pinned), key=lambda s: s.parts.total))
+        total = sum(s.seconds for s in picked) + _heading_seconds(
+            {s.section for s in picked}, policy
         )
 
-    chosen: list[PlannedItem] = []
-    per_section: dict[str, int] = {}
-    used = 0.0
-    remaining = list(pool)
-    while remaining:
-        best_index = -1
-        best_value = -1.0
-        for index, (score, _candidate, section, _summary, seconds) in enumerate(remaining):
-            heading = 0.0
-            if section not in per_section:
-                heading = reading_seconds(titles.get(section, section), language, wpm_overrides)
-            if used + seconds + heading > budget_seconds:
-                continue
-            value = score * math.pow(CATEGORY_DAMPING, per_section.get(section, 0))
-            if value > best_value:
-                best_index, best_value = index, value
-        if best_index < 0:
-            break
-        score, candidate, section, summary, seconds = remaining.pop(best_index)
-        if section not in per_section:
-            used += reading_seconds(titles.get(section, section), language, wpm_overrides)
-        per_section[section] = per_section.get(section, 0) + 1
-        used += seconds
-        chosen.append(PlannedItem(candidate, section, summary, seconds, round(score, 4)))
-
-    ordered = _order(chosen, sections)
-    section_order = list(dict.fromkeys(item.section for item in ordered[1:]))
+    items = [
+        PlannedItem(
+            candidate=s.lead,
+            section=s.section,
+            summary=s.summary,
+            reading_seconds=s.seconds,
+            score=round(s.parts.total, 4),
+            parts=s.parts,
+            also=tuple(_other_sources(s)),
+            pinned=s.pinned,
+        )
+        for s in picked
+    ]
+    ordered = _apply_positions(_order(items, policy, pin_rank), decisions.positions)
     return EditionPlan(
         items=ordered,
-        reading_seconds=used,
-        budget_seconds=budget_seconds,
-        subject=_subject(ordered),
-        preheader=_preheader(ordered),
-        sections=section_order,
+        reading_seconds=total,
+        budget_seconds=policy.budget_seconds,
+        subject=decisions.subject or _subject(ordered),
+        preheader=decisions.preheader if decisions.preheader is not None else _preheader(ordered),
+        sections=list(dict.fromkeys(item.section for item in ordered[1:])),
+        candidates=len(pool),
+        stories=len(stories),
     )
 
 
+def _other_sources(story: _Story) -> list[Candidate]:
+    seen = {story.lead.source}
+    others = []
+    for member in story.members[1:]:
+        if member.source not in seen:
+            seen.add(member.source)
+            others.append(member)
+    return others
+
+
 def _sections(
-    candidates: list[Candidate], configured: list[str], titles: dict[str, str]
+    candidates: Sequence[Candidate], configured: Sequence[str], titles: Mapping[str, str]
 ) -> dict[int, str]:
     """Section of each candidate: its category slug when the section is configured, has a
     known title, or gathers at least two candidates; otherwise "autres" (so that a feed
@@ -190,21 +291,49 @@ def _sections(
     }
 
 
-def _order(chosen: list[PlannedItem], sections: list[str]) -> list[PlannedItem]:
-    if not chosen:
+def _order(
+    items: list[PlannedItem], policy: Policy, pin_rank: Mapping[int, int]
+) -> list[PlannedItem]:
+    if not items:
         return []
-    lead = chosen[0]  # the first pick has the highest undamped value
-    rank = {slug: index for index, slug in enumerate(sections)}
+    in_topics = [i for i in items if i.section in policy.topics]
+    lead = min(
+        in_topics or items,
+        key=lambda i: (
+            pin_rank.get(i.candidate.article_id, len(pin_rank)),
+            -i.score,
+            i.candidate.article_id,
+        ),
+    )
+    topics_first = [s for s in policy.sections if s in policy.topics]
+    order = topics_first + [s for s in policy.sections if s not in policy.topics]
+    rank = {slug: index for index, slug in enumerate(order)}
     rest = sorted(
-        chosen[1:],
+        (i for i in items if i is not lead),
         key=lambda item: (
             rank.get(item.section, len(rank) + (item.section == OTHER_SECTION)),
             item.section,
+            pin_rank.get(item.candidate.article_id, len(pin_rank)),
             -item.score,
             item.candidate.article_id,
         ),
     )
     return [lead, *rest]
+
+
+def _apply_positions(items: list[PlannedItem], positions: Mapping[int, int]) -> list[PlannedItem]:
+    """Move items the editor placed (1-based positions, clamped to the edition's length)."""
+    moved = [
+        (positions[i.candidate.article_id], n, i)
+        for n, i in enumerate(items)
+        if i.candidate.article_id in positions
+    ]
+    if not moved:
+        return items
+    rest = [i for i in items if i.candidate.article_id not in positions]
+    for position, _, item in sorted(moved, key=lambda m: (m[0], m[1])):
+        rest.insert(min(max(position, 1), len(rest) + 1) - 1, item)
+    return rest
 
 
 def _subject(items: list[PlannedItem]) -> str:
@@ -215,6 +344,4 @@ def _subject(items: list[PlannedItem]) -> str:
 
 def _preheader(items: list[PlannedItem]) -> str:
     titles = [collapse(item.candidate.title) for item in items[1:4]]
-    if not titles:
-        return ""
-    return truncate_words(" · ".join(titles), PREHEADER_MAX_CHARS)
+    return truncate_words(" · ".join(titles), PREHEADER_MAX_CHARS) if titles else ""

@@ -1,56 +1,76 @@
-"""Summaries: an article's lead (else its body) cut at a sentence boundary."""
+"""Summaries: an article's lead (else its body) cut at a sentence boundary.
+
+Sentences are split by pysbd (rule-based, with French abbreviation lists: « M. », « Mme »,
+« etc. », decimals), plus one rule pysbd lacks for French: a sentence that ends inside
+closing guillemets (« … ! » Puis) ends there.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
+
+import pysbd
 
 from newsletter.textutil import collapse, truncate_words
 
-# Abbreviations after which a full stop does not end a sentence (French and English press).
-_ABBREVIATIONS = {
-    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "mgr", "st", "ste", "cf", "ex", "p",
-    "pp", "av", "apr", "env", "etc", "vol", "n", "no", "art", "al", "éd", "ed", "fig", "chap",
-    "mr", "mrs", "ms", "prof", "sr", "jr", "vs", "inc", "ltd", "co", "corp", "gen", "gén",
-    "col", "cap", "lt", "sgt", "gov", "sen", "rep", "u.s", "j.-c", "jan", "fév", "févr",
-    "janv", "avr", "juil", "sept", "oct", "nov", "déc", "dec", "feb", "aug", "tél", "tel",
-}  # fmt: skip
-# A candidate boundary: terminal punctuation (optionally closing quotes/brackets), space,
-# then something that can start a sentence.
-_BOUNDARY = re.compile(r"([.!?…]+(?:\s?[»”\")\]])*)\s+(?=[«“\"(\[]?\s?[A-ZÀ-ÖØ-Þ0-9])")
 _TRUNCATED_TAIL = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
+_AFTER_GUILLEMET = re.compile(r"(?<=[.!?…][\s\u00a0\u202f]»)\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
+#: Languages pysbd has rules for; others use the English rules.
+PYSBD_LANGUAGES = frozenset(
+    [
+        "en",
+        "hi",
+        "mr",
+        "zh",
+        "es",
+        "am",
+        "ar",
+        "hy",
+        "bg",
+        "ur",
+        "ru",
+        "pl",
+        "fa",
+        "nl",
+        "da",
+        "fr",
+        "my",
+        "el",
+        "it",
+        "ja",
+        "de",
+        "kk",
+        "sk",
+    ]
+)
 
 
-def split_sentences(text: str) -> list[str]:
+@functools.cache
+def _segmenter(language: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language if language in PYSBD_LANGUAGES else "en", clean=False)
+
+
+def split_sentences(text: str, language: str = "fr") -> list[str]:
     """Split ``text`` into sentences, keeping abbreviations (« M. », « Dr. », « etc. »),
     initials and decimal numbers inside their sentence."""
     text = collapse(text)
+    if not text:
+        return []
     sentences: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end(1)
-        before = text[start:end]
-        word = re.search(r"([\w.\-]+)[.!?…]*[»”\")\]]*$", before)
-        token = word.group(1).rstrip(".").lower() if word else ""
-        if match.group(1).startswith(".") and (
-            token in _ABBREVIATIONS or re.fullmatch(r"[a-zà-ÿ]", token)
-        ):
-            continue
-        sentences.append(text[start:end].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
+    for segment in _segmenter(language.split("-")[0].lower()).segment(text):
+        sentences += [part.strip() for part in _AFTER_GUILLEMET.split(segment) if part.strip()]
     return sentences
 
 
-def summarise(text: str, max_chars: int) -> str:
+def summarise(text: str, max_chars: int, language: str = "fr") -> str:
     """At most ``max_chars`` characters of ``text`` made of whole sentences.
 
     A sentence that the source had already truncated (ending in "..." or "[…]") is dropped
     when a complete one precedes it. When even the first sentence is too long it is cut at a
     word boundary and ends with "…": an ellipsis appears only where text was cut.
     """
-    sentences = split_sentences(text)
+    sentences = split_sentences(text, language)
     if not sentences:
         return ""
     if len(sentences) > 1 and _TRUNCATED_TAIL.search(sentences[-1]):

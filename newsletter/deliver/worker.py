@@ -60,7 +60,7 @@ class RunReport:
 class Sender:
     """Everything a worker needs to turn a claimed row into an envelope."""
 
-    message: PreparedMessage
+    message_for: Callable[[str], PreparedMessage]  # variant key -> message (cached)
     links: Links
     day: date
     envelope_sender: str
@@ -77,7 +77,7 @@ class Sender:
             key=claim.delivery_id,
             sender=self.envelope_sender,
             recipient=claim.email,
-            data=self.message.personalise(personal),
+            data=self.message_for(claim.variant).personalise(personal),
             message_id=personal.message_id,
             campaign=self.day.isoformat(),
         )

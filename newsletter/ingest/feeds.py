@@ -18,6 +18,7 @@ import feedparser
 import httpx
 
 from newsletter import __version__
+from newsletter.ingest.language import resolve_language
 from newsletter.ingest.urls import canonical_key, clean_url
 from newsletter.store.articles import ArticleRecord
 from newsletter.textutil import html_to_text, plain_line, truncate_words
@@ -220,7 +221,9 @@ def _record(
             category=tags[0] if tags else None,
             tags=tags,
             author=author,
-            language=_language(entry.get("language")) or language,
+            language=resolve_language(
+                _language(entry.get("language")), language, f"{title}. {summary or body[:1000]}"
+            ),
             image_url=_image(entry, base),
             published_at=published,
             published_estimated=estimated,

@@ -38,6 +38,7 @@ class RenderItem:
     summary: str
     section: str | None
     source_name: str | None = None
+    also: tuple[tuple[str, str], ...] = ()  # other sources of the story: (name, url)
 
 
 @dataclass(frozen=True)

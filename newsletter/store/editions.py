@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -29,6 +29,9 @@ class ItemRow:
     source_name: str | None
     reading_seconds: float
     score: float
+    score_parts: dict[str, float] = field(default_factory=dict)
+    also: list[dict[str, str]] = field(default_factory=list)
+    pinned: bool = False
 
 
 def get_edition(session: Session, day: date, newsletter: str = "default") -> Edition | None:
@@ -36,7 +39,7 @@ def get_edition(session: Session, day: date, newsletter: str = "default") -> Edi
     return session.scalars(
         select(Edition)
         .where(Edition.newsletter == newsletter, Edition.date == day)
-        .options(selectinload(Edition.items))
+        .options(selectinload(Edition.all_items))
     ).first()
 
 
@@ -49,10 +52,15 @@ def save_draft(
     reading_seconds: float,
     budget_seconds: int,
     window: tuple[datetime, datetime],
-    items: list[ItemRow],
+    items: dict[str, list[ItemRow]],
+    variant_seconds: dict[str, float] | None = None,
     newsletter: str = "default",
 ) -> Edition:
     """Create the draft of ``day`` or replace the existing draft's content and items.
+
+    ``items`` maps a variant key ("" for the main edition, a topics key such as
+    "culture,sport" for a personal variant) to its items in display order. The editor's
+    decisions stored on the edition are kept.
 
     Raises :class:`EditionLocked` when the edition was already released. Does not commit.
     """
@@ -71,25 +79,63 @@ def save_draft(
     edition.budget_seconds = budget_seconds
     edition.window_start, edition.window_end = window
     edition.composed_at = now
-    edition.items.clear()
+    edition.variant_seconds = {
+        key: round(value, 1) for key, value in (variant_seconds or {}).items()
+    }
+    edition.all_items.clear()
     session.flush()  # delete the old items before their positions are reused
-    for position, row in enumerate(items):
-        edition.items.append(
-            EditionItem(
-                position=position,
-                article_id=row.article_id,
-                section=row.section,
-                category=row.category,
-                url=row.url,
-                title=row.title,
-                summary=row.summary,
-                source_name=row.source_name,
-                reading_seconds=row.reading_seconds,
-                score=row.score,
+    for variant, rows in sorted(items.items()):
+        for position, row in enumerate(rows):
+            edition.all_items.append(
+                EditionItem(
+                    variant=variant,
+                    position=position,
+                    article_id=row.article_id,
+                    section=row.section,
+                    category=row.category,
+                    url=row.url,
+                    title=row.title,
+                    summary=row.summary,
+                    source_name=row.source_name,
+                    reading_seconds=row.reading_seconds,
+                    score=row.score,
+                    score_parts=row.score_parts,
+                    also=row.also,
+                    pinned=row.pinned,
+                )
             )
-        )
     session.flush()
     return edition
+
+
+def set_decisions(
+    session: Session,
+    edition: Edition,
+    *,
+    pins: list[int] | None = None,
+    excludes: list[int] | None = None,
+    positions: dict[str, int] | None = None,
+    subject: str | None = None,
+    preheader: str | None = None,
+) -> None:
+    """Record an editor's decisions on a draft (None leaves a field as it is; an empty
+    subject or preheader string clears the override). Raises :class:`EditionLocked` for a
+    released edition. Does not commit."""
+    if edition.status != EditionStatus.DRAFT:
+        raise EditionLocked(
+            f"the edition of {edition.date.isoformat()} is {edition.status}; it is never changed"
+        )
+    if pins is not None:
+        edition.pins = list(pins)
+    if excludes is not None:
+        edition.excludes = list(excludes)
+    if positions is not None:
+        edition.positions = dict(positions)
+    if subject is not None:
+        edition.subject_override = subject or None
+    if preheader is not None:
+        edition.preheader_override = preheader or None
+    session.flush()
 
 
 def release_edition(session: Session, edition_id: int) -> bool:

@@ -148,13 +148,35 @@ class Edition(Base):
     window_end: Mapped[datetime]
     composed_at: Mapped[datetime]
     released_at: Mapped[datetime | None]
+    # The editor's decisions, kept across recompositions (see compose.edition.Decisions).
+    pins: Mapped[list[int]] = mapped_column(JSON, default=list)
+    excludes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    positions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    subject_override: Mapped[str | None] = mapped_column(Text)
+    # Reading seconds of each personal variant, by topics key.
+    variant_seconds: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    preheader_override: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
 
-    items: Mapped[list[EditionItem]] = relationship(
+    all_items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition",
-        order_by="EditionItem.position",
+        order_by="[EditionItem.variant, EditionItem.position]",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def items(self) -> list[EditionItem]:
+        """The main edition's items, in order (personal variants excluded)."""
+        return self.variant_items("")
+
+    def variant_items(self, variant: str) -> list[EditionItem]:
+        """The items of ``variant`` (a topics key such as ``"culture,sport"``; "" = main)."""
+        return [item for item in self.all_items if item.variant == variant]
+
+    @property
+    def variants(self) -> list[str]:
+        """The personal variants' keys, sorted (the main edition excluded)."""
+        return sorted({item.variant for item in self.all_items} - {""})
 
     __table_args__ = (UniqueConstraint("newsletter", "date", name="uq_editions_newsletter_date"),)
 
@@ -166,6 +188,7 @@ class EditionItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(255), default="")  # topics key; "" = main
     position: Mapped[int] = mapped_column(Integer)
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
@@ -178,11 +201,16 @@ class EditionItem(Base):
     source_name: Mapped[str | None] = mapped_column(Text)
     reading_seconds: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
+    score_parts: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    also: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # other sources
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    edition: Mapped[Edition] = relationship(back_populates="items")
+    edition: Mapped[Edition] = relationship(back_populates="all_items")
 
     __table_args__ = (
-        UniqueConstraint("edition_id", "position", name="uq_edition_items_edition_position"),
+        UniqueConstraint(
+            "edition_id", "variant", "position", name="uq_edition_items_edition_variant_position"
+        ),
     )
 
 

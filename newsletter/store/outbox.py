@@ -34,6 +34,7 @@ class ClaimedDelivery:
     email: str
     name: str | None
     attempts: int
+    variant: str = ""  # the subscriber's topics key ("culture,sport"; "" = none)
 
 
 @dataclass(frozen=True)
@@ -117,17 +118,23 @@ def claim_batch(
     ).all()
     if not claimed:
         return []
-    names = dict(
-        session.execute(
-            select(Subscriber.id, Subscriber.name).where(
+    people = {
+        row.id: (row.name, ",".join(sorted(row.topics or [])))
+        for row in session.execute(
+            select(Subscriber.id, Subscriber.name, Subscriber.topics).where(
                 Subscriber.id.in_([row.subscriber_id for row in claimed])
             )
-        ).all()
-    )
+        )
+    }
     return sorted(
         (
             ClaimedDelivery(
-                row.id, row.subscriber_id, row.email, names.get(row.subscriber_id), row.attempts
+                row.id,
+                row.subscriber_id,
+                row.email,
+                people.get(row.subscriber_id, (None, ""))[0],
+                row.attempts,
+                people.get(row.subscriber_id, (None, ""))[1],
             )
             for row in claimed
         ),

@@ -100,6 +100,17 @@ def iter_subscribers(session: Session, batch: int = 1000) -> Iterator[Subscriber
         session.expunge_all()
 
 
+def active_topic_choices(session: Session) -> list[frozenset[str]]:
+    """The distinct non-empty topic choices of active subscribers, sorted (streamed: one
+    column read in batches, memory bounded by the number of distinct choices)."""
+    choices: set[frozenset[str]] = set()
+    query = select(Subscriber.topics).where(Subscriber.status == SubscriberStatus.ACTIVE)
+    for topics in session.scalars(query.execution_options(yield_per=1000)):
+        if topics:
+            choices.add(frozenset(topics))
+    return sorted(choices, key=lambda choice: sorted(choice))
+
+
 def count_by_status(session: Session) -> dict[str, int]:
     """Number of subscribers per status (every status present, zeros included)."""
     counts = {status.value: 0 for status in SubscriberStatus}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:15:45.433793
+Create Date: 2026-11-30 02:22:05.650326
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def upgrade() -> None:
         sa.Column("window_end", newsletter.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("composed_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("released_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pins", sa.JSON(), nullable=False),
+        sa.Column("excludes", sa.JSON(), nullable=False),
+        sa.Column("positions", sa.JSON(), nullable=False),
+        sa.Column("subject_override", sa.Text(), nullable=True),
+        sa.Column("variant_seconds", sa.JSON(), nullable=False),
+        sa.Column("preheader_override", sa.Text(), nullable=True),
         sa.Column("sent_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_editions")),
         sa.UniqueConstraint("newsletter", "date", name="uq_editions_newsletter_date"),
@@ -144,6 +150,7 @@ def upgrade() -> None:
         "edition_items",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("edition_id", sa.Integer(), nullable=False),
+        sa.Column("variant", sa.String(length=255), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column("section", sa.String(length=128), nullable=True),
@@ -154,6 +161,9 @@ def upgrade() -> None:
         sa.Column("source_name", sa.Text(), nullable=True),
         sa.Column("reading_seconds", sa.Float(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("score_parts", sa.JSON(), nullable=False),
+        sa.Column("also", sa.JSON(), nullable=False),
+        sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["articles.id"],
@@ -167,7 +177,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_edition_items")),
-        sa.UniqueConstraint("edition_id", "position", name="uq_edition_items_edition_position"),
+        sa.UniqueConstraint(
+            "edition_id", "variant", "position", name="uq_edition_items_edition_variant_position"
+        ),
     )
     with op.batch_alter_table("edition_items", schema=None) as batch_op:
         batch_op.create_index(
