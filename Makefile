@@ -27,11 +27,15 @@ demo: install
 
 ## Run the whole test suite (PostgreSQL tests need NEWSLETTER_TEST_DATABASE_URL).
 test: install-test
-	$(BIN)/ruff check newsletter tests
+	$(BIN)/ruff check newsletter tests benchmarks
 	$(BIN)/python -m pytest
 
+## Measure: compose time for 1,000 / 10,000 / 100,000 candidates.
+bench: install
+	$(BIN)/python -m benchmarks.bench_compose
+
 lint: install-test
-	$(BIN)/ruff check newsletter tests
+	$(BIN)/ruff check newsletter tests benchmarks
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache test-artifacts
