@@ -22,7 +22,7 @@ from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
 from newsletter.store.db import DatabaseError, transaction
 from newsletter.store.editions import EditionLocked
-from newsletter.store.models import Edition
+from newsletter.store.models import Article, Edition
 from newsletter.store.outbox import delivery_counts
 from newsletter.store.subscribers import add_subscriber, count_by_status, iter_subscribers
 
@@ -264,11 +264,22 @@ def _decide(day: str | None, **changes: object) -> None:
     except EditionLocked as exc:
         fail(str(exc))
     print_edition(result.edition)
+    present = {item.article_id for item in result.edition.items}
+    for article_id in result.edition.pins:
+        if article_id not in present:
+            warn(
+                f"article #{article_id} is not a candidate of {target.isoformat()} (unknown, "
+                "published outside the window, or in an earlier edition): the pin has no effect"
+            )
 
 
-def _current(day: str | None) -> tuple[App, Edition]:
+def _current(day: str | None, article_id: int | None = None) -> tuple[App, Edition]:
     application = load_app()
     target = parse_date(day, application)
+    if article_id is not None:
+        with application.sessions() as session:
+            if session.get(Article, article_id) is None:
+                fail(f"no article #{article_id} (see the ids in `newsletter compose`)")
     edition = application.edition(target) or application.compose(target).edition
     return application, edition
 
@@ -279,7 +290,7 @@ def edition_pin(
     day: DateOption = None,
 ) -> None:
     """Put an article in the edition whatever its score (the first pin leads)."""
-    _, edition = _current(day)
+    _, edition = _current(day, article_id)
     pins = [p for p in edition.pins if p != article_id] + [article_id]
     _decide(day, pins=pins, excludes=[e for e in edition.excludes if e != article_id])
 
@@ -313,7 +324,7 @@ def edition_move(
     day: DateOption = None,
 ) -> None:
     """Place an article at a position (it stays in the edition: it is pinned too)."""
-    _, edition = _current(day)
+    _, edition = _current(day, article_id)
     positions = dict(edition.positions or {})
     positions[str(article_id)] = position
     pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]

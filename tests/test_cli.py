@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,3 +65,63 @@ def test_commands_before_init_and_bad_dates_explain_themselves(tmp_path: Path) -
     assert empty.returncode == 1 and "no items" in empty.stderr
     invalid = run("subscribers", "add", "not-an-address", cwd=tmp_path)
     assert invalid.returncode == 2 and "invalid address" in invalid.stderr
+
+
+def test_editor_commands_pin_exclude_move_and_set(tmp_path: Path) -> None:
+    items = "".join(
+        f"<item><title>{word}</title>"
+        f"<link>https://news.example/{n}</link><category>{category}</category>"
+        f"<description>Un résumé de l’article {n}. Il a deux phrases.</description>"
+        f"<pubDate>Tue, 24 Mar 2026 {10 + n % 10}:00:00 +0000</pubDate></item>"
+        for n, (word, category) in enumerate(
+            zip(
+                [
+                    "Le Parlement adopte la loi de finances",
+                    "Le Raja remporte le derby casablancais",
+                    "Festival de Marrakech : le jury dévoilé",
+                    "Bank Al-Maghrib maintient son taux directeur",
+                    "Sommet de l’Union africaine à Addis-Abeba",
+                    "Réforme des retraites : les syndicats reçus",
+                    "Botola : la RS Berkane creuse l’écart",
+                    "Gnaoua : la programmation annoncée",
+                    "Phosphates : exportations en hausse",
+                    "Migrations : accord entre Rabat et Madrid",
+                ],
+                ["politique", "sport", "culture", "economie", "monde"] * 2,
+                strict=True,
+            )
+        )
+    )
+    feed_file = tmp_path / "feed.rss"
+    feed_file.write_text(f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>')
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+
+    def compose() -> dict:
+        result = run("compose", "--date", "2026-03-25", "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    ids = [item["article_id"] for item in compose()["items"]]
+    last = ids[-1]
+    moved = run("edition", "move", str(last), "1", "--date", "2026-03-25", cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert compose()["items"][0]["article_id"] == last
+    excluded = run("edition", "exclude", str(ids[0]), "--date", "2026-03-25", cwd=tmp_path)
+    assert excluded.returncode == 0
+    assert ids[0] not in [i["article_id"] for i in compose()["items"]]
+    subject = run(
+        "edition",
+        "set",
+        "--subject",
+        "Le Brief : l’essentiel",
+        "--date",
+        "2026-03-25",
+        cwd=tmp_path,
+    )
+    assert subject.returncode == 0
+    document = compose()
+    assert document["edition"]["subject"] == "Le Brief : l’essentiel"
+    assert document["items"][0]["article_id"] == last and document["items"][0]["pinned"]
+    unknown = run("edition", "pin", "999", "--date", "2026-03-25", cwd=tmp_path)
+    assert unknown.returncode == 1 and "no article #999" in unknown.stderr
