@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import i18n
@@ -52,7 +52,7 @@ from newsletter.store.editions import (
     save_draft,
     set_decisions,
 )
-from newsletter.store.models import Article, Edition, EditionItem, EditionStatus
+from newsletter.store.models import Article, Edition, EditionItem, EditionStatus, Subscriber
 from newsletter.store.outbox import create_deliveries
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.textutil import truncate_words
@@ -250,6 +250,21 @@ class App:
     def ready(self) -> None:
         """Raise ``DatabaseError`` unless the schema exists."""
         check_schema(self.engine)
+
+    def foreign_data(self) -> str | None:
+        """What, besides the sample data, the database holds (None if nothing)."""
+        with self.sessions() as session:
+            articles = session.scalar(
+                select(func.count()).select_from(Article).where(Article.source != SAMPLE_SOURCE)
+            )
+            subscribers = session.scalar(
+                select(func.count())
+                .select_from(Subscriber)
+                .where(or_(Subscriber.source.is_(None), Subscriber.source != "demo"))
+            )
+        if articles or subscribers:
+            return f"it holds {articles} other articles and {subscribers} other subscribers"
+        return None
 
     def today(self) -> date:
         """Today's date in the newsletter's time zone."""

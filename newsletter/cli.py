@@ -435,13 +435,31 @@ def status(
 
 @app.command()
 def demo() -> None:
-    """Run the whole day on the sample data: init, ingest, subscribers, compose, send."""
-    application = load_app(ready=False)
+    """Run the whole day on the sample data: init, ingest, subscribers, compose, send.
+
+    It works in its own SQLite database under <data_dir>/demo/ so that it can never mail
+    the sample edition to a real list. With NEWSLETTER_DATABASE_URL set it uses that
+    database, but only if it holds nothing but sample data.
+    """
+    base = load_app(ready=False).settings
+    if base.database_url is None:
+        changes: dict[str, object] = {"data_dir": base.data_dir / "demo"}
+        if base.outbox_dir is None:
+            changes["outbox_dir"] = base.data_dir / "demo" / "outbox"
+        application = App(base.model_copy(update=changes))
+    else:
+        application = App(base)
     settings = application.settings
     try:
         revision = application.init_db()
     except DatabaseError as exc:
         fail(str(exc))
+    foreign = application.foreign_data()
+    if foreign:
+        fail(
+            f"the demo only runs on an empty or demo database, and {foreign}; "
+            "unset NEWSLETTER_DATABASE_URL to run it in its own database"
+        )
     typer.echo(f"1. database ready ({revision}): {application.engine.url.render_as_string()}")
     day = application.today()
     report = application.ingest_sample(day)

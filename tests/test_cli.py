@@ -32,7 +32,7 @@ def test_demo_leaves_one_message_per_sample_subscriber_and_runs_again_safely(
         .splitlines()
     )
     expected = sorted(line.split(",")[0].lower() for line in sample[1:] if line.strip())
-    files = sorted((tmp_path / "var" / "outbox").rglob("*.eml"))
+    files = sorted((tmp_path / "var" / "demo" / "outbox").rglob("*.eml"))
     assert len(files) == len(expected) == 6
     recipients = sorted(
         message_from_bytes(f.read_bytes(), policy=policy.default)["To"]
@@ -44,7 +44,10 @@ def test_demo_leaves_one_message_per_sample_subscriber_and_runs_again_safely(
     assert "6 messages in" in result.stdout
     again = run("demo", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "sent 0" in again.stdout and len(list((tmp_path / "var" / "outbox").rglob("*.eml"))) == 6
+    assert (
+        "sent 0" in again.stdout
+        and len(list((tmp_path / "var" / "demo" / "outbox").rglob("*.eml"))) == 6
+    )
 
 
 def test_a_wrong_setting_stops_with_its_name(tmp_path: Path) -> None:
@@ -125,3 +128,19 @@ def test_editor_commands_pin_exclude_move_and_set(tmp_path: Path) -> None:
     assert document["items"][0]["article_id"] == last and document["items"][0]["pinned"]
     unknown = run("edition", "pin", "999", "--date", "2026-03-25", cwd=tmp_path)
     assert unknown.returncode == 1 and "no article #999" in unknown.stderr
+
+
+def test_demo_never_touches_a_real_list(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'real.db'}"
+    assert run("init", cwd=tmp_path, NEWSLETTER_DATABASE_URL=database).returncode == 0
+    added = run(
+        "subscribers", "add", "real@example.org", cwd=tmp_path, NEWSLETTER_DATABASE_URL=database
+    )
+    assert added.returncode == 0
+    refused = run("demo", cwd=tmp_path, NEWSLETTER_DATABASE_URL=database)
+    assert refused.returncode == 1 and "only runs on an empty or demo database" in refused.stderr
+    assert not (tmp_path / "var" / "outbox").exists()
+    alone = run("demo", cwd=tmp_path)  # without the variable: its own database
+    assert alone.returncode == 0 and "var/demo" in alone.stdout
+    listed = run("subscribers", "list", "--json", cwd=tmp_path, NEWSLETTER_DATABASE_URL=database)
+    assert [s["email"] for s in json.loads(listed.stdout)] == ["real@example.org"]
