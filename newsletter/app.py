@@ -7,6 +7,7 @@ the stages receive what they need as arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -368,6 +369,20 @@ class App:
             set_decisions(session, edition, **changes)
         return self.compose(day)
 
+    def _overtaken(self, edition: Edition) -> bool:
+        """True when an article of the draft's window arrived after it was composed."""
+        with self.sessions() as session:
+            newer = session.scalar(
+                select(func.count())
+                .select_from(Article)
+                .where(
+                    Article.first_seen_at > edition.composed_at,
+                    Article.published_at >= edition.window_start,
+                    Article.published_at < edition.window_end,
+                )
+            )
+        return bool(newer)
+
     def edition(self, day: date) -> Edition | None:
         """The stored edition of ``day`` (items loaded) or None."""
         with self.sessions() as session:
@@ -432,16 +447,36 @@ class App:
         return html_path, text_path, rendered.warnings
 
     # --- send ----------------------------------------------------------------------------
-    def send(self, day: date | None = None, *, batch_size: int | None = None) -> SendResult:
-        """Compose ``day``'s edition if there is none, release it (freezing its recipients:
-        one delivery row per active subscriber) and deliver every row not yet sent.
+    def send(
+        self,
+        day: date | None = None,
+        *,
+        batch_size: int | None = None,
+        early: bool = False,
+        resend_uncertain: bool = False,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[RunReport], None] | None = None,
+    ) -> SendResult:
+        """Compose ``day``'s edition if there is none (or recompose a draft that new articles
+        have overtaken), release it (freezing its recipients: one delivery row per active
+        subscriber) and deliver every row not yet sent. Running it again sends nothing new.
 
-        Running it again sends nothing new. Raises :class:`UsageError` for an edition with
-        no items.
+        Raises :class:`UsageError` for an edition with no items, and, unless ``early``, for
+        an edition whose window has not closed yet (its articles would be missing, and
+        tomorrow's window starts at today's send time).
         """
+        s = self.settings
         day = day or self.today()
         edition = self.edition(day)
-        if edition is None:
+        if edition is None or edition.status == EditionStatus.DRAFT:
+            window_end = local_datetime(day, s.send_time, s.zone)
+            if not early and utcnow() < window_end:
+                raise UsageError(
+                    f"the edition of {day.isoformat()} covers articles until "
+                    f"{s.send_time:%H:%M} {s.timezone}; it cannot be sent before then "
+                    "(use --early to send it anyway)"
+                )
+        if edition is None or (edition.status == EditionStatus.DRAFT and self._overtaken(edition)):
             edition = self.compose(day).edition
         if not edition.items:
             raise UsageError(
@@ -475,9 +510,15 @@ class App:
         provider = self.provider()
         try:
             run = drain(
-                self.sessions, edition.id, sender, provider,
-                batch_size=batch_size or self.settings.send_batch_size,
-            )  # fmt: skip
+                self.sessions,
+                edition.id,
+                sender,
+                provider,
+                claim_size=batch_size or self.settings.send_batch_size,
+                should_stop=should_stop,
+                on_progress=on_progress,
+                resend_uncertain=resend_uncertain,
+            )
         finally:
             provider.close()
         return SendResult(self.edition(day) or edition, released, created, run)

@@ -8,7 +8,9 @@ stopped the send), 2 bad usage or settings.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -18,6 +20,7 @@ import typer
 from newsletter.app import App, SendResult, UsageError, edition_json
 from newsletter.audience import InvalidSubscriber, import_csv, make_record
 from newsletter.config import ConfigError, load_settings
+from newsletter.deliver.worker import RunReport
 from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
 from newsletter.store.db import DatabaseError, transaction
@@ -381,11 +384,18 @@ def print_send_result(result: SendResult, application: App) -> None:
         f"edition {edition.date.isoformat()} is {edition.status}: "
         + ", ".join(f"{count} {status}" for status, count in totals.items() if count)
     )
-    if totals.get("sending"):
+    if run.reclaimed:
+        typer.echo(f"gave back {run.reclaimed} deliveries claimed by a stopped worker")
+    if run.requeued:
+        typer.echo(f"resent {run.requeued} deliveries interrupted in flight (--resend-uncertain)")
+    if run.uncertain:
         warn(
-            f"{totals['sending']} deliveries are in 'sending' after an interruption: they may or "
-            "may not have reached the provider and are not resent automatically"
+            f"{run.uncertain} deliveries were in flight when a send was interrupted: they may or "
+            "may not have reached the provider, so they are not resent automatically; "
+            "`newsletter send --resend-uncertain` resends them"
         )
+    if run.in_flight_elsewhere:
+        typer.echo(f"{run.in_flight_elsewhere} deliveries are in flight in another running worker")
     if run.next_retry:
         typer.echo(f"deferred deliveries retry from {run.next_retry.isoformat()} (run send again)")
     if application.settings.provider == "file" and run.sent:
@@ -393,21 +403,84 @@ def print_send_result(result: SendResult, application: App) -> None:
         typer.echo(f"messages written to {folder}")
 
 
+class StopFlag:
+    """Set by SIGINT/SIGTERM during a send: the message in flight finishes, its answer is
+    recorded, the rest of the claim is given back. A second signal interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM in this process."""
+
+        def handler(signum: int, _frame: object) -> None:
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+            typer.echo(
+                f"\n{signal.Signals(signum).name}: finishing the message in flight, then stopping"
+                " (again to stop at once)",
+                err=True,
+            )
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
+def progress_printer(every: int = 500) -> Callable[[RunReport], None]:
+    """A progress callback printing a line every ``every`` messages handed over."""
+    state = {"next": every}
+
+    def show(report: RunReport) -> None:
+        done = report.sent + report.failed + report.deferred + report.unknown
+        if done >= state["next"]:
+            typer.echo(f"  ... {done} handed over ({report.sent} sent)", err=True)
+            state["next"] = done + every
+
+    return show
+
+
 @app.command()
-def send(day: DateOption = None) -> None:
+def send(
+    day: DateOption = None,
+    early: Annotated[
+        bool, typer.Option("--early", help="Send before the edition's window has closed.")
+    ] = False,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain",
+            help="Also resend deliveries that an interrupted send left in flight "
+            "(their recipients may get the edition twice).",
+        ),
+    ] = False,
+) -> None:
     """Compose if needed, then deliver the edition to every active subscriber who has not
     received it. Running it again sends nothing new."""
     application = load_app()
     target = parse_date(day, application)
+    stop = StopFlag()
+    stop.install()
     try:
-        result = application.send(target)
+        result = application.send(
+            target,
+            early=early,
+            resend_uncertain=resend_uncertain,
+            should_stop=stop,
+            on_progress=progress_printer(),
+        )
     except UsageError as exc:
         fail(str(exc))
     except ConfigError as exc:
         fail(str(exc), 2)
     print_send_result(result, application)
+    if result.run.stopped == "interrupted":
+        fail("interrupted: run send again to go on (nothing is sent twice)", 130)
     if result.run.stopped:
-        fail(f"the send stopped: {result.run.stopped} (run send again once fixed; nothing is lost)")
+        fail(f"the send stopped: {result.run.stopped} (run send again once it is fixed)")
 
 
 @app.command()
@@ -480,7 +553,7 @@ def demo() -> None:
     html_path, _text_path, _ = application.preview(day)
     typer.echo(f"   preview: {html_path}")
     try:
-        sent = application.send(day)
+        sent = application.send(day, early=True)
     except (UsageError, ConfigError) as exc:
         fail(str(exc))
     typer.echo("5. send:")

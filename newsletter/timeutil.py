@@ -76,12 +76,16 @@ def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 
 def edition_window(
-    day: date, send_time: time, zone: ZoneInfo, hours: float = 24
+    day: date, send_time: time, zone: ZoneInfo, hours: float | None = None
 ) -> tuple[datetime, datetime]:
     """The edition's candidate window ``[start, end)`` as aware UTC datetimes.
 
-    ``end`` is ``send_time`` on ``day`` in ``zone``; ``start`` is ``hours`` before it (24 by
-    default: "the 24 hours before the send time", issue "Today's briefing, end to end").
+    ``end`` is ``send_time`` on ``day`` in ``zone``; ``start`` is the send time of the day
+    before, so that consecutive editions' windows meet exactly: usually 24 hours, 23 or 25
+    across a clock change (an article published in the changed hour belongs to exactly one
+    edition). ``hours`` instead reaches back that many hours (the lookback of a thin day).
     """
     end = local_datetime(day, send_time, zone)
-    return end - timedelta(hours=hours), end
+    if hours is not None:
+        return end - timedelta(hours=hours), end
+    return local_datetime(day - timedelta(days=1), send_time, zone), end

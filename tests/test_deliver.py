@@ -3,9 +3,10 @@ interruptions, refusals and a dead server lose nothing and send nothing twice.""
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.app import App, UsageError
+from newsletter.deliver import worker as worker_module
 from newsletter.providers.base import BatchResult, Envelope
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider
@@ -89,25 +91,49 @@ class CrashingProvider(FileProvider):
         return batch
 
 
-def test_interrupted_send_resumes_without_sending_twice(app: App, tmp_path: Path) -> None:
+def test_interrupted_send_resumes_without_sending_twice(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prepare(app, 7)
     outbox = tmp_path / "crash-outbox"
     crashing = CrashingProvider(outbox, limit=3)
     crashing_app = App(app.settings, engine=app.engine, provider=crashing)
+    # The crashing run is a process that no longer exists once it has died.
+    monkeypatch.setattr(worker_module, "worker_id", lambda: f"{socket.gethostname()}:999999:dead")
     with pytest.raises(KeyboardInterrupt):
-        crashing_app.send(DAY, batch_size=2)
-    # Batch 1 (2 messages) was recorded; batch 2 died after handing over 1 message.
-    assert statuses(app) == Counter({"sent": 2, "sending": 2, "pending": 3})
+        crashing_app.send(DAY, batch_size=5)
+    # Three were handed over and recorded, the fourth was in flight, the rest of the claim
+    # was given back; nobody is lost.
+    assert statuses(app) == Counter({"sent": 3, "sending": 1, "pending": 3})
+    monkeypatch.undo()
     resumed = App(app.settings, engine=app.engine, provider=FileProvider(outbox))
     result = resumed.send(DAY, batch_size=2)
-    assert result.run.sent == 3
-    assert result.run.totals["sending"] == 2  # uncertain: reported, not resent
-    received = Counter(
-        message_from_bytes(f.read_bytes(), policy=policy.default)["To"].addresses[0].addr_spec
-        for f in outbox.rglob("*.eml")
-    )
+    assert result.run.sent == 3 and result.run.uncertain == 1
+    assert result.run.totals["sending"] == 1 and result.edition.status == "sending"
+    received = Counter(recipient_of(f) for f in outbox.rglob("*.eml"))
     assert max(received.values()) == 1 and len(received) == 6
-    assert result.edition.status == "sending"
+    operator = resumed.send(DAY, resend_uncertain=True)
+    assert (operator.run.requeued, operator.run.sent) == (1, 1)
+    assert operator.edition.status == "sent"
+    assert len({recipient_of(f) for f in outbox.rglob("*.eml")}) == 7
+
+
+def test_a_stop_request_finishes_the_message_in_flight_and_gives_back_the_rest(app: App) -> None:
+    prepare(app, 6)
+    calls = {"n": 0}
+
+    def stop_after_two() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3  # checked before each message and each claim
+
+    result = app.send(DAY, batch_size=50, should_stop=stop_after_two)
+    assert result.run.stopped == "interrupted" and result.run.sent == 2
+    assert statuses(app) == Counter({"sent": 2, "pending": 4})
+    assert app.send(DAY).run.sent == 4
+
+
+def recipient_of(path: Path) -> str:
+    return message_from_bytes(path.read_bytes(), policy=policy.default)["To"].addresses[0].addr_spec
 
 
 def test_smtp_one_connection_and_per_recipient_refusals(
@@ -164,6 +190,16 @@ def test_an_address_that_cannot_be_written_fails_alone(app: App) -> None:
     result = app.send(DAY)
     assert (result.run.sent, result.run.failed) == (2, 1)
     assert "cannot put" in result.run.failures[0]
+
+
+def test_an_edition_is_not_sent_before_its_window_closes(app: App) -> None:
+    later = date.today() + timedelta(days=2)
+    app.ingest_sample(later, now=datetime.combine(later, time(12, 0), UTC))  # dated in its window
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
+    with pytest.raises(UsageError, match="cannot be sent before"):
+        app.send(later)
+    assert app.send(later, early=True).run.sent == 1
 
 
 def test_empty_edition_is_not_sent(app: App) -> None:

@@ -1,15 +1,20 @@
-"""Drain an edition's outbox: claim a batch, personalise, hand over, record; repeat.
+"""Drain an edition's outbox: claim a batch, then for each provider-sized chunk: record the
+previous chunk's answers and mark this chunk ``sending`` in one commit, hand it over, repeat.
 
-Each claim is committed before the provider is called and each outcome right after it, so a
-crash loses at most the rows of one batch to the uncertain ``sending`` state (reported, never
-resent blindly) and never sends a row twice.
+A crash therefore leaves at most one chunk (one message over SMTP) in the uncertain
+``sending`` state, reported and never resent blindly, and the rest of the claimed batch in
+``claimed``, which the next run gives back to ``pending`` once it sees the worker is gone.
+Nothing is sent twice and nobody is skipped.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,11 +30,22 @@ from newsletter.store.outbox import (
     Outcome,
     claim_batch,
     delivery_counts,
+    mark_sending,
     next_retry_at,
+    reclaim,
     record_outcomes,
     release_claims,
+    requeue_uncertain,
+    return_unsent,
     skip_inactive,
+    worker_owners,
 )
+from newsletter.timeutil import utcnow
+
+#: Rows claimed at once by a worker (they stay safe to give back until handed over).
+CLAIM_SIZE = 50
+#: Claimed rows older than this are given back even if their worker's host is another one.
+CLAIM_LEASE = timedelta(minutes=10)
 
 _STATUS = {
     Result.SENT: DeliveryStatus.SENT,
@@ -39,20 +55,52 @@ _STATUS = {
 }
 
 
+def worker_id() -> str:
+    """A worker's identity: ``host:pid:random`` (the random part tells restarts apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def is_dead(owner: str) -> bool:
+    """True when ``owner`` names a process of this host that no longer runs. A worker of
+    another host is never declared dead here (its claims expire with :data:`CLAIM_LEASE`)."""
+    try:
+        host, pid, _ = owner.rsplit(":", 2)
+        number = int(pid)
+    except ValueError:
+        return True  # not one of ours: an old or hand-made value
+    if host != socket.gethostname():
+        return False
+    if number == os.getpid():
+        return False
+    try:
+        os.kill(number, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @dataclass
 class RunReport:
     """What one run did (``sent``, ``failed``, ``deferred``, ``skipped``, ``unknown``) and the
-    edition's totals per status afterwards (``totals``). ``stopped`` says why it stopped early."""
+    edition's totals per status afterwards (``totals``). ``stopped`` says why it stopped early;
+    ``in_flight_elsewhere`` counts ``sending`` rows of other live workers, ``uncertain`` those
+    of dead ones (interrupted: they may or may not have been delivered)."""
 
     sent: int = 0
     failed: int = 0
     deferred: int = 0
     skipped: int = 0
     unknown: int = 0
+    reclaimed: int = 0
+    requeued: int = 0
     stopped: str | None = None
     finished: bool = False
     next_retry: datetime | None = None
     totals: dict[str, int] = field(default_factory=dict)
+    uncertain: int = 0
+    in_flight_elsewhere: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -83,71 +131,134 @@ class Sender:
         )
 
 
+def recover(
+    factory: sessionmaker[Session], edition_id: int, *, resend_uncertain: bool = False
+) -> tuple[int, int]:
+    """Give back the claims of dead workers (and, with ``resend_uncertain``, requeue their
+    ``sending`` rows: an operator's decision). Returns (reclaimed, requeued)."""
+    with transaction(factory) as session:
+        claimed = worker_owners(session, edition_id, DeliveryStatus.CLAIMED)
+        dead = [owner for owner in claimed if is_dead(owner)]
+        reclaimed = reclaim(session, edition_id, dead, utcnow() - CLAIM_LEASE)
+        requeued = 0
+        if resend_uncertain:
+            sending = worker_owners(session, edition_id, DeliveryStatus.SENDING)
+            requeued = requeue_uncertain(session, edition_id, [o for o in sending if is_dead(o)])
+    return reclaimed, requeued
+
+
 def drain(
     factory: sessionmaker[Session],
     edition_id: int,
     sender: Sender,
     provider: Provider,
     *,
-    batch_size: int = 10,
+    claim_size: int = CLAIM_SIZE,
+    should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[RunReport], None] | None = None,
+    resend_uncertain: bool = False,
 ) -> RunReport:
     """Send every claimable delivery of the edition; returns what this run did.
 
-    Stops when nothing is claimable (deferred rows wait for their time) or when the
-    provider says it cannot go on (``RunReport.stopped``). Marks the edition ``sent`` when
-    every row reached a final state.
+    Stops when nothing is claimable (deferred rows wait for their time), when the provider
+    says it cannot go on (``RunReport.stopped``) or when ``should_stop()`` turns true (a
+    signal): the message in flight finishes, the rest of the claim is given back. Marks the
+    edition ``sent`` when every row reached a final state.
     """
+    me = worker_id()
     report = RunReport()
+    report.reclaimed, report.requeued = recover(
+        factory, edition_id, resend_uncertain=resend_uncertain
+    )
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
-    while True:
-        with transaction(factory) as session:
-            claimed = claim_batch(session, edition_id, batch_size)
-        if not claimed:
+    chunk_size = max(1, int(getattr(provider, "batch_size", 1)))
+    while not report.stopped:
+        if should_stop():
+            report.stopped = "interrupted"
             break
+        with transaction(factory) as session:
+            queue = claim_batch(session, edition_id, claim_size, me)
+        if not queue:
+            break
+        attempts = {claim.delivery_id: claim.attempts for claim in queue}
         outcomes: list[Outcome] = []
-        envelopes: list[Envelope] = []
-        for claim in claimed:
-            try:
-                envelopes.append(sender.envelope(claim))
-            except ValueError as exc:
-                outcomes.append(
-                    Outcome(
-                        claim.delivery_id, DeliveryStatus.FAILED, provider.name, detail=str(exc)
-                    )
-                )
-                report.failed += 1
-                report.failures.append(f"{claim.email}: {exc}")
-        batch = provider.send(envelopes) if envelopes else None
-        unsent: list[int] = []
-        for result in batch.results if batch else []:
-            if result.result == Result.UNSENT:
-                unsent.append(result.key)
-                continue
-            outcomes.append(_outcome(result, provider.name))
-            _tally(report, result, envelopes)
-        attempts = {claim.delivery_id: claim.attempts for claim in claimed}
-        with transaction(factory) as session:
-            record_outcomes(session, outcomes, attempts)
-            release_claims(session, unsent)
-        if on_progress:
-            on_progress(report)
-        if batch and batch.stop:
-            report.stopped = batch.stop
-            break
+        try:
+            while queue:
+                if should_stop():
+                    report.stopped = "interrupted"
+                    break
+                chunk, queue = queue[:chunk_size], queue[chunk_size:]
+                envelopes = _envelopes(chunk, sender, provider.name, outcomes, report)
+                with transaction(factory) as session:
+                    record_outcomes(session, outcomes, attempts)
+                    owned = mark_sending(session, [e.key for e in envelopes], me)
+                outcomes = []
+                envelopes = [e for e in envelopes if e.key in owned]
+                if not envelopes:
+                    continue
+                batch = provider.send(envelopes)
+                unsent = [r.key for r in batch.results if r.result == Result.UNSENT]
+                for result in batch.results:
+                    if result.result != Result.UNSENT:
+                        outcomes.append(_outcome(result, provider.name))
+                        _tally(report, result, envelopes)
+                if unsent:
+                    with transaction(factory) as session:
+                        record_outcomes(session, outcomes, attempts)
+                        return_unsent(session, unsent)
+                    outcomes = []
+                if on_progress:
+                    on_progress(report)
+                if batch.stop:
+                    report.stopped = batch.stop
+                    break
+        finally:
+            # Record what is known and give back what was never handed over, even when a
+            # KeyboardInterrupt tears through: the message in flight stays "sending".
+            with transaction(factory) as session:
+                record_outcomes(session, outcomes, attempts)
+                release_claims(session, [claim.delivery_id for claim in queue], me)
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
         report.totals = delivery_counts(session, edition_id)
         open_rows = sum(
             report.totals[s]
-            for s in (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+            for s in (
+                DeliveryStatus.PENDING,
+                DeliveryStatus.CLAIMED,
+                DeliveryStatus.SENDING,
+                DeliveryStatus.DEFERRED,
+            )
         )
         if open_rows == 0:
             mark_edition_sent(session, edition_id)
             report.finished = True
         report.next_retry = next_retry_at(session, edition_id)
+        for owner, count in worker_owners(session, edition_id, DeliveryStatus.SENDING).items():
+            if is_dead(owner):
+                report.uncertain += count
+            else:
+                report.in_flight_elsewhere += count
     return report
+
+
+def _envelopes(
+    chunk: list[ClaimedDelivery], sender: Sender, provider: str, outcomes: list[Outcome],
+    report: RunReport,
+) -> list[Envelope]:  # fmt: skip
+    envelopes = []
+    for claim in chunk:
+        try:
+            envelopes.append(sender.envelope(claim))
+        except ValueError as exc:
+            # Mark it sending-then-failed through the normal path: claimed -> failed.
+            outcomes.append(
+                Outcome(claim.delivery_id, DeliveryStatus.FAILED, provider, detail=str(exc))
+            )
+            report.failed += 1
+            report.failures.append(f"{claim.email}: {exc}")
+    return envelopes
 
 
 def _outcome(result: MessageResult, provider: str) -> Outcome:

@@ -69,9 +69,11 @@ class ProviderConfigError(Exception):
 
 
 class Provider(Protocol):
-    """Hands messages over. ``name`` is recorded on each delivery."""
+    """Hands messages over. ``name`` is recorded on each delivery; ``batch_size`` is how many
+    messages one call hands over at once (1 for SMTP: each is in flight on its own)."""
 
     name: str
+    batch_size: int
 
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Hand over ``envelopes``; one result per envelope, in order."""

@@ -18,6 +18,7 @@ class FileProvider:
     """Writes each message to ``<outbox_dir>/<campaign>/<key>-<recipient>.eml``."""
 
     name = "file"
+    batch_size = 1
 
     def __init__(self, outbox_dir: Path) -> None:
         self.outbox_dir = Path(outbox_dir)

@@ -49,6 +49,7 @@ class SMTPProvider:
     """
 
     name = "smtp"
+    batch_size = 1
 
     def __init__(
         self,

@@ -67,15 +67,18 @@ class EditionStatus(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """One (edition, subscriber) delivery: ``pending -> sending -> sent``.
+    """One (edition, subscriber) delivery: ``pending -> claimed -> sending -> sent``.
 
-    ``deferred`` waits for ``next_attempt_at``; ``failed`` is permanent (the provider's code and
-    text are kept); ``skipped`` means the subscriber stopped being eligible before sending.
-    A row left in ``sending`` by a crash may or may not have reached the provider and is
-    never resent blindly.
+    ``claimed``: a worker owns the row but has not handed it over (safe to give back);
+    ``sending``: handed to the provider, answer not yet recorded. ``deferred`` waits for
+    ``next_attempt_at``; ``failed`` is permanent (the provider's code and text are kept);
+    ``skipped`` means the subscriber stopped being eligible before sending. A row left in
+    ``sending`` by a crash may or may not have reached the provider and is never resent
+    blindly.
     """
 
     PENDING = "pending"
+    CLAIMED = "claimed"
     SENDING = "sending"
     SENT = "sent"
     DEFERRED = "deferred"
@@ -231,6 +234,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(255))  # host:pid:token of the worker
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     provider: Mapped[str | None] = mapped_column(String(32))

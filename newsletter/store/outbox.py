@@ -1,8 +1,11 @@
 """The outbox: one delivery row per (edition, subscriber) and its state machine.
 
-``pending -> sending -> sent | deferred | failed``; ``skipped`` for a subscriber who stopped
-being active before the row was claimed. Every transition is one guarded ``UPDATE ... WHERE
-status IN (...)`` so that two workers (or two schedulers) cannot both win a row. Claiming
+``pending -> claimed -> sending -> sent | deferred | failed``; ``skipped`` for a subscriber
+who stopped being active before the row was claimed. ``claimed`` rows belong to a worker but
+were never handed over (safe to give back when that worker is dead); ``sending`` rows were
+handed over and await their answer (never resent blindly). Every transition is one
+guarded ``UPDATE ... WHERE status IN (...)`` so that two workers (or two schedulers) cannot
+both win a row. Claiming
 uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers and ignores it.
 """
 
@@ -89,11 +92,11 @@ def create_deliveries(session: Session, edition_id: int) -> int:
 
 
 def claim_batch(
-    session: Session, edition_id: int, limit: int, *, now: datetime | None = None
+    session: Session, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
 ) -> list[ClaimedDelivery]:
-    """Move up to ``limit`` claimable rows of active subscribers to ``sending`` and return
-    them, in id order. Rows another transaction holds are skipped (PostgreSQL). Does not
-    commit: commit before calling the provider so that the claim is durable.
+    """Move up to ``limit`` claimable rows of active subscribers to ``claimed`` by ``worker``
+    and return them, in id order. Rows another transaction holds are skipped (PostgreSQL).
+    Nothing is handed to a provider yet: a claimed row can always be given back.
     """
     now = now or utcnow()
     candidates = (
@@ -112,7 +115,7 @@ def claim_batch(
     claimed = session.execute(
         update(Delivery)
         .where(Delivery.id.in_(candidates.scalar_subquery()), Delivery.status.in_(CLAIMABLE))
-        .values(status=DeliveryStatus.SENDING, claimed_at=now, attempts=Delivery.attempts + 1)
+        .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
         .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
         .execution_options(synchronize_session=False)
     ).all()
@@ -133,13 +136,32 @@ def claim_batch(
                 row.subscriber_id,
                 row.email,
                 people.get(row.subscriber_id, (None, ""))[0],
-                row.attempts,
+                row.attempts + 1,
                 people.get(row.subscriber_id, (None, ""))[1],
             )
             for row in claimed
         ),
         key=lambda claim: claim.delivery_id,
     )
+
+
+def mark_sending(session: Session, ids: list[int], worker: str) -> set[int]:
+    """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) and return
+    the ids it still owned. Commit before handing them to the provider."""
+    if not ids:
+        return set()
+    rows = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(ids),
+            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.claimed_by == worker,
+        )
+        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(rows.scalars())
 
 
 def retry_delay(attempts: int) -> float:
@@ -150,7 +172,9 @@ def retry_delay(attempts: int) -> float:
 def record_outcomes(
     session: Session, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
 ) -> None:
-    """Apply provider outcomes to rows still in ``sending``. Does not commit."""
+    """Apply provider outcomes to rows still in ``sending`` (or ``claimed``, for a message
+    that could not even be built). ``attempts`` maps a delivery id to its attempt number,
+    for the backoff of a deferral. Does not commit."""
     now = utcnow()
     attempts = attempts or {}
     for outcome in outcomes:
@@ -169,21 +193,87 @@ def record_outcomes(
             values["next_attempt_at"] = now + timedelta(seconds=delay)
         session.execute(
             update(Delivery)
-            .where(Delivery.id == outcome.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+            .where(
+                Delivery.id == outcome.delivery_id,
+                Delivery.status.in_((DeliveryStatus.SENDING, DeliveryStatus.CLAIMED)),
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
 
 
-def release_claims(session: Session, ids: list[int]) -> None:
-    """Give rows that were claimed but never handed to the provider back to ``pending``."""
+def release_claims(session: Session, ids: list[int], worker: str) -> None:
+    """Give ``worker``'s claimed rows ``ids`` back to ``pending`` (never handed over)."""
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == DeliveryStatus.CLAIMED,
+                Delivery.claimed_by == worker,
+            )
+            .values(status=DeliveryStatus.PENDING, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def return_unsent(session: Session, ids: list[int]) -> None:
+    """Rows marked ``sending`` that the provider reports it never received go back to
+    ``pending`` (their attempt does not count)."""
     if ids:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
-            .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1)
+            .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1, claimed_by=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def worker_owners(session: Session, edition_id: int, status: DeliveryStatus) -> dict[str, int]:
+    """Rows per ``claimed_by`` worker in ``status`` for the edition."""
+    return {
+        owner or "": count
+        for owner, count in session.execute(
+            select(Delivery.claimed_by, func.count())
+            .where(Delivery.edition_id == edition_id, Delivery.status == status)
+            .group_by(Delivery.claimed_by)
+        )
+    }
+
+
+def reclaim(session: Session, edition_id: int, owners: list[str], stale_before: datetime) -> int:
+    """Give claimed (never handed over) rows back to ``pending`` when their worker is among
+    the dead ``owners`` or claimed them before ``stale_before``. Always safe: a worker that
+    is in fact alive finds the row gone when it tries to mark it ``sending``."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.CLAIMED,
+            or_(Delivery.claimed_by.in_(owners), Delivery.claimed_at < stale_before),
+        )
+        .values(status=DeliveryStatus.PENDING, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def requeue_uncertain(session: Session, edition_id: int, owners: list[str]) -> int:
+    """Put the ``sending`` rows of dead ``owners`` back to ``pending``: an operator's
+    decision to resend messages that may already have been delivered."""
+    if not owners:
+        return 0
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.claimed_by.in_(owners),
+        )
+        .values(status=DeliveryStatus.PENDING, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def skip_inactive(session: Session, edition_id: int) -> int:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:22:05.650326
+Create Date: 2026-11-30 02:37:38.318901
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=255), nullable=True),
         sa.Column(
             "next_attempt_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=True
         ),
