@@ -412,6 +412,7 @@ class App:
                     i.section,
                     i.source_name,
                     also=tuple((a["source"], a["url"]) for a in i.also or ()),
+                    category=i.category,
                 )
                 for i in items
             ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,15 +28,15 @@ class InvalidSubscriber(ValueError):
 
 
 def normalise_email(value: str) -> str:
-    """The address in normal form (domain lower-cased, Unicode NFC).
+    """The address in normal form: domain lower-cased, an internationalised domain in its
+    ASCII (IDNA) form so that every SMTP server takes it.
 
     Raises :class:`InvalidSubscriber` with email-validator's reason. Addresses that need
     SMTPUTF8 (non-ASCII local part) are refused: not every server accepts them.
     """
     try:
-        return validate_email(
-            value.strip(), check_deliverability=False, allow_smtputf8=False
-        ).normalized
+        valid = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
+        return valid.ascii_email or valid.normalized
     except EmailNotValidError as exc:
         raise InvalidSubscriber(f"invalid address {value.strip()!r}: {exc}") from None
 
@@ -44,7 +45,7 @@ def parse_topics(value: str | list[str] | None) -> list[str]:
     """Topics as unique category slugs (``"Sport, Économie"`` -> ``["sport", "economie"]``)."""
     if not value:
         return []
-    parts = value.split(",") if isinstance(value, str) else value
+    parts = re.split(r"[,;|]", value) if isinstance(value, str) else value
     topics: list[str] = []
     for part in parts:
         slug = slugify(part)
@@ -117,6 +118,9 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "email" not in header:
         raise InvalidSubscriber(f"{path}: the first line must be a header with an 'email' column")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InvalidSubscriber(f"{path}: the header names {', '.join(repeated)} twice")
     reader.fieldnames = header
     unknown = [name for name in header if name not in CSV_COLUMNS]
     rejected: list[str] = (

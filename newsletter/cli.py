@@ -8,6 +8,8 @@ stopped the send), 2 bad usage or settings.
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -19,15 +21,20 @@ import typer
 
 from newsletter.app import App, SendResult, UsageError, edition_json
 from newsletter.audience import InvalidSubscriber, import_csv, make_record
-from newsletter.config import ConfigError, load_settings
+from newsletter.config import ConfigError, load_settings, unknown_variables
 from newsletter.deliver.worker import RunReport
 from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
 from newsletter.store.db import DatabaseError, transaction
 from newsletter.store.editions import EditionLocked
-from newsletter.store.models import Article, Edition
+from newsletter.store.models import Article, Edition, SubscriberStatus
 from newsletter.store.outbox import delivery_counts
-from newsletter.store.subscribers import add_subscriber, count_by_status, iter_subscribers
+from newsletter.store.subscribers import (
+    add_subscriber,
+    count_by_status,
+    iter_subscribers,
+    set_status,
+)
 
 app = typer.Typer(
     name="newsletter",
@@ -66,6 +73,8 @@ def load_app(*, ready: bool = True) -> App:
     """The application from the settings; exits 2 on a bad setting, 1 without a schema."""
     try:
         application = App(load_settings())
+        for name in unknown_variables():
+            warn(f"{name} is not a setting and is ignored (a typo?)")
         if ready:
             application.ready()
     except ConfigError as exc:
@@ -79,10 +88,15 @@ def parse_date(value: str | None, application: App) -> date:
     """``--date`` as a date, default today in the newsletter's time zone."""
     if value is None:
         return application.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         fail(f"--date: expected YYYY-MM-DD, got {value!r}", 2)
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"--date: {value} is not a date of the calendar", 2)
+    if not 1971 <= day.year <= 9998:
+        fail(f"--date: {value} is out of range (1971 to 9998)", 2)
+    return day
 
 
 @app.command()
@@ -156,6 +170,19 @@ def subscribers_add(
     typer.echo(f"{verb} {record.email} ({status})")
     if result.kept_status:
         warn(f"{record.email} stays {result.kept_status}: only the reader can opt in again")
+
+
+@subscribers_app.command("unsubscribe")
+def subscribers_unsubscribe(
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+) -> None:
+    """Unsubscribe an address (a reader's request by other means than the link)."""
+    application = load_app()
+    with transaction(application.sessions) as session:
+        subscriber = set_status(session, email, SubscriberStatus.UNSUBSCRIBED)
+    if subscriber is None:
+        fail(f"no subscriber {email.strip()}")
+    typer.echo(f"unsubscribed {subscriber.email}")
 
 
 @subscribers_app.command("import")
@@ -462,6 +489,12 @@ def send(
     received it. Running it again sends nothing new."""
     application = load_app()
     target = parse_date(day, application)
+    if not application.settings.base_url.startswith("https://"):
+        warn(
+            f"NEWSLETTER_BASE_URL is {application.settings.base_url}: unsubscribe and "
+            "preference links need a public HTTPS address (Gmail and Yahoo require a working "
+            "one-click unsubscribe from bulk senders)"
+        )
     stop = StopFlag()
     stop.install()
     try:
@@ -569,11 +602,31 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: expected failures print ``error: ...`` without a traceback
+    (``NEWSLETTER_DEBUG=1`` shows it)."""
+    debug = bool(os.environ.get("NEWSLETTER_DEBUG"))
     try:
         app()
     except EditionLocked as exc:
-        fail(str(exc))
+        _exit(str(exc), 1)
+    except ConfigError as exc:
+        _exit(str(exc), 2)
+    except DatabaseError as exc:
+        _exit(str(exc), 1)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _exit(f"{where}{exc.strerror or exc}", 1)
+    except Exception as exc:
+        if debug:
+            raise
+        _exit(f"unexpected {type(exc).__name__}: {exc} (NEWSLETTER_DEBUG=1 shows the traceback)", 1)
+
+
+def _exit(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

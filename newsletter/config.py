@@ -32,6 +32,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
@@ -54,6 +56,8 @@ def config_path() -> Path | None:
     explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
     if explicit:
         path = Path(explicit)
+        if path.is_dir():
+            raise ConfigError(f"{ENV_PREFIX}CONFIG: {path} is a directory, not a TOML file")
         if not path.is_file():
             raise ConfigError(f"{ENV_PREFIX}CONFIG: no such file: {path}")
         return path
@@ -191,9 +195,49 @@ class Settings(BaseSettings):
     @field_validator("language")
     @classmethod
     def _check_language(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
-            raise ValueError(f"expected a BCP 47 language tag such as 'fr', got {value!r}")
+        primary = value.split("-")[0].lower()
+        if primary not in ("fr", "en"):
+            raise ValueError(f"the email's words exist in fr and en, got {value!r}")
         return value.lower()
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+            if url.drivername in ("postgresql", "postgres"):
+                url = url.set(drivername="postgresql+psycopg")
+            url.get_dialect()
+        except (NoSuchModuleError, ImportError) as exc:
+            raise ValueError(f"no driver for {value.split(':', 1)[0]!r}: {exc}") from None
+        except ArgumentError:
+            raise ValueError(
+                f"not a database URL: {value!r} (e.g. postgresql://user:password@host/db)"
+            ) from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("list_id")
+    @classmethod
+    def _check_list_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+", value):
+            raise ValueError(f"expected a dotted name such as 'brief.example.ma', got {value!r}")
+        return value
+
+    @field_validator("title", "postal_address")
+    @classmethod
+    def _check_one_line(cls, value: str) -> str:
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError("must be on one line")
+        return value.strip()
 
     # --- derived values ------------------------------------------------------------------
     @property
@@ -250,10 +294,7 @@ class Settings(BaseSettings):
         Several machines must share one key: set the variable there.
         """
         if self.secret_key is not None:
-            key = self.secret_key.get_secret_value()
-            if len(key) < 16:
-                raise ConfigError(f"{ENV_PREFIX}SECRET_KEY: must be at least 16 characters")
-            return [key]
+            return [self.secret_key.get_secret_value()]
         path = self.data_dir / "secret.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,6 +302,22 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return [path.read_text().strip()]
+
+
+#: NEWSLETTER_* variables that are not settings but are read elsewhere.
+OTHER_VARIABLES = {"NEWSLETTER_CONFIG", "NEWSLETTER_TEST_DATABASE_URL", "NEWSLETTER_DEBUG"}
+
+
+def unknown_variables() -> list[str]:
+    """``NEWSLETTER_*`` environment variables that name no setting (likely typos)."""
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields} | {
+        f"{ENV_PREFIX}FROM"
+    }
+    return sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known | OTHER_VARIABLES
+    )
 
 
 def _setting_name(loc: tuple[Any, ...]) -> str:
@@ -284,7 +341,8 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown setting"
+                problems.append(f"{config_path()}: unknown setting {error['loc'][0]!r}")
+                continue
             problems.append(f"{_setting_name(error['loc'])}: {message}")
         raise ConfigError("; ".join(problems)) from None
     except tomllib.TOMLDecodeError as exc:

@@ -53,6 +53,19 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+#: Category slugs that name a section of ours under another word (plural, English).
+SECTION_ALIASES = {
+    "sports": "sport",
+    "politics": "politique",
+    "economy": "economie",
+    "business": "economie",
+    "eco": "economie",
+    "society": "societe",
+    "world": "monde",
+    "cultures": "culture",
+    "arts": "culture",
+}
+
 _MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
            "septembre", "octobre", "novembre", "décembre"],
@@ -83,10 +96,16 @@ def section_titles(language: str) -> dict[str, str]:
     return SECTION_TITLES[language_of(language)]
 
 
-def section_title(slug: str | None, language: str) -> str:
-    """The title of section ``slug``; an unknown slug is shown capitalised."""
+def section_title(slug: str | None, language: str, label: str | None = None) -> str:
+    """The title of section ``slug``: ours when we know it, else the source's own category
+    ``label`` (with its accents: "Amériques"), else the slug capitalised."""
     slug = slug or "autres"
-    return section_titles(language).get(slug) or slug.replace("-", " ").capitalize()
+    known = section_titles(language).get(slug)
+    if known:
+        return known
+    if label and label.strip():
+        return label.strip()[:1].upper() + label.strip()[1:]
+    return slug.replace("-", " ").capitalize()
 
 
 def long_date(day: date, language: str) -> str:

@@ -84,3 +84,14 @@ def test_csv_without_email_column_or_unreadable_is_refused(app: App, tmp_path: P
     latin1.write_bytes("email,name\na@example.org,Hélène\n".encode("latin-1"))
     with pytest.raises(InvalidSubscriber, match="UTF-8"):
         import_csv(app.sessions, latin1)
+
+
+def test_international_domains_are_stored_in_ascii_and_repeated_columns_refused(
+    app: App, tmp_path: Path
+) -> None:
+    assert make_record("nonascii@exämple.org").email == "nonascii@xn--exmple-cua.org"
+    assert make_record("a@example.org", topics="Sport; Économie").topics == ["sport", "economie"]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("email,email,name\na@example.org,b@example.org,A\n")
+    with pytest.raises(InvalidSubscriber, match="names email twice"):
+        import_csv(app.sessions, twice)

@@ -144,3 +144,39 @@ def test_demo_never_touches_a_real_list(tmp_path: Path) -> None:
     assert alone.returncode == 0 and "var/demo" in alone.stdout
     listed = run("subscribers", "list", "--json", cwd=tmp_path, NEWSLETTER_DATABASE_URL=database)
     assert [s["email"] for s in json.loads(listed.stdout)] == ["real@example.org"]
+
+
+def test_bad_input_never_shows_a_traceback(tmp_path: Path) -> None:
+    before = run("subscribers", "list", cwd=tmp_path)
+    assert before.returncode == 1 and "newsletter init" in before.stderr
+    assert not (tmp_path / "var" / "newsletter.db").exists()  # nothing created by mistake
+    assert run("init", cwd=tmp_path).returncode == 0
+    cases = [
+        (["compose", "--date", "2026-02-30"], 2, "not a date of the calendar"),
+        (["compose", "--date", "0001-01-01"], 2, "out of range"),
+        (["ingest", "http://[::1"], 1, "cannot fetch"),
+        (["ingest", "ftp://example.org/feed"], 1, "unsupported scheme"),
+        (["subscribers", "unsubscribe", "nobody@example.org"], 1, "no subscriber"),
+    ]
+    for args, code, message in cases:
+        result = run(*args, cwd=tmp_path)
+        assert (result.returncode, "Traceback" in result.stderr) == (code, False), (args, result)
+        assert message in result.stdout + result.stderr, (args, result.stderr)
+    broken = run("init", cwd=tmp_path, NEWSLETTER_DATABASE_URL="notaurl")
+    assert broken.returncode == 2 and "NEWSLETTER_DATABASE_URL" in broken.stderr
+    typo = run("subscribers", "list", cwd=tmp_path, NEWSLETTER_TIMEZON="Europe/Paris")
+    assert typo.returncode == 0 and "NEWSLETTER_TIMEZON is not a setting" in typo.stderr
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be")
+    unwritable = run("init", cwd=tmp_path, NEWSLETTER_DATA_DIR=str(blocked / "var"))
+    assert unwritable.returncode != 0 and "Traceback" not in unwritable.stderr
+    assert "error:" in unwritable.stderr
+
+
+def test_unsubscribe_from_the_command_line(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("subscribers", "add", "Reader@Example.org", cwd=tmp_path).returncode == 0
+    result = run("subscribers", "unsubscribe", "reader@example.org", cwd=tmp_path)
+    assert result.returncode == 0 and "unsubscribed Reader@example.org" in result.stdout
+    listed = json.loads(run("subscribers", "list", "--json", cwd=tmp_path).stdout)
+    assert listed[0]["status"] == "unsubscribed"

@@ -75,7 +75,7 @@ def test_image_nested_in_item_does_not_replace_the_title() -> None:
 def test_feed_without_dates_is_flagged_not_silently_now() -> None:
     result = parse(feed("fr_commitstrip_bom.rss"))
     assert all(r.published_estimated and r.published_at == NOW for r in result.records)
-    assert any("without a date" in w for w in result.warnings)
+    assert any("without a usable date" in w for w in result.warnings)
 
 
 def test_times_are_utc_and_a_time_without_zone_is_local() -> None:
@@ -205,3 +205,58 @@ def test_an_article_seen_again_with_changes_is_updated(app: App, tmp_path: Path)
     with app.sessions() as session:
         titles = session.scalars(select(Article.title)).all()
     assert titles == ["Après"]
+
+
+def test_odd_entries_are_tamed() -> None:
+    data = f"""<rss version="2.0"><channel><title>T</title>
+    <item><title>{"Très long titre " * 60}</title><link>https://a.example/1</link>
+      <description>Un résumé. Continue reading...</description>
+      <pubDate>Tue, 24 Mar 2099 10:00:00 GMT</pubDate></item>
+    <item><title>&amp;lol9;</title><link>https://a.example/2</link></item>
+    </channel></rss>""".encode()
+    result = parse_feed(SourceData(data, None), "t", zone=CASABLANCA, fetched_at=NOW)
+    [record] = result.records
+    assert len(record.title) <= 300 and record.title.endswith("…")
+    assert record.published_at == NOW and record.published_estimated  # 2099 is not trusted
+    assert record.summary == "Un résumé."
+    assert "no readable title" in result.rejected[0]
+
+
+def test_unsupported_schemes_and_malformed_urls_are_reported() -> None:
+    with pytest.raises(SourceError, match="unsupported scheme 'ftp'"):
+        read_source("ftp://example.org/feed.xml")
+    with pytest.raises(SourceError, match="cannot fetch"):
+        read_source("http://[::1")
+
+
+def test_a_slow_drip_server_hits_the_total_deadline() -> None:
+    import threading
+    import time as clock
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # one byte every 0.3 s, for ever (bounded below)
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(40):
+                try:
+                    self.wfile.write(b"<")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                clock.sleep(0.3)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = clock.monotonic()
+        with pytest.raises(SourceError, match="timed out"):
+            read_source(f"http://127.0.0.1:{server.server_port}/feed", timeout=1.5)
+        assert clock.monotonic() - started < 6
+    finally:
+        server.shutdown()
+        server.server_close()

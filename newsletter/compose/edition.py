@@ -24,6 +24,7 @@ from newsletter.compose.reading import reading_seconds
 from newsletter.compose.scoring import ScoreParts, score_parts
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
+from newsletter.i18n import SECTION_ALIASES
 from newsletter.textutil import collapse, slugify, truncate_words
 
 SUBJECT_MAX_CHARS = 90
@@ -122,8 +123,10 @@ class EditionPlan:
 
 
 def category_slug(label: str | None) -> str:
-    """``"Économie"`` -> ``"economie"``: lower case, accents and punctuation removed."""
-    return slugify(label or "") or OTHER_SECTION
+    """``"Économie"`` -> ``"economie"``: lower case, accents and punctuation removed, and a
+    known synonym mapped to our section (``"Sports"`` -> ``"sport"``)."""
+    slug = slugify(label or "") or OTHER_SECTION
+    return SECTION_ALIASES.get(slug, slug)
 
 
 @dataclass

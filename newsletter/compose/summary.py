@@ -70,7 +70,11 @@ def summarise(text: str, max_chars: int, language: str = "fr") -> str:
     when a complete one precedes it. When even the first sentence is too long it is cut at a
     word boundary and ends with "…": an ellipsis appears only where text was cut.
     """
-    sentences = split_sentences(text, language)
+    sentences = [
+        sentence
+        for paragraph in re.split(r"\n\s*\n", text)  # a paragraph ends a sentence
+        for sentence in split_sentences(paragraph, language)
+    ]
     if not sentences:
         return ""
     if len(sentences) > 1 and _TRUNCATED_TAIL.search(sentences[-1]):
@@ -85,6 +89,7 @@ def summarise(text: str, max_chars: int, language: str = "fr") -> str:
         length += extra
     if kept:
         result = " ".join(kept)
+        result = re.sub(r"([.!?])\s*(?:\.\.\.|…)$", r"\1", result)  # "year.…" -> "year."
         return _TRUNCATED_TAIL.sub("…", result) if result.endswith("...") else result
     first = _TRUNCATED_TAIL.sub("", sentences[0]).rstrip()
     return truncate_words(first, max_chars)

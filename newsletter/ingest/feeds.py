@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,10 +29,19 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 MAX_BODY_CHARS = 200_000
+MAX_TITLE_CHARS = 300
+#: A publication time further ahead than this is a feed's error, not news from the future.
+MAX_FUTURE = timedelta(hours=24)
 
 # A date string that ends with a zone: Z, +hh:mm, +hhmm, or an RFC 822 zone name.
 _ZONE_AT_END = re.compile(
     r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:UT|UTC|GMT|[ECMP][SD]T)|\b[A-IK-Z])\s*$", re.IGNORECASE
+)
+_ENTITY_ONLY = re.compile(r"(?:&[#\w]+;\s*)+")
+# "Continue reading...", "Lire la suite" and the like, closing a syndicated description.
+_READ_MORE = re.compile(
+    r"\s*(?:Continue reading|Read more|Lire la suite|Lire plus|En savoir plus)\s*(?:…|\.\.\.)?\s*$",
+    re.IGNORECASE,
 )
 # WordPress appends "The post X appeared first on Y." to syndicated descriptions.
 _WP_FOOTER = re.compile(r"\s*The post .{1,400}? appeared first on .{1,200}?\.?\s*$", re.S)
@@ -79,6 +89,9 @@ def read_source(
     Raises :class:`SourceError` for an unreachable URL, an HTTP error status, a file that
     does not exist or is unreadable, or a body over ``max_bytes``.
     """
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and not is_url(source):
+        scheme = source.split("://", 1)[0]
+        raise SourceError(f"unsupported scheme {scheme!r}: give an http(s) URL or a file path")
     if not is_url(source):
         path = Path(source)
         try:
@@ -93,6 +106,7 @@ def read_source(
             raise SourceError(f"cannot read: {exc.strerror or exc}") from None
     own_client = client is None
     client = client or httpx.Client()
+    deadline = time.monotonic() + timeout
     try:
         with client.stream(
             "GET",
@@ -106,6 +120,8 @@ def read_source(
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:  # a slow drip never ends the read timeout
+                    raise SourceError(f"timed out after {timeout:g} s")
                 size += len(chunk)
                 if size > max_bytes:
                     raise SourceError(f"response larger than {max_bytes} bytes")
@@ -115,7 +131,7 @@ def read_source(
             )
     except httpx.TimeoutException:
         raise SourceError(f"timed out after {timeout:g} s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}") from None
     finally:
         if own_client:
@@ -173,7 +189,10 @@ def parse_feed(
         undated += estimated
         result.records.append(record)
     if undated:
-        result.warnings.append(f"{undated} entries without a date: first-seen time used")
+        result.warnings.append(
+            f"{undated} {'entry' if undated == 1 else 'entries'} without a usable date "
+            "(missing or in the future): first-seen time used"
+        )
     return result
 
 
@@ -196,11 +215,11 @@ def _record(
         raise ValueError("no usable link")
     summary = _summary(entry)
     body = _body(entry)
-    title = plain_line(entry.get("title", ""))
+    title = truncate_words(plain_line(entry.get("title", "")), MAX_TITLE_CHARS)
     if not title:
         title = truncate_words(plain_line(summary or body), 110)
-    if not title:
-        raise ValueError("no title and no text")
+    if not title or not re.search(r"\w", title) or _ENTITY_ONLY.fullmatch(title):
+        raise ValueError("no readable title")
     published, estimated = _published(entry, zone, fetched_at)
     tags: list[str] = []
     for tag in entry.get("tags") or []:
@@ -235,7 +254,7 @@ def _record(
 
 def _summary(entry: Any) -> str:
     text = html_to_text(entry.get("summary", "") or "")
-    text = _WP_FOOTER.sub("", text)
+    text = _READ_MORE.sub("", _WP_FOOTER.sub("", text))
     return _TRAILING_MORE.sub("…", text).strip()
 
 
@@ -256,8 +275,12 @@ def _published(entry: Any, zone: ZoneInfo, fetched_at: datetime) -> tuple[dateti
         if raw and not _ZONE_AT_END.search(raw):
             # feedparser read the wall time as UTC; it is the newsletter's local time.
             wall = datetime(*parsed[:6])
-            return wall.replace(tzinfo=zone).astimezone(UTC), False
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC), False
+            published = wall.replace(tzinfo=zone).astimezone(UTC)
+        else:
+            published = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+        if published > fetched_at + MAX_FUTURE:
+            return fetched_at, True  # a date in the future: not trusted
+        return published, False
     return fetched_at, True
 
 

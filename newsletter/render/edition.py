@@ -39,6 +39,7 @@ class RenderItem:
     section: str | None
     source_name: str | None = None
     also: tuple[tuple[str, str], ...] = ()  # other sources of the story: (name, url)
+    category: str | None = None  # the source's category label, for a section we do not know
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _context(edition: RenderEdition, identity: Identity, prefix: str) -> dict[st
     lead = edition.items[0] if edition.items else None
     sections: list[dict[str, object]] = []
     for item in edition.items[1:]:
-        title = i18n.section_title(item.section, language)
+        title = i18n.section_title(item.section, language, item.category)
         if not sections or sections[-1]["title"] != title:
             sections.append({"title": title, "items": []})
         sections[-1]["items"].append(item)  # type: ignore[union-attr]

@@ -92,7 +92,17 @@ def _current_revision(connection: Any) -> str | None:
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise :class:`DatabaseError` unless the schema exists (``newsletter init`` was run)."""
+    """Raise :class:`DatabaseError` unless the schema exists (``newsletter init`` was run).
+
+    Never creates anything: an SQLite file that does not exist is reported, not made.
+    """
+    url = engine.url
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, ":memory:")
+    if sqlite_file and not Path(str(url.database)).is_file():
+        raise DatabaseError(
+            f"no database at {url.database}: run `newsletter init` first "
+            "(or set NEWSLETTER_DATABASE_URL)"
+        )
     try:
         tables = set(inspect(engine).get_table_names())
     except Exception as exc:

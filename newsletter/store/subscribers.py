@@ -81,6 +81,22 @@ def add_subscriber(
     return AddResult(existing, created=False, kept_status=kept)
 
 
+def set_status(session: Session, email: str, status: SubscriberStatus) -> Subscriber | None:
+    """Set the status of the subscriber with ``email`` (None if there is none). Does not
+    commit."""
+    subscriber = session.scalars(
+        select(Subscriber).where(Subscriber.email_key == email_key(email))
+    ).first()
+    if subscriber is None:
+        return None
+    if subscriber.status != status:
+        subscriber.status = status
+        if status == SubscriberStatus.UNSUBSCRIBED:
+            subscriber.unsubscribed_at = utcnow()
+    session.flush()
+    return subscriber
+
+
 def iter_subscribers(session: Session, batch: int = 1000) -> Iterator[Subscriber]:
     """All subscribers by id, read ``batch`` rows at a time (flat memory)."""
     last_id = 0
