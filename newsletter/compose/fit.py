@@ -59,7 +59,8 @@ def fit(
 ) -> list[int]:
     """Indices of the options to publish within ``budget`` seconds.
 
-    Forced options come first (in order, while they fit). Then, per category, only the best
+    Forced options come first (in order, while they fit), then the best option of each
+    category not yet represented (while they fit). Then, per category, only the best
     options within ``max_share`` of the budget compete, and only the ``pool_limit`` best
     overall, which bounds the knapsack's work whatever the number of candidates.
     """
@@ -75,6 +76,15 @@ def fit(
         (i for i, o in enumerate(options) if not o.forced),
         key=lambda i: (-options[i].value, options[i].key),
     )
+    # Every category with candidates is represented when the budget allows: its best story
+    # goes in before the knapsack shares out the rest.
+    for index in ranked:
+        option = options[index]
+        if option.group in per_group or used + option.seconds > budget:
+            continue
+        chosen.append(index)
+        used += option.seconds
+        per_group[option.group] = option.seconds
     for capped in (True, False):
         pool: list[int] = []
         share: dict[str, float] = dict(per_group)
