@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from newsletter.app import App
-from newsletter.ingest.feeds import SourceData, SourceError, parse_feed, read_source
+from newsletter.ingest.feeds import SourceData, SourceError, parse_feed, read_source, source_label
 from newsletter.ingest.urls import canonical_key, clean_url
 from newsletter.store.models import Article
 from newsletter.textutil import html_to_text
@@ -61,7 +61,7 @@ def test_relative_links_resolve_against_the_feed() -> None:
 
 def test_encodings_and_byte_order_marks() -> None:
     portuguese = parse(feed("pt_jn_ultimas_iso8859-1.rss"))
-    assert portuguese.name == "Jornal de Notícias - Últimas Notícias"
+    assert portuguese.name == "Jornal de Notícias"  # the first part of a long title
     assert len(parse(feed("fr_commitstrip_bom.rss")).records) == 3
     oatmeal = parse(feed("en_oatmeal_rss1-iso8859-1.rdf"))
     assert len(oatmeal.records) == 9
@@ -260,3 +260,15 @@ def test_a_slow_drip_server_hits_the_total_deadline() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_source_labels_are_short() -> None:
+    assert source_label("TelQuel - Article Feed", None) == "TelQuel"
+    long_title = "France 24 - Infos, news & actualités - L'information internationale en direct"
+    assert source_label(long_title, None) == "France 24"
+    assert (
+        source_label(
+            "International : Toute l’actualité sur Le Monde.fr.", "https://www.lemonde.fr/i/"
+        )
+        == "lemonde.fr"
+    )

@@ -86,7 +86,7 @@ def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
         barrier.wait()
         while True:
             with factory.begin() as session:
-                batch = claim_batch(session, edition_id, 7)
+                batch = claim_batch(session, edition_id, 7, f"worker-{index}")
             if not batch:
                 break
             claimed[index] += [c.delivery_id for c in batch]
@@ -101,4 +101,4 @@ def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
     assert len(everything) == len(set(everything)) == 200
     assert claimed[0] and claimed[1]
     with app.sessions() as session:
-        assert set(session.scalars(select(Delivery.status))) == {"sending"}
+        assert set(session.scalars(select(Delivery.status))) == {"claimed"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -169,8 +170,8 @@ def parse_feed(
             raise SourceError(f"not a feed (malformed XML: {reason})")
         raise SourceError("not a feed (no RSS or Atom structure found)")
     meta = parsed.feed
-    name = plain_line(meta.get("title", "")) or None
     feed_link = clean_url(meta.get("link", ""), raw.base_url) or raw.base_url
+    name = source_label(plain_line(meta.get("title", "")), feed_link)
     language = _language(meta.get("language")) or default_language
     result = ParsedFeed(name=name, records=[])
     if parsed.get("bozo") and parsed.entries:
@@ -194,6 +195,28 @@ def parse_feed(
             "(missing or in the future): first-seen time used"
         )
     return result
+
+
+_GENERIC = re.compile(
+    r"\s*[-|–—:]?\s*\b(?:article feed|rss feed|atom feed|flux rss|rss|feed|atom)\b\s*$",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(r"\s+[-|–—]\s+")
+SOURCE_LABEL_MAX = 32
+
+
+def source_label(title: str, link: str | None) -> str | None:
+    """A short name for a feed, as readers see it next to each item: the title without
+    generic words ("TelQuel - Article Feed" -> "TelQuel"), its first part when long
+    ("France 24 - Infos, news & actualités - ..." -> "France 24"), else the site's host."""
+    title = _GENERIC.sub("", title).strip(" -|–—:")
+    if title and len(title) <= SOURCE_LABEL_MAX:
+        return title
+    first = _SEPARATOR.split(title)[0].strip() if title else ""
+    if 3 <= len(first) <= SOURCE_LABEL_MAX:
+        return first
+    host = urlsplit(link or "").netloc.lower().removeprefix("www.")
+    return host or (truncate_words(title, SOURCE_LABEL_MAX) if title else None)
 
 
 def _record(
