@@ -81,11 +81,13 @@ def make_record(
 
 @dataclass
 class ImportReport:
-    """Outcome of a CSV import: rows added, merged into existing subscribers, kept in a
+    """Outcome of a CSV import: rows added, existing subscribers updated, rows of the file
+    that repeated an address (merged into one), subscribers kept in a
     non-active status (e.g. unsubscribed), and rejected with their line numbers."""
 
     added: int = 0
-    merged: int = 0
+    updated: int = 0
+    duplicates: int = 0
     kept_inactive: int = 0
     rejected: list[str] = field(default_factory=list)
 
@@ -100,10 +102,11 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]:
+def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str], int]:
     """Validated rows of a subscriber CSV (header ``email`` plus optional ``name``,
     ``topics``, ``timezone``; UTF-8 with or without BOM; separated by commas, semicolons or
-    tabs) with their line numbers, and the rejected rows' reasons.
+    tabs) with their line numbers, the rejected rows' reasons, and the number of rows that
+    repeated an address of the file.
 
     Duplicate addresses in the file are merged (the later non-empty fields win). Raises
     :class:`InvalidSubscriber` when the file cannot be read or has no ``email`` column.
@@ -127,6 +130,7 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
         [f"{path}: ignoring unknown column(s) {', '.join(unknown)}"] if unknown else []
     )
     rows: dict[str, tuple[int, SubscriberRecord]] = {}
+    duplicates = 0
     for row in reader:
         line = reader.line_num
         try:
@@ -138,6 +142,7 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
             continue
         key = email_key(record.email)
         if key in rows:
+            duplicates += 1
             _, previous = rows[key]
             record = SubscriberRecord(
                 email=record.email,
@@ -146,7 +151,7 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str]]
                 timezone=record.timezone or previous.timezone,
             )
         rows[key] = (line, record)
-    return sorted(rows.values(), key=lambda pair: pair[0]), rejected
+    return sorted(rows.values(), key=lambda pair: pair[0]), rejected, duplicates
 
 
 def import_csv(
@@ -156,15 +161,15 @@ def import_csv(
 
     Raises :class:`InvalidSubscriber` for a file that cannot be used at all.
     """
-    rows, rejected = read_csv(path)
-    report = ImportReport(rejected=rejected)
+    rows, rejected, duplicates = read_csv(path)
+    report = ImportReport(rejected=rejected, duplicates=duplicates)
     with transaction(factory) as session:
         for _line, record in rows:
             result = add_subscriber(session, record, source=source)
             if result.created:
                 report.added += 1
             else:
-                report.merged += 1
+                report.updated += 1
             if result.kept_status:
                 report.kept_inactive += 1
     return report

@@ -198,7 +198,8 @@ def subscribers_import(
     for line in report.rejected:
         typer.echo(f"  rejected: {line}", err=True)
     typer.echo(
-        f"{report.added} added, {report.merged} merged, {len(report.rejected)} rejected"
+        f"{report.added} added, {report.updated} updated, {len(report.rejected)} rejected"
+        + (f", {report.duplicates} repeated rows merged" if report.duplicates else "")
         + (f", {report.kept_inactive} kept unsubscribed/bounced" if report.kept_inactive else "")
     )
 
@@ -574,7 +575,7 @@ def demo() -> None:
         f"{report.skipped} unchanged"
     )
     imported = import_csv(application.sessions, sample_dir() / "subscribers.csv", source="demo")
-    typer.echo(f"3. sample subscribers: {imported.added} added, {imported.merged} already there")
+    typer.echo(f"3. sample subscribers: {imported.added} added, {imported.updated} already there")
     result = application.compose(day)
     edition = result.edition
     state = "already released, unchanged" if result.locked else "draft"

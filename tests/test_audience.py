@@ -38,7 +38,7 @@ def test_csv_import_reports_bad_rows_and_merges_duplicates(app: App, tmp_path: P
         encoding="utf-8",
     )
     report = import_csv(app.sessions, csv_file)
-    assert (report.added, report.merged) == (2, 0)
+    assert (report.added, report.updated, report.duplicates) == (2, 0, 1)
     assert [line.split(":")[0] for line in report.rejected] == ["line 3", "line 5"]
     with app.sessions() as session:
         alice = session.scalars(
@@ -52,7 +52,7 @@ def test_csv_import_reports_bad_rows_and_merges_duplicates(app: App, tmp_path: P
         alice.status = SubscriberStatus.UNSUBSCRIBED
         session.commit()
     again = import_csv(app.sessions, csv_file)
-    assert (again.added, again.merged, again.kept_inactive) == (0, 2, 1)
+    assert (again.added, again.updated, again.kept_inactive) == (0, 2, 1)
     with app.sessions() as session:
         assert (
             session.scalars(
