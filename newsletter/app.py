@@ -32,10 +32,11 @@ from newsletter.config import ConfigError, Settings
 from newsletter.deliver.worker import RunReport, Sender, drain
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
-from newsletter.links import Links
+from newsletter.links import Links, with_utm
 from newsletter.providers.base import Provider, ProviderConfigError
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider
+from newsletter.render.dkim import DKIMError, DKIMSigner
 from newsletter.render.edition import (
     Identity,
     RenderedEdition,
@@ -238,7 +239,26 @@ class App:
             postal_address=s.postal_address,
             list_id=s.effective_list_id,
             language=s.language,
+            feedback_id=s.feedback_id,
         )
+
+    def dkim_signer(self) -> Callable[[bytes], bytes] | None:
+        """The DKIM signing function when ``dkim_selector`` and ``dkim_private_key`` are set;
+        raises :class:`ConfigError` when only one of them is."""
+        s = self.settings
+        if not (s.dkim_selector or s.dkim_private_key):
+            return None
+        if not (s.dkim_selector and s.dkim_private_key):
+            raise ConfigError(
+                "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY go together"
+            )
+        try:
+            signer = DKIMSigner.from_file(
+                s.dkim_selector, s.dkim_domain or s.sender_domain, s.dkim_private_key
+            )
+        except DKIMError as exc:
+            raise ConfigError(f"NEWSLETTER_DKIM_PRIVATE_KEY: {exc}") from None
+        return signer.sign
 
     def provider(self) -> Provider:
         """The provider given at construction or the configured one."""
@@ -399,6 +419,7 @@ class App:
         if variant:
             subject = edition.subject_override or truncate_words(items[0].title, SUBJECT_MAX_CHARS)
             preheader = edition.preheader_override or edition.preheader
+        utm = self.settings.utm_parameters
         view = RenderEdition(
             day=edition.date,
             subject=subject,
@@ -407,11 +428,13 @@ class App:
             items=[
                 RenderItem(
                     i.title,
-                    i.url,
+                    with_utm(i.url, utm, edition.date),
                     i.summary,
                     i.section,
                     i.source_name,
-                    also=tuple((a["source"], a["url"]) for a in i.also or ()),
+                    also=tuple(
+                        (a["source"], with_utm(a["url"], utm, edition.date)) for a in i.also or ()
+                    ),
                     category=i.category,
                 )
                 for i in items
@@ -507,6 +530,8 @@ class App:
             day=day,
             envelope_sender=self.settings.sender_address,
             sender_domain=self.settings.sender_domain,
+            unsubscribe_mailto=self.settings.unsubscribe_mailto,
+            signer=self.dkim_signer(),
         )
         provider = self.provider()
         try:

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     postal_address: str = "Le Brief, 1 boulevard de l'Exemple, 20000 Casablanca, Maroc"
     list_id: str | None = None
     secret_key: SecretStr | None = None
+    unsubscribe_mailto: str | None = None
+    feedback_id: str | None = None
+    utm_enabled: bool = True
+    utm_source: str = "newsletter"
+    utm_medium: str = "email"
+    utm_campaign: str = "brief-{date}"
+    dkim_selector: str | None = None
+    dkim_private_key: Path | None = None
+    dkim_domain: str | None = None
 
     # --- ingest --------------------------------------------------------------------------
     feed_timeout: float = Field(20.0, gt=0, le=300)
@@ -232,6 +241,38 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a dotted name such as 'brief.example.ma', got {value!r}")
         return value
 
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _check_mailto(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]+", value
+        ):
+            raise ValueError(
+                f"expected a plain address such as unsubscribe@example.ma, got {value!r}"
+            )
+        return value
+
+    @field_validator("feedback_id", "dkim_selector", "dkim_domain", "utm_source", "utm_medium")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            raise ValueError(f"letters, digits, '.', '_' and '-' only, got {value!r}")
+        return value
+
+    @field_validator("utm_campaign")
+    @classmethod
+    def _check_campaign(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._{}-]+", value) or value.replace("{date}", "").count("{"):
+            raise ValueError(f"letters, digits, '.', '_', '-' and {{date}} only, got {value!r}")
+        return value
+
+    @field_validator("dkim_private_key")
+    @classmethod
+    def _check_dkim_key(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @field_validator("title", "postal_address")
     @classmethod
     def _check_one_line(cls, value: str) -> str:
@@ -279,6 +320,17 @@ class Settings(BaseSettings):
     def effective_list_id(self) -> str:
         """The RFC 2919 list identifier (``brief.example.ma`` style)."""
         return self.list_id or f"brief.{self.sender_domain}"
+
+    @property
+    def utm_parameters(self) -> dict[str, str] | None:
+        """UTM parameters for article links (``{date}`` left in the campaign), or None."""
+        if not self.utm_enabled:
+            return None
+        return {
+            "utm_source": self.utm_source,
+            "utm_medium": self.utm_medium,
+            "utm_campaign": self.utm_campaign,
+        }
 
     @property
     def effective_smtp_port(self) -> int:

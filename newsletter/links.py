@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -89,3 +90,19 @@ class Links:
     def edition_url(self, day: date) -> str:
         """The public "view in browser" page of an edition."""
         return self.url(f"editions/{day.isoformat()}")
+
+
+def with_utm(url: str, parameters: dict[str, str] | None, day: date) -> str:
+    """``url`` with UTM parameters added (``{date}`` in a value becomes ``day``); parameters
+    the URL already has are kept as they are. None or an empty mapping: ``url`` unchanged."""
+    if not parameters:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    query += [
+        (key, value.replace("{date}", day.isoformat()))
+        for key, value in parameters.items()
+        if key not in present
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))

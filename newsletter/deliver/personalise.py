@@ -6,7 +6,7 @@ import secrets
 from datetime import date
 from email.utils import format_datetime
 
-from newsletter.links import Links, Purpose
+from newsletter.links import PATHS, Links, Purpose
 from newsletter.render.headers import address_line
 from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
@@ -14,20 +14,27 @@ from newsletter.timeutil import utcnow
 
 def personal_parts(
     links: Links, *, subscriber_id: int, email: str, name: str | None, day: date,
-    delivery_id: int, sender_domain: str,
+    delivery_id: int, sender_domain: str, unsubscribe_mailto: str | None = None,
 ) -> Personal:  # fmt: skip
     """Headers and placeholder values for one recipient.
 
     ``List-Unsubscribe`` carries one short HTTPS URL (RFC 2369) that the RFC 8058 one-click
-    POST acts on; the URL holds an opaque signed token, never the address. Raises
+    POST acts on, and a mailto when ``unsubscribe_mailto`` is set (its subject carries the
+    same token); the URL holds an opaque signed token, never the address. Raises
     ``ValueError`` for an address that cannot stand in a header (non-ASCII, quotes).
     """
-    unsubscribe = links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber_id)
+    token = links.token(Purpose.UNSUBSCRIBE, subscriber_id)
+    unsubscribe = links.url(f"{PATHS[Purpose.UNSUBSCRIBE]}/{token}")
     preferences = links.subscriber_url(Purpose.PREFERENCES, subscriber_id)
     return Personal(
         to_line=address_line("To", name, email),
         message_id=f"<{day.isoformat()}.{delivery_id}.{secrets.token_hex(6)}@{sender_domain}>",
         date=format_datetime(utcnow()),
-        list_unsubscribe=f"<{unsubscribe}>",
+        list_unsubscribe=f"<{unsubscribe}>"
+        + (
+            f",\r\n <mailto:{unsubscribe_mailto}?subject=unsubscribe-{token}>"
+            if unsubscribe_mailto
+            else ""
+        ),
         values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
     )

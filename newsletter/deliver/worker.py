@@ -113,6 +113,8 @@ class Sender:
     day: date
     envelope_sender: str
     sender_domain: str
+    unsubscribe_mailto: str | None = None
+    signer: Callable[[bytes], bytes] | None = None  # DKIM, when configured
 
     def envelope(self, claim: ClaimedDelivery) -> Envelope:
         """The personalised envelope of ``claim``; raises ``ValueError`` for an address that
@@ -120,12 +122,14 @@ class Sender:
         personal = personal_parts(
             self.links, subscriber_id=claim.subscriber_id, email=claim.email, name=claim.name,
             day=self.day, delivery_id=claim.delivery_id, sender_domain=self.sender_domain,
+            unsubscribe_mailto=self.unsubscribe_mailto,
         )  # fmt: skip
+        data = self.message_for(claim.variant).personalise(personal)
         return Envelope(
             key=claim.delivery_id,
             sender=self.envelope_sender,
             recipient=claim.email,
-            data=self.message_for(claim.variant).personalise(personal),
+            data=self.signer(data) if self.signer else data,
             message_id=personal.message_id,
             campaign=self.day.isoformat(),
         )

@@ -65,6 +65,7 @@ class Identity:
     postal_address: str
     list_id: str
     language: str = "fr"
+    feedback_id: str | None = None  # the SenderId part of Gmail's Feedback-ID header
 
 
 @dataclass
@@ -152,6 +153,11 @@ def render_edition(edition: RenderEdition, identity: Identity) -> RenderedEditio
         header_line("Subject", edition.subject),
         f"List-Id: {_list_id(identity)}",
     ]
+    if identity.feedback_id:
+        # Gmail's Feedback Loop format: CampaignID:CustomerID:MailType:SenderId.
+        static_headers.append(
+            f"Feedback-ID: {edition.day:%Y%m%d}:{identity.list_id}:edition:{identity.feedback_id}"
+        )
     message = PreparedMessage(static_headers, text, html, pattern)
     warnings = []
     size = len(html.encode("utf-8"))
