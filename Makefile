@@ -18,6 +18,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(VENV)/.installed $@
 
+# caniemail's support data (npm package), read by the email-quality tests.
+CANIEMAIL := .cache/caniemail/node_modules/caniemail/data/caniemail.json
+$(CANIEMAIL):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .cache/caniemail caniemail@2.0.2; \
+	else echo "npm not found: the caniemail check will be skipped"; fi
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
@@ -26,7 +33,7 @@ demo: install
 	$(BIN)/newsletter demo
 
 ## Run the whole test suite (PostgreSQL tests need NEWSLETTER_TEST_DATABASE_URL).
-test: install-test
+test: install-test $(CANIEMAIL)
 	$(BIN)/ruff check newsletter tests benchmarks
 	$(BIN)/python -m pytest
 
@@ -38,4 +45,4 @@ lint: install-test
 	$(BIN)/ruff check newsletter tests benchmarks
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache test-artifacts
+	rm -rf var .pytest_cache .ruff_cache test-artifacts .cache

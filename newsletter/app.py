@@ -320,6 +320,7 @@ class App:
             max_share=s.category_max_share,
             category_weights=s.category_weights,
             topics=topics,
+            max_items=s.max_items,
         )
 
     def compose(self, day: date | None = None) -> ComposeResult:

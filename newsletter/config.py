@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     sections: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
     summary_max_chars: int = Field(320, ge=60, le=2000)
     lookback_max_hours: float = Field(48, ge=24, le=336)
+    max_items: int = Field(30, ge=1, le=100)
     category_max_share: float = Field(0.4, gt=0, le=1)
     category_weights: dict[str, float] = Field(default_factory=dict)
     words_per_minute: dict[str, float] = Field(default_factory=dict)

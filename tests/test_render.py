@@ -152,9 +152,35 @@ def test_personalised_message_is_correct_mime() -> None:
 
 
 def test_largest_edition_stays_under_gmail_clipping() -> None:
-    rendered = render_edition(sample_edition(items=40), IDENTITY)
-    assert rendered.html_bytes < render_module.HTML_BUDGET_BYTES
+    """The most an edition holds (30 items, compose's cap) with 300-character titles, full
+    summaries, 320-character links and two other sources each stays under 100,000 bytes."""
+
+    def link(kind: str, n: int) -> str:
+        return f"https://www.example.ma/{kind * 230}{n}?utm_source=newsletter&utm_medium=email"
+
+    largest = RenderEdition(
+        day=date(2026, 3, 25),
+        subject="s",
+        preheader="p",
+        reading_seconds=300,
+        items=[
+            RenderItem(
+                title=("Titre très long " * 19)[:300],
+                url=link("a", n),
+                summary=("Résumé assez long. " * 20)[:320],
+                section=["politique", "economie", "sport", "culture", "monde", "societe"][n % 6],
+                source_name="Source au nom long",
+                also=(("Le Monde", link("b", n)), ("France 24", link("c", n))),
+            )
+            for n in range(30)
+        ],
+        view_url="https://brief.example.ma/editions/2026-03-25",
+    )
+    rendered = render_edition(largest, IDENTITY)
+    assert 80_000 < rendered.html_bytes < render_module.HTML_BUDGET_BYTES
     assert not rendered.warnings
+    bigger = RenderEdition(**{**largest.__dict__, "items": largest.items * 2})
+    assert render_edition(bigger, IDENTITY).warnings  # the preview would warn the editor
 
 
 def test_french_typography_never_inserts_or_touches_urls() -> None:

@@ -35,6 +35,8 @@ TOPIC_BOOST = 3.0
 #: Stories whose summary and reading time are computed (the best by score; the knapsack only
 #: ever looks at fewer), which bounds the cost of large candidate sets.
 SHORTLIST = 300
+#: Other sources named under an item (each is a link: they weigh on the email's size).
+MAX_OTHER_SOURCES = 2
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ class Decisions:
 class Policy:
     """How to compose: budget (seconds), section order and titles (by slug), language,
     summary length (characters), reading-rate overrides (wpm by language), category share
-    cap (0-1] and weights, and ``topics`` for a personal variant (empty: the main edition)."""
+    cap (0-1] and weights, ``topics`` for a personal variant (empty: the main edition), and
+    the most items an edition may hold (30 keeps the largest email under Gmail's ~102 KB
+    clipping limit with 300-character titles and URLs)."""
 
     budget_seconds: int
     sections: Sequence[str]
@@ -91,6 +95,7 @@ class Policy:
     max_share: float = 0.4
     category_weights: Mapping[str, float] = field(default_factory=dict)
     topics: frozenset[str] = frozenset()
+    max_items: int = 30
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,9 @@ def compose_plan(
             break
         headings = used_sections
     picked = [shortlist[i] for i in chosen]
+    if len(picked) > policy.max_items:  # the email's size, not the budget, is the limit
+        keep = sorted(picked, key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
+        picked = [s for s in picked if s in keep[: policy.max_items]]
     total = sum(s.seconds for s in picked) + _heading_seconds({s.section for s in picked}, policy)
     while picked and total > budget:  # pragma: no cover - the fixed point above prevents it
         picked.remove(min((s for s in picked if not s.pinned), key=lambda s: s.parts.total))
@@ -269,9 +277,9 @@ def compose_plan(
 
 def _other_sources(story: _Story) -> list[Candidate]:
     seen = {story.lead.source}
-    others = []
+    others: list[Candidate] = []
     for member in story.members[1:]:
-        if member.source not in seen:
+        if member.source not in seen and len(others) < MAX_OTHER_SOURCES:
             seen.add(member.source)
             others.append(member)
     return others
