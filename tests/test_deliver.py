@@ -17,8 +17,8 @@ from newsletter.app import App, UsageError
 from newsletter.deliver import worker as worker_module
 from newsletter.providers.base import BatchResult, Envelope
 from newsletter.providers.file import FileProvider
-from newsletter.providers.smtp import SMTPProvider
-from newsletter.store.models import Delivery, Subscriber, SubscriberStatus
+from newsletter.providers.smtp import SMTPProvider, is_hard_bounce
+from newsletter.store.models import Delivery, Subscriber, SubscriberStatus, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from tests.conftest import RecordingHandler, free_port
 
@@ -155,6 +155,12 @@ def test_smtp_one_connection_and_per_recipient_refusals(
     with app.sessions() as session:
         rows = {d.email: d for d in session.scalars(select(Delivery))}
     assert rows[addresses[1]].status == "failed" and rows[addresses[1]].last_code == 550
+    assert result.run.bounced == 1  # 5.1.1: the address does not exist
+    with app.sessions() as session:
+        statuses_by_email = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
+        suppressed = session.scalars(select(Suppression.email_key)).all()
+    assert statuses_by_email[addresses[1]] == "bounced" and suppressed == [addresses[1]]
+    assert statuses_by_email[addresses[2]] == "active"  # 4.7.1 is only "later"
     assert "No such user" in (rows[addresses[1]].last_error or "")
     assert (
         rows[addresses[2]].status == "deferred" and rows[addresses[2]].next_attempt_at is not None
@@ -207,3 +213,17 @@ def test_empty_edition_is_not_sent(app: App) -> None:
         add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
     with pytest.raises(UsageError, match="no items"):
         app.send(date(2020, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("code", "reply", "hard"),
+    [
+        (550, "5.1.1 <x@example.org>: Recipient address rejected: User unknown", True),
+        (550, "5.7.1 Message rejected as spam", False),
+        (550, "Mailbox unavailable", True),
+        (552, "5.2.2 Mailbox full", False),
+        (554, "5.2.1 Mailbox disabled", True),
+    ],
+)
+def test_hard_bounces_are_told_from_other_refusals(code: int, reply: str, hard: bool) -> None:
+    assert is_hard_bounce(code, reply) is hard

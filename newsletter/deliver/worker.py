@@ -40,6 +40,7 @@ from newsletter.store.outbox import (
     skip_inactive,
     worker_owners,
 )
+from newsletter.store.suppressions import suppress
 from newsletter.timeutil import utcnow
 
 #: Rows claimed at once by a worker (they stay safe to give back until handed over).
@@ -94,6 +95,7 @@ class RunReport:
     skipped: int = 0
     unknown: int = 0
     reclaimed: int = 0
+    bounced: int = 0
     requeued: int = 0
     stopped: str | None = None
     finished: bool = False
@@ -187,6 +189,7 @@ def drain(
             break
         attempts = {claim.delivery_id: claim.attempts for claim in queue}
         outcomes: list[Outcome] = []
+        bounced: list[tuple[str, str | None]] = []
         try:
             while queue:
                 if should_stop():
@@ -195,23 +198,26 @@ def drain(
                 chunk, queue = queue[:chunk_size], queue[chunk_size:]
                 envelopes = _envelopes(chunk, sender, provider.name, outcomes, report)
                 with transaction(factory) as session:
-                    record_outcomes(session, outcomes, attempts)
+                    _record(session, outcomes, attempts, bounced, report)
                     owned = mark_sending(session, [e.key for e in envelopes], me)
-                outcomes = []
+                outcomes, bounced = [], []
                 envelopes = [e for e in envelopes if e.key in owned]
                 if not envelopes:
                     continue
+                recipients = {e.key: e.recipient for e in envelopes}
                 batch = provider.send(envelopes)
                 unsent = [r.key for r in batch.results if r.result == Result.UNSENT]
                 for result in batch.results:
                     if result.result != Result.UNSENT:
                         outcomes.append(_outcome(result, provider.name))
                         _tally(report, result, envelopes)
+                    if result.hard_bounce:
+                        bounced.append((recipients[result.key], result.detail))
                 if unsent:
                     with transaction(factory) as session:
-                        record_outcomes(session, outcomes, attempts)
+                        _record(session, outcomes, attempts, bounced, report)
                         return_unsent(session, unsent)
-                    outcomes = []
+                    outcomes, bounced = [], []
                 if on_progress:
                     on_progress(report)
                 if batch.stop:
@@ -221,7 +227,7 @@ def drain(
             # Record what is known and give back what was never handed over, even when a
             # KeyboardInterrupt tears through: the message in flight stays "sending".
             with transaction(factory) as session:
-                record_outcomes(session, outcomes, attempts)
+                _record(session, outcomes, attempts, bounced, report)
                 release_claims(session, [claim.delivery_id for claim in queue], me)
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
@@ -245,6 +251,20 @@ def drain(
             else:
                 report.in_flight_elsewhere += count
     return report
+
+
+def _record(
+    session: Session,
+    outcomes: list[Outcome],
+    attempts: dict[int, int],
+    bounced: list[tuple[str, str | None]],
+    report: RunReport,
+) -> None:
+    """Record answers and put hard-bounced addresses on the suppression list, together."""
+    record_outcomes(session, outcomes, attempts)
+    for email, detail in bounced:
+        suppress(session, email, "hard_bounce", detail)
+    report.bounced += len(bounced)
 
 
 def _envelopes(

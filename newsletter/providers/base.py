@@ -45,7 +45,9 @@ class Envelope:
 @dataclass(frozen=True)
 class MessageResult:
     """A provider's answer for the envelope with ``key``. ``code`` is the SMTP or HTTP status
-    when there is one; ``retry_after`` (seconds) is the provider's requested delay."""
+    when there is one; ``retry_after`` (seconds) is the provider's requested delay;
+    ``hard_bounce`` says the address itself was refused for good (it goes on the
+    suppression list)."""
 
     key: int
     result: Result
@@ -53,6 +55,7 @@ class MessageResult:
     code: int | None = None
     detail: str | None = None
     retry_after: float | None = None
+    hard_bounce: bool = False  # the address does not exist: never mail it again
 
 
 @dataclass

@@ -11,6 +11,7 @@ closing the connection, so we reconnect and carry on.
 from __future__ import annotations
 
 import ipaddress
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -38,6 +39,21 @@ def _is_loopback(host: str) -> bool:
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+# RFC 3463 enhanced codes for an address that does not exist or cannot receive mail:
+# 5.1.1 bad mailbox, 5.1.2 bad domain, 5.1.3 bad address syntax, 5.1.6 moved, 5.1.10 null MX,
+# 5.2.1 mailbox disabled.
+_HARD_ENHANCED = re.compile(r"\b5\.(?:1\.(?:1|2|3|6|10)|2\.1)\b")
+
+
+def is_hard_bounce(code: int, reply: str) -> bool:
+    """True for a permanent refusal of the recipient address itself (RFC 3463 enhanced code
+    5.1.x/5.2.1, or a 550/551/553 without an enhanced code), not of the message's content."""
+    enhanced = re.search(r"\b[245]\.\d{1,3}\.\d{1,3}\b", reply)
+    if enhanced:
+        return bool(_HARD_ENHANCED.search(reply))
+    return code in (550, 551, 553)
 
 
 class SMTPProvider:
@@ -189,4 +205,10 @@ class SMTPProvider:
             return MessageResult(envelope.key, Result.DEFERRED, code=code, detail=detail)
         if 400 <= code < 500:
             return MessageResult(envelope.key, Result.DEFERRED, code=code, detail=detail)
-        return MessageResult(envelope.key, Result.FAILED, code=code, detail=detail)
+        return MessageResult(
+            envelope.key,
+            Result.FAILED,
+            code=code,
+            detail=detail,
+            hard_bounce=stage == "RCPT TO" and is_hard_bounce(code, _text(reply)),
+        )

@@ -63,6 +63,7 @@ class EditionStatus(StrEnum):
 
     DRAFT = "draft"
     SENDING = "sending"  # released: recipients frozen, deliveries under way
+    PAUSED = "paused"  # released, but workers claim nothing until it is resumed
     SENT = "sent"  # every delivery reached a final state
 
 
@@ -246,3 +247,27 @@ class Delivery(Base):
         UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
         Index("ix_deliveries_edition_status", "edition_id", "status"),
     )
+
+
+class Suppression(Base):
+    """An address we must never mail again (hard bounce, complaint, operator's decision).
+
+    Keyed by the lower-cased address so that it outlives the subscriber row.
+    """
+
+    __tablename__ = "suppressions"
+
+    email_key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))  # hard_bounce, complaint, manual
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Worker(Base):
+    """A running delivery worker's heartbeat (``newsletter worker``)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:token
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)

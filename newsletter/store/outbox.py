@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.store.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from newsletter.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+)
 from newsletter.timeutil import utcnow
 
 #: Retry delays for deferred deliveries: 5 min doubling per attempt, capped at 6 hours.
@@ -72,7 +80,11 @@ def create_deliveries(session: Session, edition_id: int) -> int:
         literal(DeliveryStatus.PENDING.value),
         literal(0),
         literal(now, type_=Delivery.__table__.c.created_at.type),
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id.not_in(already))
+    ).where(
+        Subscriber.status == SubscriberStatus.ACTIVE,
+        Subscriber.id.not_in(already),
+        Subscriber.email_key.not_in(select(Suppression.email_key)),
+    )
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -102,11 +114,14 @@ def claim_batch(
     candidates = (
         select(Delivery.id)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .join(Edition, Edition.id == Delivery.edition_id)
         .where(
+            Edition.status == EditionStatus.SENDING,  # a paused edition gives nothing out
             Delivery.edition_id == edition_id,
             Delivery.status.in_(CLAIMABLE),
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
             Subscriber.status == SubscriberStatus.ACTIVE,
+            Subscriber.email_key.not_in(select(Suppression.email_key)),
         )
         .order_by(Delivery.id)
         .limit(limit)
@@ -278,7 +293,12 @@ def requeue_uncertain(session: Session, edition_id: int, owners: list[str]) -> i
 
 def skip_inactive(session: Session, edition_id: int) -> int:
     """Mark claimable rows of subscribers no longer active as ``skipped``; returns how many."""
-    inactive = select(Subscriber.id).where(Subscriber.status != SubscriberStatus.ACTIVE)
+    inactive = select(Subscriber.id).where(
+        or_(
+            Subscriber.status != SubscriberStatus.ACTIVE,
+            Subscriber.email_key.in_(select(Suppression.email_key)),
+        )
+    )
     result = session.execute(
         update(Delivery)
         .where(

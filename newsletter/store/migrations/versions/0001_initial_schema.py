@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:37:38.318901
+Create Date: 2026-11-30 03:00:02.177753
 """
 
 from __future__ import annotations
@@ -104,6 +104,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_subscribers_status"), ["status"], unique=False)
 
     op.create_table(
+        "suppressions",
+        sa.Column("email_key", sa.String(length=320), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("created_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("email_key", name=op.f("pk_suppressions")),
+    )
+    op.create_table(
+        "workers",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("started_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "heartbeat_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
+    )
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_workers_heartbeat_at"), ["heartbeat_at"], unique=False)
+
+    op.create_table(
         "deliveries",
         sa.Column(
             "id",
@@ -200,6 +220,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deliveries_edition_status")
 
     op.drop_table("deliveries")
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_workers_heartbeat_at"))
+
+    op.drop_table("workers")
+    op.drop_table("suppressions")
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscribers_status"))
 

@@ -1,0 +1,49 @@
+"""The suppression list: addresses never mailed again, whatever their subscriber row says."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
+from newsletter.store.subscribers import email_key
+from newsletter.timeutil import utcnow
+
+#: The subscriber status that goes with each suppression reason.
+STATUS_OF = {
+    "hard_bounce": SubscriberStatus.BOUNCED,
+    "complaint": SubscriberStatus.COMPLAINED,
+    "manual": SubscriberStatus.UNSUBSCRIBED,
+}
+
+
+def suppress(session: Session, email: str, reason: str, detail: str | None = None) -> bool:
+    """Add ``email`` to the suppression list (idempotent) and set its subscriber's status.
+    Returns True if the address was not suppressed before. Does not commit."""
+    key = email_key(email)
+    new = session.get(Suppression, key) is None
+    if new:
+        session.add(Suppression(email_key=key, reason=reason, detail=detail, created_at=utcnow()))
+    session.execute(
+        update(Subscriber)
+        .where(Subscriber.email_key == key, Subscriber.status == SubscriberStatus.ACTIVE)
+        .values(status=STATUS_OF.get(reason, SubscriberStatus.UNSUBSCRIBED))
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return new
+
+
+def unsuppress(session: Session, email: str) -> bool:
+    """Remove ``email`` from the list (the subscriber stays as it is). Does not commit."""
+    row = session.get(Suppression, email_key(email))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def list_suppressions(session: Session) -> list[Suppression]:
+    """Every suppressed address, oldest first."""
+    return list(session.scalars(select(Suppression).order_by(Suppression.created_at)))
