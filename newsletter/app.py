@@ -7,6 +7,7 @@ the stages receive what they need as arguments.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,7 +30,7 @@ from newsletter.compose.edition import (
     compose_plan,
 )
 from newsletter.config import ConfigError, Settings
-from newsletter.deliver.worker import RunReport, Sender, drain
+from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
@@ -48,15 +49,19 @@ from newsletter.render.mime import PreparedMessage
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
 from newsletter.store.editions import (
+    EditionLocked,
     ItemRow,
+    editions_to_deliver,
     get_edition,
     release_edition,
     save_draft,
     set_decisions,
+    set_paused,
 )
 from newsletter.store.models import Article, Edition, EditionItem, EditionStatus, Subscriber
 from newsletter.store.outbox import create_deliveries
 from newsletter.store.subscribers import active_topic_choices
+from newsletter.store.workers import beat, leave, live_workers
 from newsletter.textutil import truncate_words
 from newsletter.timeutil import edition_window, local_datetime, local_today, utcnow
 
@@ -83,6 +88,7 @@ class SendResult:
     released: bool
     created: int
     run: RunReport
+    handed_to_workers: int = 0
 
 
 def make_provider(settings: Settings) -> Provider:
@@ -481,14 +487,16 @@ class App:
         resend_uncertain: bool = False,
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[RunReport], None] | None = None,
+        in_process: bool = False,
     ) -> SendResult:
         """Compose ``day``'s edition if there is none (or recompose a draft that new articles
         have overtaken), release it (freezing its recipients: one delivery row per active
         subscriber) and deliver every row not yet sent. Running it again sends nothing new.
 
-        Raises :class:`UsageError` for an edition with no items, and, unless ``early``, for
-        an edition whose window has not closed yet (its articles would be missing, and
-        tomorrow's window starts at today's send time).
+        When ``newsletter worker`` processes are running (recent heartbeats) the edition is
+        left to them, unless ``in_process``. Raises :class:`UsageError` for an edition with
+        no items, and, unless ``early``, for an edition whose window has not closed yet (its
+        articles would be missing, and tomorrow's window starts at today's send time).
         """
         s = self.settings
         day = day or self.today()
@@ -502,7 +510,10 @@ class App:
                     "(use --early to send it anyway)"
                 )
         if edition is None or (edition.status == EditionStatus.DRAFT and self._overtaken(edition)):
-            edition = self.compose(day).edition
+            try:
+                edition = self.compose(day).edition
+            except EditionLocked:  # another send released it meanwhile: deliver alongside
+                edition = self.edition(day) or edition
         if not edition.items:
             raise UsageError(
                 f"the edition of {day.isoformat()} has no items: nothing to send "
@@ -516,30 +527,58 @@ class App:
             if released:
                 created = create_deliveries(session, edition.id)
         edition = self.edition(day) or edition
+        with self.sessions() as session:
+            workers = live_workers(session)
+        if workers and not in_process:
+            return SendResult(edition, released, created, RunReport(), handed_to_workers=workers)
+        run = self.deliver(
+            edition,
+            batch_size=batch_size,
+            should_stop=should_stop,
+            on_progress=on_progress,
+            resend_uncertain=resend_uncertain,
+        )
+        return SendResult(self.edition(day) or edition, released, created, run)
+
+    def sender(self, edition: Edition) -> Sender:
+        """What turns the edition's claimed rows into envelopes: each variant rendered once,
+        on first use."""
         cache: dict[str, PreparedMessage] = {}
 
         def message_for(variant: str) -> PreparedMessage:
             if variant not in edition.variants:
                 variant = ""
-            if variant not in cache:  # rendered once per variant, on first use
+            if variant not in cache:
                 cache[variant] = self.render(edition, variant).message
             return cache[variant]
 
-        sender = Sender(
+        return Sender(
             message_for=message_for,
             links=self.links,
-            day=day,
+            day=edition.date,
             envelope_sender=self.settings.sender_address,
             sender_domain=self.settings.sender_domain,
             unsubscribe_mailto=self.settings.unsubscribe_mailto,
             signer=self.dkim_signer(),
         )
+
+    def deliver(
+        self,
+        edition: Edition,
+        *,
+        batch_size: int | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[RunReport], None] | None = None,
+        resend_uncertain: bool = False,
+        sender: Sender | None = None,
+    ) -> RunReport:
+        """Drain the released ``edition`` with a provider of its own (closed afterwards)."""
         provider = self.provider()
         try:
-            run = drain(
+            return drain(
                 self.sessions,
                 edition.id,
-                sender,
+                sender or self.sender(edition),
                 provider,
                 claim_size=batch_size or self.settings.send_batch_size,
                 should_stop=should_stop,
@@ -548,4 +587,65 @@ class App:
             )
         finally:
             provider.close()
-        return SendResult(self.edition(day) or edition, released, created, run)
+
+    def work(
+        self,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        once: bool = False,
+        poll_seconds: float = 5.0,
+        on_progress: Callable[[RunReport], None] | None = None,
+        on_run: Callable[[Edition, RunReport], None] | None = None,
+    ) -> int:
+        """A delivery worker: drain every released edition, then wait for more (``once``:
+        return when nothing is left to claim). Heartbeats let ``send`` see it. Returns the
+        number of messages this worker had accepted."""
+        me = worker_id()
+        senders: dict[int, Sender] = {}
+        accepted = 0
+        try:
+            while not should_stop():
+                with transaction(self.sessions) as session:
+                    beat(session, me)
+                    pending = editions_to_deliver(session)
+                busy = False
+                for edition_id in pending:
+                    edition = self._edition_by_id(edition_id)
+                    if edition is None or should_stop():
+                        continue
+                    if edition_id not in senders:
+                        senders[edition_id] = self.sender(edition)
+                    run = self.deliver(
+                        edition,
+                        should_stop=should_stop,
+                        on_progress=on_progress,
+                        sender=senders[edition_id],
+                    )
+                    accepted += run.sent
+                    busy = busy or bool(run.sent + run.failed + run.deferred + run.unknown)
+                    if on_run:
+                        on_run(edition, run)
+                if once and not busy:
+                    break
+                if not busy:
+                    deadline = time.monotonic() + poll_seconds
+                    while time.monotonic() < deadline and not should_stop():
+                        time.sleep(0.2)
+        finally:
+            with transaction(self.sessions) as session:
+                leave(session, me)
+        return accepted
+
+    def _edition_by_id(self, edition_id: int) -> Edition | None:
+        with self.sessions() as session:
+            edition = session.get(Edition, edition_id)
+            return get_edition(session, edition.date, edition.newsletter) if edition else None
+
+    def pause(self, day: date, paused: bool = True) -> bool:
+        """Pause (or resume) the sending edition of ``day``; True if it changed. Raises
+        :class:`UsageError` when there is no such edition."""
+        edition = self.edition(day)
+        if edition is None:
+            raise UsageError(f"no edition for {day.isoformat()}")
+        with transaction(self.sessions) as session:
+            return set_paused(session, edition.id, paused)

@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from newsletter import i18n
 from newsletter.app import App, SendResult, UsageError, edition_json
 from newsletter.audience import InvalidSubscriber, import_csv, make_record
 from newsletter.config import ConfigError, load_settings, unknown_variables
@@ -56,6 +57,11 @@ DateOption = Annotated[
     str | None,
     typer.Option("--date", help="Local date YYYY-MM-DD (default: today in NEWSLETTER_TIMEZONE)."),
 ]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 delivery was`` / ``2 deliveries were``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -168,6 +174,11 @@ def subscribers_add(
         status = result.subscriber.status
     verb = "added" if result.created else "updated"
     typer.echo(f"{verb} {record.email} ({status})")
+    settings = application.settings
+    known = set(settings.sections) | set(i18n.section_titles(settings.language))
+    for topic in record.topics:
+        if topic not in known:
+            warn(f"no configured section is called {topic!r}: it matches only a feed category")
     if result.kept_status:
         warn(f"{record.email} stays {result.kept_status}: only the reader can opt in again")
 
@@ -287,21 +298,27 @@ def compose(
     print_edition(result.edition)
 
 
-def _decide(day: str | None, **changes: object) -> None:
+def _decide(day: str | None, *, must_appear: int | None = None, **changes: object) -> None:
+    """Record the decision and print the recomposed draft. With ``must_appear``, an article
+    that is not a candidate of the edition is refused and the decision undone."""
     application = load_app()
     target = parse_date(day, application)
     try:
+        before = application.edition(target)
         result = application.decide(target, **changes)
+        if must_appear is not None and must_appear not in {
+            i.article_id for i in result.edition.items
+        }:
+            undo = {key: getattr(before, key) for key in changes if key in ("pins", "positions")}
+            if before is not None and undo:
+                application.decide(target, **undo)
+            fail(
+                f"article #{must_appear} is not a candidate of {target.isoformat()} (published "
+                "outside its window or already in another edition)"
+            )
     except EditionLocked as exc:
         fail(str(exc))
     print_edition(result.edition)
-    present = {item.article_id for item in result.edition.items}
-    for article_id in result.edition.pins:
-        if article_id not in present:
-            warn(
-                f"article #{article_id} is not a candidate of {target.isoformat()} (unknown, "
-                "published outside the window, or in an earlier edition): the pin has no effect"
-            )
 
 
 def _current(day: str | None, article_id: int | None = None) -> tuple[App, Edition]:
@@ -323,14 +340,18 @@ def edition_pin(
     """Put an article in the edition whatever its score (the first pin leads)."""
     _, edition = _current(day, article_id)
     pins = [p for p in edition.pins if p != article_id] + [article_id]
-    _decide(day, pins=pins, excludes=[e for e in edition.excludes if e != article_id])
+    excludes = [e for e in edition.excludes if e != article_id]
+    _decide(day, must_appear=article_id, pins=pins, excludes=excludes)
 
 
 @edition_app.command("unpin")
 def edition_unpin(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
     """Let the ranking decide again about an article."""
     _, edition = _current(day)
-    _decide(day, pins=[p for p in edition.pins if p != article_id])
+    if article_id not in edition.pins:
+        fail(f"article #{article_id} is not pinned in the edition of {edition.date.isoformat()}")
+    positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
+    _decide(day, pins=[p for p in edition.pins if p != article_id], positions=positions)
 
 
 @edition_app.command("exclude")
@@ -345,6 +366,10 @@ def edition_exclude(article_id: Annotated[int, typer.Argument()], day: DateOptio
 def edition_include(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
     """Undo an exclusion."""
     _, edition = _current(day)
+    if article_id not in edition.excludes:
+        fail(
+            f"article #{article_id} is not excluded from the edition of {edition.date.isoformat()}"
+        )
     _decide(day, excludes=[e for e in edition.excludes if e != article_id])
 
 
@@ -356,10 +381,12 @@ def edition_move(
 ) -> None:
     """Place an article at a position (it stays in the edition: it is pinned too)."""
     _, edition = _current(day, article_id)
+    if position > len(edition.items) + (article_id not in {i.article_id for i in edition.items}):
+        fail(f"position must be between 1 and {len(edition.items)} (the edition's items)", 2)
     positions = dict(edition.positions or {})
     positions[str(article_id)] = position
     pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]
-    _decide(day, positions=positions, pins=pins)
+    _decide(day, must_appear=article_id, positions=positions, pins=pins)
 
 
 @edition_app.command("set")
@@ -418,14 +445,17 @@ def print_send_result(result: SendResult, application: App) -> None:
         typer.echo(f"resent {run.requeued} deliveries interrupted in flight (--resend-uncertain)")
     if run.uncertain:
         warn(
-            f"{run.uncertain} deliveries were in flight when a send was interrupted: they may or "
+            f"{plural(run.uncertain, 'delivery was', 'deliveries were')} in flight when a send "
+            "was interrupted: they may or "
             "may not have reached the provider, so they are not resent automatically; "
             "`newsletter send --resend-uncertain` resends them"
         )
     if run.in_flight_elsewhere:
-        typer.echo(f"{run.in_flight_elsewhere} deliveries are in flight in another running worker")
+        count = plural(run.in_flight_elsewhere, "delivery is", "deliveries are")
+        typer.echo(f"{count} in flight in another running worker")
     if run.next_retry:
-        typer.echo(f"deferred deliveries retry from {run.next_retry.isoformat()} (run send again)")
+        local = run.next_retry.astimezone(application.settings.zone)
+        typer.echo(f"deferred deliveries retry from {local:%Y-%m-%d %H:%M} (run send again then)")
     if application.settings.provider == "file" and run.sent:
         folder = application.settings.effective_outbox_dir / edition.date.isoformat()
         typer.echo(f"messages written to {folder}")

@@ -30,6 +30,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
@@ -400,3 +401,9 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError("; ".join(problems)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from None
+    except SettingsError as exc:  # a variable that should hold JSON does not
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"{ENV_PREFIX}{field[1].upper()}" if field else "a NEWSLETTER_* variable"
+        raise ConfigError(
+            f'{name}: expected JSON such as {{"politique": 1.2}} (or a list: ["a", "b"])'
+        ) from None

@@ -180,3 +180,33 @@ def test_unsubscribe_from_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 0 and "unsubscribed Reader@example.org" in result.stdout
     listed = json.loads(run("subscribers", "list", "--json", cwd=tmp_path).stdout)
     assert listed[0]["status"] == "unsubscribed"
+
+
+def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
+    feed_file = tmp_path / "feed.rss"
+    items = "".join(
+        f"<item><title>{title}</title><link>https://news.example/{n}</link>"
+        f"<pubDate>Tue, 24 Mar 2026 1{n}:00:00 +0000</pubDate></item>"
+        for n, title in enumerate(["Le Parlement vote le budget", "Le Raja gagne le derby"])
+    )
+    old = (
+        "<item><title>Vieille nouvelle</title><link>https://news.example/old</link>"
+        "<pubDate>Tue, 10 Mar 2026 10:00:00 +0000</pubDate></item>"
+    )
+    feed_file.write_text(
+        f'<rss version="2.0"><channel><title>T</title>{items}{old}</channel></rss>'
+    )
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+    day = ["--date", "2026-03-25"]
+    far = run("edition", "move", "1", "9", *day, cwd=tmp_path)
+    assert far.returncode == 2 and "between 1 and 2" in far.stderr
+    stale = run("edition", "pin", "3", *day, cwd=tmp_path)
+    assert stale.returncode == 1 and "not a candidate" in stale.stderr
+    assert run("edition", "unpin", "2", *day, cwd=tmp_path).returncode == 1
+    shown = json.loads(run("compose", *day, "--json", cwd=tmp_path).stdout)
+    assert [i["pinned"] for i in shown["items"]] == [False, False]
+    weights = run("compose", *day, cwd=tmp_path, NEWSLETTER_CATEGORY_WEIGHTS="xx")
+    assert (
+        weights.returncode == 2 and "NEWSLETTER_CATEGORY_WEIGHTS: expected JSON" in weights.stderr
+    )

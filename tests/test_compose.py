@@ -317,3 +317,16 @@ def test_real_duplicates_are_grouped(app: App) -> None:
     app.ingest([str(feed("fr_lemonde_international.rss"))])
     edition = app.compose(date(2024, 3, 27)).edition
     assert sum("Baltimore" in i.title for i in edition.items) == 1
+
+
+def test_variants_put_any_topic_first_and_keep_the_editors_pins() -> None:
+    sections = ["politique", "economie", "sport", "france", "afrique"]
+    candidates = [candidate(n, hours=n % 7, category=sections[n % 5]) for n in range(60)]
+    pinned = candidates[1].article_id  # an "economie" story
+    policy = Policy(**{**POLICY.__dict__, "topics": frozenset({"france"})})
+    result = plan(candidates, policy, Decisions(pins=(pinned,)))
+    assert result.items[0].candidate.article_id == pinned  # the editor's lead leads everywhere
+    following = [item.section for item in result.items[1:]]
+    assert following[0] == "france" and following == sorted(
+        following, key=lambda s: s != "france"
+    )  # every item of the reader's topic comes before the others

@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from newsletter.app import App, UsageError
@@ -227,3 +228,27 @@ def test_empty_edition_is_not_sent(app: App) -> None:
 )
 def test_hard_bounces_are_told_from_other_refusals(code: int, reply: str, hard: bool) -> None:
     assert is_hard_bounce(code, reply) is hard
+
+
+def test_a_server_that_times_out_during_data_stops_the_send_with_one_message_in_doubt(
+    app: App,
+) -> None:
+    import asyncio
+
+    class Slow(RecordingHandler):
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(1.5)  # longer than the client's timeout
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = Slow()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        prepare(app, 5)
+        provider = SMTPProvider("127.0.0.1", controller.port, timeout=0.5)
+        result = App(app.settings, engine=app.engine, provider=provider).send(DAY)
+    finally:
+        controller.stop()
+    assert result.run.stopped and "during DATA" in result.run.stopped
+    assert result.run.uncertain == 1 and result.run.in_flight_elsewhere == 0
+    assert statuses(app) == Counter({"pending": 4, "sending": 1})

@@ -14,6 +14,7 @@ Pure: no I/O, and deterministic (ties break on article id).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -201,11 +202,6 @@ def compose_plan(
     """
     decisions = decisions or Decisions()
     pool = [c for c in candidates if c.article_id not in decisions.excludes]
-    if policy.topics:
-        # Pins of other topics do not follow the reader into a personal variant.
-        sections = _sections(pool, policy.sections, policy.section_titles)
-        kept = tuple(p for p in decisions.pins if sections.get(p) in policy.topics)
-        decisions = Decisions(kept, decisions.excludes, {}, None, None)
     stories = _stories(pool, window_end, policy, decisions)
     stories.sort(key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
     pin_rank = {article_id: rank for rank, article_id in enumerate(decisions.pins)}
@@ -307,27 +303,42 @@ def _order(
 ) -> list[PlannedItem]:
     if not items:
         return []
+    # The editor's first pin leads every edition; otherwise the best story (in a personal
+    # variant, the best of the reader's topics).
+    pinned = [i for i in items if i.candidate.article_id in pin_rank]
     in_topics = [i for i in items if i.section in policy.topics]
     lead = min(
-        in_topics or items,
+        pinned or in_topics or items,
         key=lambda i: (
             pin_rank.get(i.candidate.article_id, len(pin_rank)),
             -i.score,
             i.candidate.article_id,
         ),
     )
-    topics_first = [s for s in policy.sections if s in policy.topics]
-    order = topics_first + [s for s in policy.sections if s not in policy.topics]
-    rank = {slug: index for index, slug in enumerate(order)}
-    rest = sorted(
-        (i for i in items if i is not lead),
+    rest = [i for i in items if i is not lead]
+    best: dict[str, float] = {}
+    for item in rest:
+        best[item.section] = max(best.get(item.section, 0.0), item.score)
+    # Sections: the reader's topics first, then the configured order, then the others by
+    # their best story; "autres" last.
+    configured = {slug: index for index, slug in enumerate(policy.sections)}
+
+    def section_key(section: str) -> tuple[int, float, str]:
+        if section in policy.topics:
+            return (0, -best.get(section, 0.0), section)
+        if section in configured:
+            return (1, float(configured[section]), section)
+        if section == OTHER_SECTION:
+            return (3, 0.0, section)
+        return (2, -best.get(section, 0.0), section)
+
+    rest.sort(
         key=lambda item: (
-            rank.get(item.section, len(rank) + (item.section == OTHER_SECTION)),
-            item.section,
+            section_key(item.section),
             pin_rank.get(item.candidate.article_id, len(pin_rank)),
             -item.score,
             item.candidate.article_id,
-        ),
+        )
     )
     return [lead, *rest]
 
@@ -348,11 +359,16 @@ def _apply_positions(items: list[PlannedItem], positions: Mapping[int, int]) -> 
 
 
 def _subject(items: list[PlannedItem]) -> str:
+    """The lead story's title, without pictographs (a feed's "🔴 En direct") that many
+    clients show as empty boxes, cut at a word boundary."""
     if not items:
         return ""
-    return truncate_words(collapse(items[0].candidate.title), SUBJECT_MAX_CHARS)
+    title = "".join(c for c in items[0].candidate.title if unicodedata.category(c) != "So")
+    return truncate_words(collapse(title), SUBJECT_MAX_CHARS)
 
 
 def _preheader(items: list[PlannedItem]) -> str:
-    titles = [collapse(item.candidate.title) for item in items[1:4]]
+    """The next three stories by importance (not by display order), as a teaser."""
+    following = sorted(items[1:], key=lambda i: (-i.score, i.candidate.article_id))[:3]
+    titles = [collapse(item.candidate.title) for item in following]
     return truncate_words(" · ".join(titles), PREHEADER_MAX_CHARS) if titles else ""

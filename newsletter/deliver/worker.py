@@ -246,7 +246,7 @@ def drain(
             report.finished = True
         report.next_retry = next_retry_at(session, edition_id)
         for owner, count in worker_owners(session, edition_id, DeliveryStatus.SENDING).items():
-            if is_dead(owner):
+            if owner == me or is_dead(owner):
                 report.uncertain += count
             else:
                 report.in_flight_elsewhere += count

@@ -148,6 +148,14 @@ class SMTPProvider:
                 batch.stop = result
                 return batch
             batch.results.append(result)
+            if result.result == Result.UNKNOWN:
+                # A server that times out or drops the line during DATA would make every
+                # further message uncertain too: stop here, with one message in doubt.
+                batch.results += [
+                    MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]
+                ]
+                batch.stop = f"{self.host}:{self.port}: {result.detail}"
+                return batch
         return batch
 
     def _send_one(self, envelope: Envelope, *, retry: bool) -> MessageResult | str:

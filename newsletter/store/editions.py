@@ -161,3 +161,29 @@ def mark_edition_sent(session: Session, edition_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+def set_paused(session: Session, edition_id: int, paused: bool) -> bool:
+    """Pause a sending edition or resume a paused one, in one guarded statement; True if the
+    state changed. Workers finish the message in flight and claim nothing while paused."""
+    source, target = (
+        (EditionStatus.SENDING, EditionStatus.PAUSED)
+        if paused
+        else (EditionStatus.PAUSED, EditionStatus.SENDING)
+    )
+    result = session.execute(
+        update(Edition)
+        .where(Edition.id == edition_id, Edition.status == source)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def editions_to_deliver(session: Session) -> list[int]:
+    """Ids of released editions still sending, oldest date first."""
+    return list(
+        session.scalars(
+            select(Edition.id).where(Edition.status == EditionStatus.SENDING).order_by(Edition.date)
+        )
+    )

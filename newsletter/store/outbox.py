@@ -331,3 +331,16 @@ def next_retry_at(session: Session, edition_id: int) -> datetime | None:
             and_(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.DEFERRED)
         )
     )
+
+
+def send_rate(session: Session, edition_id: int, seconds: int = 60) -> float:
+    """Messages accepted per second over the last ``seconds`` for the edition."""
+    since = utcnow() - timedelta(seconds=seconds)
+    sent = session.scalar(
+        select(func.count()).where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.sent_at >= since,
+        )
+    )
+    return (sent or 0) / seconds
