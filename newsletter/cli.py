@@ -12,30 +12,34 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
 
 from newsletter import i18n
 from newsletter.app import App, SendResult, UsageError, edition_json
 from newsletter.audience import InvalidSubscriber, import_csv, make_record
 from newsletter.config import ConfigError, load_settings, unknown_variables
-from newsletter.deliver.worker import RunReport
+from newsletter.deliver.worker import RunReport, is_dead
 from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
 from newsletter.store.db import DatabaseError, transaction
 from newsletter.store.editions import EditionLocked
-from newsletter.store.models import Article, Edition, SubscriberStatus
-from newsletter.store.outbox import delivery_counts
+from newsletter.store.models import Article, DeliveryStatus, Edition, SubscriberStatus
+from newsletter.store.outbox import delivery_counts, send_rate, worker_owners
 from newsletter.store.subscribers import (
     add_subscriber,
     count_by_status,
     iter_subscribers,
     set_status,
 )
+from newsletter.store.workers import live_workers
 
 app = typer.Typer(
     name="newsletter",
@@ -429,6 +433,10 @@ def print_send_result(result: SendResult, application: App) -> None:
     edition = result.edition
     if result.released:
         typer.echo(f"released edition {edition.date.isoformat()}: {result.created} recipients")
+    if result.handed_to_workers:
+        workers = plural(result.handed_to_workers, "worker is", "workers are")
+        typer.echo(f"{workers} running: they deliver it (`newsletter status` follows them)")
+        return
     typer.echo(
         f"sent {run.sent}, failed {run.failed}, skipped {run.skipped}, deferred {run.deferred}"
     )
@@ -488,17 +496,53 @@ class StopFlag:
         signal.signal(signal.SIGTERM, handler)
 
 
-def progress_printer(every: int = 500) -> Callable[[RunReport], None]:
-    """A progress callback printing a line every ``every`` messages handed over."""
-    state = {"next": every}
+class Progress:
+    """Progress of a send: a rich progress bar with rate and time left on a terminal, a
+    plain line every ``every`` messages otherwise (logs, cron, CI)."""
 
-    def show(report: RunReport) -> None:
+    def __init__(self, every: int = 500) -> None:
+        self.every = every
+        self.next = every
+        self.bar: RichProgress | None = None
+        self.task: TaskID | None = None
+        if sys.stderr.isatty():
+            self.bar = RichProgress(
+                TextColumn("sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:.1f}/s"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def __enter__(self) -> Progress:
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+    def __call__(self, report: RunReport) -> None:
         done = report.sent + report.failed + report.deferred + report.unknown
-        if done >= state["next"]:
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task(
+                    "send", total=None, rate=0.0, started=time.monotonic()
+                )
+            started = self.bar.tasks[0].fields["started"]
+            rate = done / max(time.monotonic() - started, 1e-6)
+            self.bar.update(self.task, completed=done, total=report.total or None, rate=rate)
+        elif done >= self.next:
             typer.echo(f"  ... {done} handed over ({report.sent} sent)", err=True)
-            state["next"] = done + every
+            self.next = done + self.every
 
-    return show
+
+def progress_printer(every: int = 500) -> Progress:
+    """A progress callback (see :class:`Progress`)."""
+    return Progress(every)
 
 
 @app.command()
@@ -529,13 +573,14 @@ def send(
     stop = StopFlag()
     stop.install()
     try:
-        result = application.send(
-            target,
-            early=early,
-            resend_uncertain=resend_uncertain,
-            should_stop=stop,
-            on_progress=progress_printer(),
-        )
+        with Progress() as progress:
+            result = application.send(
+                target,
+                early=early,
+                resend_uncertain=resend_uncertain,
+                should_stop=stop,
+                on_progress=progress,
+            )
     except UsageError as exc:
         fail(str(exc))
     except ConfigError as exc:
@@ -552,7 +597,8 @@ def status(
     day: DateOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
 ) -> None:
-    """Deliveries of an edition per state."""
+    """Deliveries of an edition per state, with the send rate, the time left and the
+    deliveries left uncertain by an interruption."""
     application = load_app()
     target = parse_date(day, application)
     edition = application.edition(target)
@@ -560,14 +606,93 @@ def status(
         fail(f"no edition for {target.isoformat()}")
     with application.sessions() as session:
         counts = delivery_counts(session, edition.id)
+        rate = send_rate(session, edition.id)
+        owners = worker_owners(session, edition.id, DeliveryStatus.SENDING)
+        workers = live_workers(session)
+    uncertain = sum(count for owner, count in owners.items() if is_dead(owner))
+    left = counts["pending"] + counts["claimed"] + counts["deferred"]
+    eta = round(left / rate) if rate > 0 and left else None
+    document = {
+        "date": target.isoformat(),
+        "edition_status": edition.status,
+        **counts,
+        "uncertain": uncertain,
+        "rate_per_second": round(rate, 2),
+        "eta_seconds": eta,
+        "workers": workers,
+    }
     if as_json:
-        typer.echo(
-            json.dumps({"date": target.isoformat(), "edition_status": edition.status, **counts})
-        )
+        typer.echo(json.dumps(document))
         return
     typer.echo(f"edition {target.isoformat()} ({edition.status})")
     for state, count in counts.items():
-        typer.echo(f"  {state:<9} {count}")
+        note = ""
+        if state == "sending" and uncertain:
+            note = f"  ({uncertain} interrupted in flight: `send --resend-uncertain` resends them)"
+        typer.echo(f"  {state:<9} {count}{note}")
+    if rate > 0:
+        typer.echo(f"  rate      {rate:.1f} messages/s over the last minute")
+    if eta is not None:
+        typer.echo(f"  time left about {eta // 60} min {eta % 60} s")
+    typer.echo(f"  workers   {workers} running")
+
+
+@app.command()
+def pause(day: DateOption = None) -> None:
+    """Pause an edition's send: workers finish the message in flight and claim no more."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        changed = application.pause(target, True)
+    except UsageError as exc:
+        fail(str(exc))
+    typer.echo(f"edition {target.isoformat()} " + ("paused" if changed else "was not sending"))
+    if not changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def resume(day: DateOption = None) -> None:
+    """Resume a paused send (nothing is sent twice); run `send` or a worker to go on."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        changed = application.pause(target, False)
+    except UsageError as exc:
+        fail(str(exc))
+    typer.echo(f"edition {target.isoformat()} " + ("resumed" if changed else "was not paused"))
+    if not changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Stop when there is nothing left to send.")
+    ] = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between looks for work.")] = 5.0,
+) -> None:
+    """A delivery worker: sends every released edition, then waits for the next. Several
+    workers (processes or machines on one PostgreSQL) share the work without overlap."""
+    application = load_app()
+    stop = StopFlag()
+    stop.install()
+
+    def on_run(edition: Edition, run: RunReport) -> None:
+        if run.sent or run.failed or run.deferred or run.stopped:
+            typer.echo(
+                f"edition {edition.date.isoformat()}: sent {run.sent}, failed {run.failed}, "
+                f"deferred {run.deferred}" + (f" (stopped: {run.stopped})" if run.stopped else "")
+            )
+
+    accepted = application.work(
+        should_stop=stop,
+        once=once,
+        poll_seconds=poll,
+        on_progress=progress_printer(),
+        on_run=on_run,
+    )
+    typer.echo(f"worker stopped after {accepted} messages")
 
 
 @app.command()

@@ -96,6 +96,7 @@ class RunReport:
     unknown: int = 0
     reclaimed: int = 0
     bounced: int = 0
+    total: int = 0  # the edition's deliveries (for progress displays)
     requeued: int = 0
     stopped: str | None = None
     finished: bool = False
@@ -178,6 +179,10 @@ def drain(
     )
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
+        counts = delivery_counts(session, edition_id)
+        report.total = (
+            sum(counts.values()) - counts[DeliveryStatus.SENT] - counts[DeliveryStatus.FAILED]
+        )
     chunk_size = max(1, int(getattr(provider, "batch_size", 1)))
     while not report.stopped:
         if should_stop():
