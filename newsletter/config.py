@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     # --- delivery ------------------------------------------------------------------------
     provider: Literal["file", "smtp"] = "file"
     outbox_dir: Path | None = None
-    send_batch_size: int = Field(10, ge=1, le=1000)
+    send_batch_size: int = Field(50, ge=1, le=10_000)
     smtp_host: str = "localhost"
     smtp_port: int | None = Field(None, ge=1, le=65535)
     smtp_username: str | None = None
