@@ -37,9 +37,12 @@ test: install-test $(CANIEMAIL)
 	$(BIN)/ruff check newsletter tests benchmarks
 	$(BIN)/python -m pytest
 
-## Measure: compose time for 1,000 / 10,000 / 100,000 candidates.
-bench: install
+## Measure: compose time for 1k/10k/100k candidates; delivery to BENCH_SUBSCRIBERS readers
+## (file and SMTP sink, SQLite, and PostgreSQL when NEWSLETTER_TEST_DATABASE_URL is set).
+BENCH_SUBSCRIBERS ?= 100000
+bench: install-test
 	$(BIN)/python -m benchmarks.bench_compose
+	$(BIN)/python -m benchmarks.bench_delivery --subscribers $(BENCH_SUBSCRIBERS)
 
 lint: install-test
 	$(BIN)/ruff check newsletter tests benchmarks

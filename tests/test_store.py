@@ -71,6 +71,7 @@ def test_an_edition_is_unique_per_date_and_a_delivery_per_subscriber(app: App) -
 def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
     with app.sessions.begin() as session:
         row = edition(date(2026, 1, 3))
+        row.status = "sending"  # released: only released editions give rows out
         session.add(row)
         for n in range(200):
             add_subscriber(session, SubscriberRecord(f"r{n}@example.org"), source="test")

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import (
@@ -160,22 +161,55 @@ def claim_batch(
     )
 
 
+_T = Delivery.__table__
+# Statements built once: this is the hot path (one transaction per message handed over),
+# and building a statement costs more than running it on SQLite.
+_MARK_SENDING = (
+    update(_T)
+    .where(
+        _T.c.id.in_(bindparam("ids", expanding=True)),
+        _T.c.status == DeliveryStatus.CLAIMED.value,
+        _T.c.claimed_by == bindparam("worker"),
+    )
+    .values(status=DeliveryStatus.SENDING.value, attempts=_T.c.attempts + 1)
+    .returning(_T.c.id)
+)
+_OUTCOME_WHERE = (
+    _T.c.id == bindparam("b_id"),
+    _T.c.status.in_((DeliveryStatus.SENDING.value, DeliveryStatus.CLAIMED.value)),
+)
+_COMMON = {
+    "status": bindparam("b_status"),
+    "provider": bindparam("b_provider"),
+    "last_code": bindparam("b_code"),
+    "last_error": bindparam("b_error"),
+}
+_RECORD: dict[DeliveryStatus, Any] = {
+    DeliveryStatus.SENT: update(_T)
+    .where(*_OUTCOME_WHERE)
+    .values(**_COMMON, sent_at=bindparam("b_time"), provider_message_id=bindparam("b_message")),
+    DeliveryStatus.DEFERRED: update(_T)
+    .where(*_OUTCOME_WHERE)
+    .values(**_COMMON, next_attempt_at=bindparam("b_time")),
+    DeliveryStatus.FAILED: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
+    DeliveryStatus.SENDING: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
+}
+
+
+_PARAMS = {
+    statement: {"b_id", "b_status", "b_provider", "b_code", "b_error"}
+    | ({"b_time", "b_message"} if status == DeliveryStatus.SENT else set())
+    | ({"b_time"} if status == DeliveryStatus.DEFERRED else set())
+    for status, statement in _RECORD.items()
+}
+
+
 def mark_sending(session: Session, ids: list[int], worker: str) -> set[int]:
     """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) and return
     the ids it still owned. Commit before handing them to the provider."""
     if not ids:
         return set()
-    rows = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(ids),
-            Delivery.status == DeliveryStatus.CLAIMED,
-            Delivery.claimed_by == worker,
-        )
-        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    )
+    rows = session.connection().execute(_MARK_SENDING, {"ids": list(ids), "worker": worker})
     return set(rows.scalars())
 
 
@@ -192,29 +226,27 @@ def record_outcomes(
     for the backoff of a deferral. Does not commit."""
     now = utcnow()
     attempts = attempts or {}
+    connection = session.connection()
     for outcome in outcomes:
-        values: dict[str, object] = {
-            "status": outcome.status,
-            "provider": outcome.provider,
-            "last_code": outcome.code,
-            "last_error": outcome.detail[:2000] if outcome.detail else None,
-        }
+        when = None
         if outcome.status == DeliveryStatus.SENT:
-            values.update(sent_at=now, provider_message_id=outcome.provider_message_id)
+            when = now
         elif outcome.status == DeliveryStatus.DEFERRED:
             delay = outcome.retry_after
             if delay is None:
                 delay = retry_delay(attempts.get(outcome.delivery_id, 1))
-            values["next_attempt_at"] = now + timedelta(seconds=delay)
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == outcome.delivery_id,
-                Delivery.status.in_((DeliveryStatus.SENDING, DeliveryStatus.CLAIMED)),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+            when = now + timedelta(seconds=delay)
+        params = {
+            "b_id": outcome.delivery_id,
+            "b_status": outcome.status.value,
+            "b_provider": outcome.provider,
+            "b_code": outcome.code,
+            "b_error": outcome.detail[:2000] if outcome.detail else None,
+            "b_time": when,  # the column's UTC type binds it
+            "b_message": outcome.provider_message_id,
+        }
+        statement = _RECORD[DeliveryStatus(outcome.status)]
+        connection.execute(statement, {k: v for k, v in params.items() if k in _PARAMS[statement]})
 
 
 def release_claims(session: Session, ids: list[int], worker: str) -> None:

@@ -1,0 +1,237 @@
+"""Delivery speed and memory (``make bench``): an edition sent to N synthetic subscribers.
+
+Scenarios, each in a fresh child process so that its peak RSS is its own:
+  file/sqlite, smtp/sqlite, and with ``--postgres URL`` file/postgresql, smtp/postgresql
+  and smtp/postgresql with 2 worker processes.
+The SMTP side is aiosmtpd's Sink handler in its own process. Printed per scenario:
+messages per second (wall), CPU microseconds per message in our process(es), peak RSS.
+The naive path (an EmailMessage and a premailer run per message, what the render-once
+design avoids) is timed on a sample and its rate compared.
+
+Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
+       [--million]  (1,000,000 subscribers)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+DAY = date(2026, 3, 25)
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prepare(database_url: str, data_dir: Path, subscribers: int) -> None:
+    """Schema, sample articles, ``subscribers`` rows (bulk, streamed), the edition composed."""
+    from sqlalchemy import insert
+
+    from newsletter.app import App
+    from newsletter.config import load_settings
+    from newsletter.store.models import Subscriber
+    from newsletter.timeutil import utcnow
+
+    os.environ.update(NEWSLETTER_DATABASE_URL=database_url, NEWSLETTER_DATA_DIR=str(data_dir))
+    app = App(load_settings())
+    app.init_db()
+    app.ingest_sample(DAY)
+    now = utcnow()
+    chunk = 10_000
+    with app.engine.begin() as connection:
+        for start in range(0, subscribers, chunk):
+            rows = [
+                {
+                    "email": f"r{n:07d}@example.org",
+                    "email_key": f"r{n:07d}@example.org",
+                    "name": None,
+                    "topics": [],
+                    "timezone": None,
+                    "status": "active",
+                    "source": "bench",
+                    "created_at": now,
+                    "confirmed_at": now,
+                }
+                for n in range(start, min(start + chunk, subscribers))
+            ]
+            connection.execute(insert(Subscriber), rows)
+    app.compose(DAY)
+    app.engine.dispose()
+
+
+def scenario(args: argparse.Namespace) -> None:
+    """Child process: deliver the prepared edition; print a JSON line of measurements."""
+    from newsletter.app import App
+    from newsletter.config import load_settings
+
+    os.environ.update(NEWSLETTER_DATABASE_URL=args.database_url, NEWSLETTER_DATA_DIR=args.data_dir)
+    if args.provider == "smtp":
+        os.environ.update(NEWSLETTER_PROVIDER="smtp", NEWSLETTER_SMTP_HOST="127.0.0.1",
+                          NEWSLETTER_SMTP_PORT=str(args.port))  # fmt: skip
+    app = App(load_settings())
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    if args.role == "send":
+        result = app.send(DAY, in_process=True)
+        sent = result.run.sent
+    else:
+        sent = app.work(once=True, poll_seconds=0.2)
+    print(json.dumps({
+        "sent": sent, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }))  # fmt: skip
+
+
+def run_child(extra: list[str], env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_delivery", *extra],
+                         env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def naive_rate(sample: int = 100) -> float:
+    """Messages per second of the naive path: premailer and an EmailMessage per message."""
+    import premailer
+
+    from newsletter.app import App
+    from newsletter.config import load_settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        prepare(f"sqlite:///{folder}/naive.db", Path(folder), 1)
+        app = App(load_settings())
+        edition = app.edition(DAY)
+        assert edition is not None
+        rendered = app.render(edition)
+        raw_html = rendered.html  # already inlined once; the naive path inlines again
+        start = time.process_time()
+        for n in range(sample):
+            html, text = rendered.fill({"email": f"r{n}@example.org", "unsubscribe_url": "https://x/u/t",
+                                        "preferences_url": "https://x/p/t"})  # fmt: skip
+            html = premailer.Premailer(raw_html.replace("</body>", f"<p>{n}</p></body>"),
+                                       cssutils_logging_level=50).transform()  # fmt: skip
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = (
+                "a@example.ma",
+                f"r{n}@example.org",
+                edition.subject,
+            )
+            message.set_content(text)
+            message.add_alternative(html, subtype="html")
+            message.as_bytes()
+        return sample / (time.process_time() - start)
+
+
+def main() -> None:
+    """Run the scenarios and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="1,000,000 subscribers")
+    parser.add_argument(
+        "--postgres", help="PostgreSQL URL (default: $NEWSLETTER_TEST_DATABASE_URL)"
+    )
+    parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--role", default="send", help=argparse.SUPPRESS)
+    parser.add_argument("--provider", default="file", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scenario:
+        scenario(args)
+        return
+    count = 1_000_000 if args.million else args.subscribers
+    postgres = args.postgres or os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
+    env.pop("NEWSLETTER_CONFIG", None)
+    os.environ["NEWSLETTER_SECRET_KEY"] = SECRET
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
+    time.sleep(1.0)
+    rows = []
+    try:
+        backends = [("sqlite", None)] + ([("postgresql", postgres)] if postgres else [])
+        for backend, url in backends:
+            for provider, workers in [("file", 1), ("smtp", 1)] + ([("smtp", 2)] if url else []):
+                folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
+                database = url_for(backend, url, folder)
+                prepare(database, folder, count)
+                base = ["--scenario", "--provider", provider, "--database-url", database,
+                        "--data-dir", str(folder), "--port", str(port)]  # fmt: skip
+                start = time.perf_counter()
+                if workers == 1:
+                    results = [run_child([*base, "--role", "send"], env)]
+                else:
+                    # Release first, then let two worker processes share the edition.
+                    from newsletter.app import App
+                    from newsletter.config import load_settings
+
+                    os.environ.update(
+                        NEWSLETTER_DATABASE_URL=database, NEWSLETTER_DATA_DIR=str(folder)
+                    )
+                    app = App(load_settings())
+                    app.send(DAY, should_stop=lambda: True)  # releases, sends nothing
+                    app.engine.dispose()
+                    command = [sys.executable, "-m", "benchmarks.bench_delivery", *base]
+                    children = [
+                        subprocess.Popen(
+                            [*command, "--role", "worker"],
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            text=True,
+                        )
+                        for _ in range(2)
+                    ]
+                    results = [
+                        json.loads(c.communicate()[0].strip().splitlines()[-1]) for c in children
+                    ]
+                wall = time.perf_counter() - start if workers > 1 else results[0]["wall"]
+                sent = sum(r["sent"] for r in results)
+                rows.append((f"{provider}/{backend}" + (" x2 workers" if workers > 1 else ""), sent,
+                             sent / wall, 1e6 * sum(r["cpu"] for r in results) / max(sent, 1),
+                             max(r["rss_kb"] for r in results) / 1024))  # fmt: skip
+                shutil.rmtree(folder, ignore_errors=True)
+        naive = naive_rate()
+    finally:
+        sink.terminate()
+        sink.wait()
+    print(f"\n{count} subscribers")
+    print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}")
+    for name, sent, rate, cpu, rss in rows:
+        print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f}")
+    ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
+    print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
+    print(f"render-once path, file/sqlite: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
+
+
+def url_for(backend: str, url: str | None, folder: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'bench.db'}"
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+if __name__ == "__main__":
+    main()
