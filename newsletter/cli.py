@@ -637,32 +637,28 @@ def status(
     typer.echo(f"  workers   {workers} running")
 
 
-@app.command()
-def pause(day: DateOption = None) -> None:
-    """Pause an edition's send: workers finish the message in flight and claim no more."""
+def _set_paused(day: str | None, paused: bool) -> None:
     application = load_app()
     target = parse_date(day, application)
     try:
-        changed = application.pause(target, True)
+        changed = application.pause(target, paused)
     except UsageError as exc:
         fail(str(exc))
-    typer.echo(f"edition {target.isoformat()} " + ("paused" if changed else "was not sending"))
     if not changed:
-        raise typer.Exit(1)
+        fail(f"edition {target.isoformat()} " + ("was not sending" if paused else "was not paused"))
+    typer.echo(f"edition {target.isoformat()} " + ("paused" if paused else "resumed"))
+
+
+@app.command()
+def pause(day: DateOption = None) -> None:
+    """Pause an edition's send: workers finish the message in flight and claim no more."""
+    _set_paused(day, True)
 
 
 @app.command()
 def resume(day: DateOption = None) -> None:
     """Resume a paused send (nothing is sent twice); run `send` or a worker to go on."""
-    application = load_app()
-    target = parse_date(day, application)
-    try:
-        changed = application.pause(target, False)
-    except UsageError as exc:
-        fail(str(exc))
-    typer.echo(f"edition {target.isoformat()} " + ("resumed" if changed else "was not paused"))
-    if not changed:
-        raise typer.Exit(1)
+    _set_paused(day, False)
 
 
 @app.command()

@@ -210,3 +210,22 @@ def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
     assert (
         weights.returncode == 2 and "NEWSLETTER_CATEGORY_WEIGHTS: expected JSON" in weights.stderr
     )
+
+
+def test_pause_and_resume_from_the_command_line(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    missing = run("pause", "--date", "2026-03-25", cwd=tmp_path)
+    assert missing.returncode == 1 and "no edition" in missing.stderr
+    feed_file = tmp_path / "feed.rss"
+    feed_file.write_text(
+        '<rss version="2.0"><channel><title>T</title><item><title>Le Parlement vote</title>'
+        "<link>https://news.example/1</link><pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate>"
+        "</item></channel></rss>"
+    )
+    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+    assert run("compose", "--date", "2026-03-25", cwd=tmp_path).returncode == 0
+    draft = run("pause", "--date", "2026-03-25", cwd=tmp_path)
+    assert draft.returncode == 1 and "was not sending" in draft.stderr
+    status = json.loads(run("status", "--date", "2026-03-25", "--json", cwd=tmp_path).stdout)
+    assert {"pending", "sending", "sent", "deferred", "failed"} <= set(status)
+    assert status["edition_status"] == "draft" and status["workers"] == 0
