@@ -416,7 +416,9 @@ class App:
             return get_edition(session, day)
 
     # --- render --------------------------------------------------------------------------
-    def render(self, edition: Edition, variant: str = "") -> RenderedEdition:
+    def render(
+        self, edition: Edition, variant: str = "", *, public: bool = False
+    ) -> RenderedEdition:
         """Render ``edition`` (or one of its personal variants) once: templates, CSS
         inlining, MIME skeleton. An unknown variant renders the main edition."""
         items = edition.variant_items(variant) if variant else []
@@ -448,7 +450,7 @@ class App:
             ],
             view_url=self.links.edition_url(edition.date),
         )
-        return render_edition(view, self.identity)
+        return render_edition(view, self.identity, public=public)
 
     def preview(self, day: date, out_dir: Path | None = None) -> tuple[Path, Path, list[str]]:
         """Write the edition's final HTML and text (with example personal values) to

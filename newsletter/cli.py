@@ -662,6 +662,22 @@ def resume(day: DateOption = None) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
+    ] = 8000,
+) -> None:
+    """Serve the readers' pages (unsubscribe, preferences, archive) with uvicorn."""
+    import uvicorn
+
+    from newsletter.web.app import create_app
+
+    application = load_app()
+    uvicorn.run(create_app(application), host=host, port=port, log_level="info")
+
+
+@app.command()
 def worker(
     once: Annotated[
         bool, typer.Option("--once", help="Stop when there is nothing left to send.")

@@ -93,7 +93,9 @@ class RenderedEdition:
         return html_out, text_out
 
 
-def _context(edition: RenderEdition, identity: Identity, prefix: str) -> dict[str, object]:
+def _context(
+    edition: RenderEdition, identity: Identity, prefix: str, public: bool = False
+) -> dict[str, object]:
     language = i18n.language_of(identity.language)
     labels = i18n.labels(language)
     personal = {name: f"{prefix}_{name}" for name in PERSONAL_FIELDS}
@@ -121,6 +123,7 @@ def _context(edition: RenderEdition, identity: Identity, prefix: str) -> dict[st
         "why": why,
         "why_text": why,
         "personal": personal,
+        "public": public,
     }
 
 
@@ -138,12 +141,16 @@ def inline_css(markup: str) -> str:
     ).transform(pretty_print=False)
 
 
-def render_edition(edition: RenderEdition, identity: Identity) -> RenderedEdition:
-    """Render ``edition`` for ``identity``: templates once, premailer once, MIME once."""
+def render_edition(
+    edition: RenderEdition, identity: Identity, *, public: bool = False
+) -> RenderedEdition:
+    """Render ``edition`` for ``identity``: templates once, premailer once, MIME once.
+
+    ``public``: the archive's page, without the reader's address or personal links."""
     prefix = f"nl{secrets.token_hex(5)}"
     pattern = re.compile(rf"{prefix}_([a-z_]+)")
     env = environment()
-    context = _context(edition, identity, prefix)
+    context = _context(edition, identity, prefix, public)
     html_raw = env.get_template("email/edition.html.j2").render(context)
     html = inline_css(html_raw)
     text = env.get_template("email/edition.txt.j2").render(context)

@@ -1,0 +1,179 @@
+"""Readers' pages (Starlette): unsubscribe, preferences, the public archive.
+
+Links in emails are opened by mail scanners, so a GET never changes anything: it shows a
+page with a button, and the POST acts. The RFC 8058 one-click POST to the List-Unsubscribe
+URL (body ``List-Unsubscribe=One-Click``, form-encoded or multipart, or empty) unsubscribes
+at once, needs no cookie or CSRF token (the signed token is the capability), answers 200
+without a redirect and is idempotent. A forged, expired or wrong-purpose token gets a clear
+page with a 4xx status and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from newsletter import i18n
+from newsletter.app import App
+from newsletter.links import Purpose, TokenError, TokenExpired
+from newsletter.render.templates import environment
+from newsletter.store.db import transaction
+from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
+from newsletter.timeutil import utcnow
+
+#: Largest request body read (bytes): forms here are tiny.
+MAX_BODY = 64 * 1024
+
+
+def mask(email: str) -> str:
+    """``helene@example.org`` -> ``h***e@example.org`` (a page may be seen by others)."""
+    local, _, domain = email.partition("@")
+    shown = local[0] + "***" + local[-1] if len(local) > 2 else local[:1] + "***"
+    return f"{shown}@{domain}"
+
+
+def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """A rendered page (French), never cached: it may show a reader's address."""
+    html = environment().get_template(f"pages/{template}.html.j2").render(**context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def create_app(application: App) -> Starlette:
+    """The ASGI app for ``application`` (settings, database, links)."""
+    links = application.links
+    title = application.settings.title
+
+    def subscriber_for(purpose: Purpose, token: str) -> Subscriber:
+        try:
+            subscriber_id = links.verify(purpose, token)
+        except TokenExpired as exc:
+            raise HTTPException(410, "Ce lien a expiré.") from exc
+        except TokenError as exc:
+            raise HTTPException(400, "Ce lien n’est pas valide.") from exc
+        with application.sessions() as session:
+            subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            raise HTTPException(404, "Cet abonnement n’existe plus.")
+        return subscriber
+
+    async def unsubscribe_page(request: Request) -> Response:
+        token = request.path_params["token"]
+        subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
+        return page(
+            "unsubscribe", title=title, email=mask(subscriber.email),
+            done=subscriber.status == SubscriberStatus.UNSUBSCRIBED, action=request.url.path,
+        )  # fmt: skip
+
+    async def unsubscribe(request: Request) -> Response:
+        token = request.path_params["token"]
+        subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise HTTPException(413, "Requête trop grande.")
+        with transaction(application.sessions) as session:
+            row = session.get(Subscriber, subscriber.id)
+            if row is not None and row.status != SubscriberStatus.UNSUBSCRIBED:
+                row.status = SubscriberStatus.UNSUBSCRIBED
+                row.unsubscribed_at = utcnow()
+        one_click = b"List-Unsubscribe=One-Click" in body or not body
+        if one_click:  # RFC 8058: a mail client's POST; a short plain answer, no redirect
+            return Response("Unsubscribed.\n", media_type="text/plain; charset=utf-8")
+        return page("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
+
+    async def preferences_page(request: Request) -> Response:
+        subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
+        return _preferences(request, subscriber, saved=False)
+
+    async def save_preferences(request: Request) -> Response:
+        subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
+        form = await request.form(max_files=0, max_fields=100)
+        chosen = [str(value) for value in form.getlist("topics")]
+        known = set(_topics(subscriber))
+        topics = [topic for topic in chosen if topic in known]
+        with transaction(application.sessions) as session:
+            row = session.get(Subscriber, subscriber.id)
+            if row is not None:
+                row.topics = topics
+                subscriber = row
+        return _preferences(request, subscriber, saved=True)
+
+    def _topics(subscriber: Subscriber) -> list[str]:
+        return list(dict.fromkeys([*application.settings.sections, *(subscriber.topics or [])]))
+
+    def _preferences(request: Request, subscriber: Subscriber, *, saved: bool) -> Response:
+        language = application.settings.language
+        chosen = set(subscriber.topics or [])
+        topics = [
+            {"slug": slug, "title": i18n.section_title(slug, language), "on": slug in chosen}
+            for slug in _topics(subscriber)
+        ]
+        return page(
+            "preferences", title=title, email=mask(subscriber.email), topics=topics, saved=saved,
+            action=request.url.path,
+            unsubscribe=links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber.id),
+            active=subscriber.status == SubscriberStatus.ACTIVE,
+        )  # fmt: skip
+
+    async def edition_page(request: Request) -> Response:
+        value = request.path_params["day"]
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise HTTPException(404, "Cette édition n’existe pas.")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as exc:
+            raise HTTPException(404, "Cette édition n’existe pas.") from exc
+        edition = application.edition(day)
+        if edition is None or edition.status == EditionStatus.DRAFT:
+            raise HTTPException(404, "Cette édition n’existe pas (encore).")
+        rendered = application.render(edition, public=True)
+        html, _ = rendered.fill({"email": "", "unsubscribe_url": "", "preferences_url": ""})
+        return HTMLResponse(html)
+
+    async def archive(request: Request) -> Response:
+        with application.sessions() as session:
+            editions = session.scalars(
+                select(Edition)
+                .where(
+                    Edition.status.in_(
+                        [EditionStatus.SENT, EditionStatus.SENDING, EditionStatus.PAUSED]
+                    )
+                )
+                .order_by(Edition.date.desc())
+                .limit(365)
+            ).all()
+        language = application.settings.language
+        rows = [
+            {
+                "url": links.edition_url(e.date),
+                "date": i18n.long_date(e.date, language),
+                "subject": e.subject,
+            }
+            for e in editions
+        ]
+        return page("archive", title=title, editions=rows)
+
+    async def error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        detail = getattr(exc, "detail", "Une erreur est survenue.")
+        if status == 405:
+            detail = "Méthode non permise."
+        return page("error", status_code=status, title=title, message=detail)
+
+    return Starlette(
+        routes=[
+            Route("/u/{token}", unsubscribe_page, methods=["GET"]),
+            Route("/u/{token}", unsubscribe, methods=["POST"]),
+            Route("/p/{token}", preferences_page, methods=["GET"]),
+            Route("/p/{token}", save_preferences, methods=["POST"]),
+            Route("/editions/{day}", edition_page, methods=["GET"]),
+            Route("/archive", archive, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: error, 404: error, 405: error},
+    )

@@ -1,0 +1,163 @@
+"""Readers' pages through the real ASGI app: unsubscribe (page, button, RFC 8058 one-click
+in both encodings), preferences, the public archive, and bad tokens that change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+from email import message_from_bytes, policy
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from newsletter.app import App
+from newsletter.links import Purpose
+from newsletter.store.models import Subscriber
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.web.app import create_app
+
+DAY = date(2026, 3, 25)
+
+
+class TestClient:
+    """httpx's ASGI transport driven synchronously: each call is one real ASGI request."""
+
+    __test__ = False
+
+    def __init__(self, asgi: object, base_url: str) -> None:
+        self.asgi, self.base_url = asgi, base_url
+
+    def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.asgi)  # type: ignore[arg-type]
+            async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as client:
+                return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+
+        return asyncio.run(go())
+
+    def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: object) -> httpx.Response:
+        kwargs.pop("follow_redirects", None)  # httpx's client never follows by default
+        return self.request("POST", url, **kwargs)
+
+    def delete(self, url: str) -> httpx.Response:
+        return self.request("DELETE", url)
+
+
+@pytest.fixture
+def site(app: App) -> tuple[TestClient, App, dict[str, str]]:
+    """The sample edition sent to three readers; their List-Unsubscribe URLs by address."""
+    app.ingest_sample(DAY)
+    with app.sessions.begin() as session:
+        for email in ("a@example.org", "b@example.org", "c@example.org"):
+            add_subscriber(session, SubscriberRecord(email), source="test")
+    assert app.send(DAY).run.sent == 3
+    links = {}
+    for path in (app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        links[message["To"].addresses[0].addr_spec] = re.search(
+            r"<([^>]+)>", str(message["List-Unsubscribe"])
+        )[1]
+    return TestClient(create_app(app), base_url="http://localhost:8000"), app, links
+
+
+def status_of(app: App, email: str) -> str:
+    with app.sessions() as session:
+        return session.scalars(select(Subscriber.status).where(Subscriber.email == email)).one()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_a_get_only_shows_a_button(site: tuple[TestClient, App, dict[str, str]]) -> None:
+    client, app, links = site
+    page = client.get(path_of(links["a@example.org"]))
+    assert page.status_code == 200 and '<form method="post"' in page.text
+    assert "a***@example.org" in page.text and "a@example.org" not in page.text  # masked
+    assert "Me désabonner" in page.text
+    assert status_of(app, "a@example.org") == "active"  # a mail scanner's GET changes nothing
+
+
+@pytest.mark.parametrize("encoding", ["form", "multipart", "empty"])
+def test_one_click_post_unsubscribes_at_once_and_is_idempotent(
+    site: tuple[TestClient, App, dict[str, str]], encoding: str
+) -> None:
+    client, app, links = site
+    url = path_of(links["b@example.org"])
+    kwargs: dict[str, object] = {
+        "form": {"data": {"List-Unsubscribe": "One-Click"}},
+        "multipart": {"files": {"List-Unsubscribe": (None, "One-Click")}},
+        "empty": {},
+    }[encoding]
+    for _ in range(2):
+        response = client.post(url, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        assert response.status_code == 200 and not response.is_redirect
+    assert status_of(app, "b@example.org") == "unsubscribed"
+    assert status_of(app, "a@example.org") == "active"
+    assert app.send(DAY).run.sent == 0
+
+
+def test_the_page_button_unsubscribes(site: tuple[TestClient, App, dict[str, str]]) -> None:
+    client, app, links = site
+    response = client.post(path_of(links["c@example.org"]), data={"confirm": "1"})
+    assert response.status_code == 200 and "désabonné" in response.text
+    assert status_of(app, "c@example.org") == "unsubscribed"
+
+
+def test_bad_tokens_get_a_clear_page_and_change_nothing(
+    site: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    client, app, links = site
+    token = links["a@example.org"].rsplit("/", 1)[1]
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with app.sessions() as session:
+        subscriber_id = session.scalars(
+            select(Subscriber.id).where(Subscriber.email == "a@example.org")
+        ).one()
+    wrong_purpose = app.links.token(Purpose.PREFERENCES, subscriber_id)
+    for path in (f"/u/{forged}", f"/u/{wrong_purpose}", "/u/garbage", f"/p/{token}"):
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 400 and "pas valide" in response.text, (path, method)
+    assert status_of(app, "a@example.org") == "active"
+    assert client.delete(path_of(links["a@example.org"])).status_code == 405
+
+
+def test_preferences_save_topics_from_the_next_edition(
+    site: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    client, app, _ = site
+    with app.sessions() as session:
+        subscriber_id = session.scalars(
+            select(Subscriber.id).where(Subscriber.email == "a@example.org")
+        ).one()
+    url = path_of(app.links.subscriber_url(Purpose.PREFERENCES, subscriber_id))
+    page = client.get(url)
+    assert page.status_code == 200 and 'value="sport"' in page.text
+    saved = client.post(url, data={"topics": ["sport", "culture", "not-a-topic"]})
+    assert saved.status_code == 200 and "enregistrées" in saved.text
+    with app.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).topics == ["sport", "culture"]
+
+
+def test_archive_and_view_in_browser_have_no_personal_links(
+    site: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    client, _, _ = site
+    archive = client.get("/archive")
+    assert archive.status_code == 200 and "/editions/2026-03-25" in archive.text
+    edition = client.get("/editions/2026-03-25")
+    assert edition.status_code == 200 and "<table" in edition.text
+    assert (
+        "/u/" not in edition.text
+        and "/p/" not in edition.text
+        and "@example.org" not in edition.text
+    )
+    for missing in ("/editions/2020-01-01", "/editions/2026-02-30", "/editions/nope", "/nothing"):
+        response = client.get(missing)
+        assert response.status_code == 404 and "<h1>" in response.text, missing
