@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -222,15 +221,10 @@ def main() -> None:
 def url_for(backend: str, url: str | None, folder: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{folder / 'bench.db'}"
-    from sqlalchemy import create_engine, text
+    from newsletter.store.db import fresh_schema_url
 
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+    assert url
+    return fresh_schema_url(url, prefix="bench")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +15,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
-from sqlalchemy import create_engine, text
 
 from newsletter.app import App
 from newsletter.config import Settings, load_settings
-from newsletter.store.db import make_engine
+from newsletter.store.db import fresh_schema_url, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT.parent / "shared" / "data" / "feeds"
@@ -48,18 +46,6 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _postgres_url() -> str:
-    """A fresh schema-less database URL on the test server: one schema per test."""
-    assert PG_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    separator = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test using it runs on SQLite (a file) and on PostgreSQL (its own schema)."""
@@ -67,7 +53,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'var' / 'test.db'}"
     if not PG_URL:
         pytest.skip("NEWSLETTER_TEST_DATABASE_URL is not set (PostgreSQL tests skipped)")
-    return _postgres_url()
+    assert PG_URL
+    return fresh_schema_url(PG_URL, prefix="t")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,3 +110,15 @@ def check_schema(engine: Engine) -> None:
         raise DatabaseError(f"cannot open {engine.url.render_as_string()}: {exc}") from exc
     if "alembic_version" not in tables:
         raise DatabaseError("the database has no schema yet: run `newsletter init` first")
+
+
+def fresh_schema_url(url: str, prefix: str = "nl") -> str:
+    """Create a new, empty schema on the PostgreSQL server of ``url`` and return ``url`` with
+    its ``search_path`` set to it: an isolated database for a test or a benchmark run."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
