@@ -57,3 +57,16 @@ def test_rotated_key_still_verifies_old_links() -> None:
     assert rotated.verify(Purpose.PREFERENCES, token) == 9
     with pytest.raises(TokenError):  # new links are signed with the newest key
         old.verify(Purpose.PREFERENCES, rotated.token(Purpose.PREFERENCES, 9))
+
+
+def test_utm_parameters_are_added_once_and_can_be_turned_off() -> None:
+    from datetime import date
+
+    from newsletter.links import with_utm
+
+    params = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "brief-{date}"}
+    url = with_utm("https://news.example/a?id=3&utm_source=site", params, date(2026, 3, 25))
+    assert url == (
+        "https://news.example/a?id=3&utm_source=site&utm_medium=email&utm_campaign=brief-2026-03-25"
+    )
+    assert with_utm("https://news.example/a", None, date(2026, 3, 25)) == "https://news.example/a"
