@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -30,6 +31,7 @@ from newsletter.compose.edition import (
     compose_plan,
 )
 from newsletter.config import ConfigError, Settings
+from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
@@ -89,6 +91,22 @@ class SendResult:
     created: int
     run: RunReport
     handed_to_workers: int = 0
+
+
+def merge_reports(reports: list[RunReport]) -> RunReport:
+    """One report for parallel runs on the same edition: counts added, the last totals."""
+    merged = RunReport()
+    for report in reports:
+        for name in ("sent", "failed", "deferred", "skipped", "unknown", "reclaimed", "requeued",
+                     "bounced"):  # fmt: skip
+            setattr(merged, name, getattr(merged, name) + getattr(report, name))
+        merged.failures += report.failures
+        merged.stopped = merged.stopped or report.stopped
+    last = max(reports, key=lambda r: sum(r.totals.get(s, 0) for s in ("sent", "failed")))
+    merged.totals, merged.finished = last.totals, any(r.finished for r in reports)
+    merged.next_retry, merged.total = last.next_retry, last.total
+    merged.uncertain = max(r.uncertain for r in reports)
+    return merged
 
 
 def make_provider(settings: Settings) -> Provider:
@@ -574,21 +592,39 @@ class App:
         resend_uncertain: bool = False,
         sender: Sender | None = None,
     ) -> RunReport:
-        """Drain the released ``edition`` with a provider of its own (closed afterwards)."""
-        provider = self.provider()
-        try:
-            return drain(
-                self.sessions,
-                edition.id,
-                sender or self.sender(edition),
-                provider,
-                claim_size=batch_size or self.settings.send_batch_size,
-                should_stop=should_stop,
-                on_progress=on_progress,
-                resend_uncertain=resend_uncertain,
-            )
-        finally:
-            provider.close()
+        """Drain the released ``edition`` with a provider of its own (closed afterwards).
+
+        With SMTP and ``smtp_connections`` above 1, that many threads send in parallel, each
+        on its own connection and as its own worker (no row is claimed twice); all share the
+        ``send_rate`` limit."""
+        sender = sender or self.sender(edition)
+        limiter = RateLimiter(self.settings.send_rate)
+        parallel = self.settings.smtp_connections if self._provider is None else 1
+        if self.settings.provider != "smtp":
+            parallel = 1
+
+        def one() -> RunReport:
+            provider = self.provider()
+            try:
+                return drain(
+                    self.sessions,
+                    edition.id,
+                    sender,
+                    provider,
+                    claim_size=batch_size or self.settings.send_batch_size,
+                    should_stop=should_stop,
+                    on_progress=on_progress,
+                    resend_uncertain=resend_uncertain,
+                    limiter=limiter,
+                )
+            finally:
+                provider.close()
+
+        if parallel == 1:
+            return one()
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="smtp") as pool:
+            reports = list(pool.map(lambda _: one(), range(parallel)))
+        return merge_reports(reports)
 
     def work(
         self,

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     provider: Literal["file", "smtp"] = "file"
     outbox_dir: Path | None = None
     send_batch_size: int = Field(50, ge=1, le=10_000)
+    send_rate: float = Field(0, ge=0, le=100_000)
+    smtp_connections: int = Field(1, ge=1, le=32)
     smtp_host: str = "localhost"
     smtp_port: int | None = Field(None, ge=1, le=65535)
     smtp_username: str | None = None

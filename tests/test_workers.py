@@ -215,3 +215,44 @@ def test_pause_stops_giving_rows_out_and_resume_goes_on_without_duplicates(app: 
         controller.stop()
     assert received(handler) == Counter({address: 1 for address in addresses})
     assert Path
+
+
+def test_the_rate_limit_spaces_messages() -> None:
+    from newsletter.deliver.ratelimit import RateLimiter
+
+    now = {"t": 100.0}
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now["t"] += seconds
+
+    limiter = RateLimiter(4, clock=lambda: now["t"], sleep=sleep)
+    for _ in range(5):
+        limiter.wait()
+    assert slept == [0.25, 0.25, 0.25, 0.25]  # the first goes at once, then every 1/4 s
+    unlimited = RateLimiter(0, clock=lambda: now["t"], sleep=sleep)
+    unlimited.wait()
+    assert len(slept) == 4
+
+
+def test_parallel_smtp_connections_share_the_edition(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = SlowHandler()
+    controller = start(handler)
+    try:
+        addresses = prepare(app, 60)
+        for name, value in {"PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1",
+                            "SMTP_PORT": str(controller.port), "SMTP_CONNECTIONS": "3",
+                            "SEND_BATCH_SIZE": "5"}.items():  # fmt: skip
+            monkeypatch.setenv(f"NEWSLETTER_{name}", value)
+        from newsletter.config import load_settings
+
+        pooled = App(load_settings(), engine=app.engine)
+        result = pooled.send(DAY)
+    finally:
+        controller.stop()
+    assert result.run.sent == 60 and result.edition.status == "sent"
+    assert received(handler) == Counter({address: 1 for address in addresses})
+    assert len(handler.connections) == 3

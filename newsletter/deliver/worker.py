@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.deliver.personalise import personal_parts
+from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.links import Links
 from newsletter.providers.base import Envelope, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
@@ -164,6 +165,7 @@ def drain(
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[RunReport], None] | None = None,
     resend_uncertain: bool = False,
+    limiter: RateLimiter | None = None,
 ) -> RunReport:
     """Send every claimable delivery of the edition; returns what this run did.
 
@@ -210,6 +212,9 @@ def drain(
                 if not envelopes:
                     continue
                 recipients = {e.key: e.recipient for e in envelopes}
+                if limiter is not None:
+                    for _ in envelopes:
+                        limiter.wait()
                 batch = provider.send(envelopes)
                 unsent = [r.key for r in batch.results if r.result == Result.UNSENT]
                 for result in batch.results:
