@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import i18n
+from newsletter.audience import make_record
 from newsletter.compose.edition import (
     SUBJECT_MAX_CHARS,
     Candidate,
@@ -36,7 +37,7 @@ from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
-from newsletter.providers.base import Provider, ProviderConfigError
+from newsletter.providers.base import Envelope, Provider, ProviderConfigError, Result
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.render.dkim import DKIMError, DKIMSigner
@@ -48,6 +49,7 @@ from newsletter.render.edition import (
     render_edition,
 )
 from newsletter.render.mime import PreparedMessage
+from newsletter.signup import SignupOutcome, confirmation_message, request_signup
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
 from newsletter.store.editions import (
@@ -310,6 +312,39 @@ class App:
         if articles or subscribers:
             return f"it holds {articles} other articles and {subscribers} other subscribers"
         return None
+
+    def signup(
+        self, email: str, name: str | None = None, topics: str | list[str] | None = None
+    ) -> SignupOutcome:
+        """A reader's sign-up (double opt-in): validate, record, send the confirmation.
+
+        Raises :class:`newsletter.audience.InvalidSubscriber` for an invalid address and
+        :class:`UsageError` when the confirmation cannot be handed to the provider (the
+        sign-up is kept: asking again resends it)."""
+        record = make_record(email, name, topics)
+        outcome = request_signup(self.sessions, record)
+        if outcome.confirmation_needed and outcome.subscriber_id is not None:
+            s = self.settings
+            data = confirmation_message(
+                self.links, subscriber_id=outcome.subscriber_id, email=record.email,
+                title=s.title, sender_name=s.sender_name, sender_address=s.sender_address,
+                days=s.confirm_days,
+            )  # fmt: skip
+            signer = self.dkim_signer()
+            envelope = Envelope(
+                key=outcome.subscriber_id, sender=s.sender_address, recipient=record.email,
+                data=signer(data) if signer else data, message_id="", campaign="confirmations",
+            )  # fmt: skip
+            provider = self.provider()
+            try:
+                batch = provider.send([envelope])
+            finally:
+                provider.close()
+            result = batch.results[0] if batch.results else None
+            if result is None or result.result != Result.SENT:
+                reason = batch.stop or (result.detail if result else "no answer")
+                raise UsageError(f"the confirmation could not be sent: {reason}")
+        return outcome
 
     def today(self) -> date:
         """Today's date in the newsletter's time zone."""

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     postal_address: str = "Le Brief, 1 boulevard de l'Exemple, 20000 Casablanca, Maroc"
     list_id: str | None = None
     secret_key: SecretStr | None = None
+    confirm_days: float = Field(7, gt=0, le=90)
     unsubscribe_mailto: str | None = None
     feedback_id: str | None = None
     utm_enabled: bool = True

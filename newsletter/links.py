@@ -64,7 +64,7 @@ class Links:
         payload = self._serializers[purpose].dump_payload(subscriber_id)
         return self._signers[purpose].sign(payload).decode("ascii")
 
-    def verify(self, purpose: Purpose, token: str, *, max_age: int | None = None) -> int:
+    def verify(self, purpose: Purpose, token: str, *, max_age: float | None = None) -> int:
         """The subscriber id in ``token``.
 
         ``max_age`` (seconds) defaults to the purpose's lifetime in :data:`MAX_AGE`. Raises

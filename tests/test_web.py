@@ -161,3 +161,67 @@ def test_archive_and_view_in_browser_have_no_personal_links(
     for missing in ("/editions/2020-01-01", "/editions/2026-02-30", "/editions/nope", "/nothing"):
         response = client.get(missing)
         assert response.status_code == 404 and "<h1>" in response.text, missing
+
+
+def confirmations(app: App) -> list[str]:
+    folder = app.settings.effective_outbox_dir / "confirmations"
+    return sorted(p.read_bytes().decode() for p in folder.glob("*.eml")) if folder.is_dir() else []
+
+
+def confirm_link(raw: str) -> str:
+    message = message_from_bytes(raw.encode(), policy=policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"https?://\S+/c/\S+", text)[0]
+
+
+def test_sign_up_with_double_opt_in(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = TestClient(create_app(app), base_url="http://localhost:8000")
+    answer = client.post(
+        "/api/subscribe", json={"email": "New@Example.org", "topics": ["sport", "x"]}
+    )
+    assert answer.status_code == 202 and answer.json()["status"] == "pending_confirmation"
+    assert status_of(app, "New@example.org") == "pending"
+    [mail] = confirmations(app)
+    assert (
+        "Confirmez votre abonnement"
+        in message_from_bytes(mail.encode(), policy=policy.default)["Subject"]
+    )
+    link = path_of(confirm_link(mail))
+    page = client.get(link)
+    assert page.status_code == 200 and "Confirmer mon abonnement" in page.text
+    assert status_of(app, "New@example.org") == "pending"  # a scanner's GET changes nothing
+    for _ in range(2):
+        assert client.post(link).status_code == 200
+    assert status_of(app, "New@example.org") == "active"
+    with app.sessions() as session:
+        assert session.scalars(select(Subscriber.topics)).one() == ["sport"]
+    # The same answer for a known address, and no new confirmation for an active one.
+    again = client.post("/api/subscribe", json={"email": "new@example.org", "name": "Intrus"})
+    assert again.status_code == 202 and again.json() == answer.json()
+    assert len(confirmations(app)) == 1
+    with app.sessions() as session:
+        assert session.scalars(select(Subscriber.name)).one() is None  # a stranger changed nothing
+
+
+def test_sign_up_errors_and_limits(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    client = TestClient(create_app(app), base_url="http://localhost:8000")
+    assert client.post("/api/subscribe", json={"email": "not an address"}).status_code == 400
+    assert client.post("/api/subscribe", content=b"{nope").status_code == 400
+    assert client.post("/api/subscribe", json=["x"]).status_code == 400
+    form = client.post("/subscribe", data={"email": "form@example.org"})
+    assert form.status_code == 200 and "Vérifiez votre boîte" in form.text
+    assert client.get("/subscribe").status_code == 200
+    codes = [
+        client.post("/api/subscribe", json={"email": "busy@example.org"}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [202, 202, 202, 429]  # three a hour for one address
+    link = path_of(confirm_link(confirmations(app)[0]))
+    forged = link[:-3] + "abc"
+    assert client.post(forged).status_code == 400
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 8 * 24 * 3600)
+    expired = client.post(link)
+    assert expired.status_code == 410 and "expiré" in expired.text

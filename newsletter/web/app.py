@@ -17,19 +17,29 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from newsletter import i18n
-from newsletter.app import App
+from newsletter.app import App, UsageError
+from newsletter.audience import InvalidSubscriber
 from newsletter.links import Purpose, TokenError, TokenExpired
 from newsletter.render.templates import environment
+from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
+from newsletter.web.ratelimit import SlidingWindow
 
 #: Largest request body read (bytes): forms here are tiny.
 MAX_BODY = 64 * 1024
+#: Sign-ups allowed per hour from one IP address, and for one email address.
+SIGNUPS_PER_IP = 10
+SIGNUPS_PER_ADDRESS = 3
+#: The one answer to a sign-up, whether or not the address was known (no enumeration).
+SIGNUP_ANSWER = (
+    "Si cette adresse peut recevoir notre lettre, un e-mail de confirmation vient d’y être envoyé."
+)
 
 
 def mask(email: str) -> str:
@@ -159,6 +169,91 @@ def create_app(application: App) -> Starlette:
         ]
         return page("archive", title=title, editions=rows)
 
+    per_ip = SlidingWindow(SIGNUPS_PER_IP, 3600)
+    per_address = SlidingWindow(SIGNUPS_PER_ADDRESS, 3600)
+
+    async def signup_form(request: Request) -> Response:
+        return _signup_page(request)
+
+    def _signup_page(
+        request: Request, *, error: str | None = None, done: bool = False, status_code: int = 200
+    ) -> Response:
+        language = application.settings.language
+        topics = [
+            {"slug": s, "title": i18n.section_title(s, language)}
+            for s in application.settings.sections
+        ]
+        return page(
+            "subscribe", status_code=status_code, title=title, topics=topics, error=error, done=done
+        )
+
+    def _signup(
+        request: Request, email: str, name: str | None, topics: list[str]
+    ) -> tuple[int, str]:
+        """(status, message) of a sign-up; the same message whether or not the address exists."""
+        client = request.client.host if request.client else "?"
+        if not per_ip.allow(client) or not per_address.allow(email.strip().lower()):
+            return 429, "Trop de demandes : réessayez dans une heure."
+        known = set(application.settings.sections)
+        try:
+            application.signup(email, name, [t for t in topics if t in known])
+        except InvalidSubscriber as exc:
+            return 400, f"Adresse non valide : {exc}"
+        except UsageError:
+            return 503, "L’e-mail de confirmation n’a pas pu partir : réessayez plus tard."
+        return 202, SIGNUP_ANSWER
+
+    async def signup_submit(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=50)
+        status, message = _signup(
+            request, str(form.get("email") or ""), str(form.get("name") or "") or None,
+            [str(t) for t in form.getlist("topics")],
+        )  # fmt: skip
+        if status == 202:
+            return page("subscribe", title=title, topics=[], error=None, done=True, message=message)
+        return _signup_page(request, error=message, status_code=status)
+
+    async def signup_json(request: Request) -> Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+        if not isinstance(payload, dict) or not isinstance(payload.get("email"), str):
+            return JSONResponse({"error": 'expected {"email": "..."}'}, status_code=400)
+        topics = payload.get("topics") or []
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            return JSONResponse({"error": "topics must be a list of strings"}, status_code=400)
+        name = payload.get("name") if isinstance(payload.get("name"), str) else None
+        status, message = _signup(request, payload["email"], name, topics)
+        body = (
+            {"status": "pending_confirmation", "message": message}
+            if status == 202
+            else {"error": message}
+        )
+        return JSONResponse(body, status_code=status)
+
+    def _confirmed_subscriber(token: str) -> int:
+        try:
+            return links.verify(
+                Purpose.CONFIRM, token, max_age=int(application.settings.confirm_days * 86400)
+            )
+        except TokenExpired as exc:
+            raise HTTPException(
+                410, "Ce lien de confirmation a expiré : abonnez-vous à nouveau."
+            ) from exc
+        except TokenError as exc:
+            raise HTTPException(400, "Ce lien n’est pas valide.") from exc
+
+    async def confirm_page(request: Request) -> Response:
+        _confirmed_subscriber(request.path_params["token"])
+        return page("confirm", title=title, done=False, action=request.url.path)
+
+    async def confirm_submit(request: Request) -> Response:
+        subscriber_id = _confirmed_subscriber(request.path_params["token"])
+        if confirm(application.sessions, subscriber_id) is None:
+            raise HTTPException(404, "Cet abonnement n’existe plus.")
+        return page("confirm", title=title, done=True, action="")
+
     async def error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         detail = getattr(exc, "detail", "Une erreur est survenue.")
@@ -174,6 +269,11 @@ def create_app(application: App) -> Starlette:
             Route("/p/{token}", save_preferences, methods=["POST"]),
             Route("/editions/{day}", edition_page, methods=["GET"]),
             Route("/archive", archive, methods=["GET"]),
+            Route("/subscribe", signup_form, methods=["GET"]),
+            Route("/subscribe", signup_submit, methods=["POST"]),
+            Route("/api/subscribe", signup_json, methods=["POST"]),
+            Route("/c/{token}", confirm_page, methods=["GET"]),
+            Route("/c/{token}", confirm_submit, methods=["POST"]),
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
     )

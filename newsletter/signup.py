@@ -1,0 +1,94 @@
+"""Sign-up with double opt-in: a reader asks, a confirmation link activates.
+
+The answer to a sign-up never tells whether the address was known (no enumeration): the
+same message whatever the case, and a confirmation email only where one makes sense (a new,
+pending or unsubscribed address; never to an active, bounced, complained or suppressed
+one). Confirmation links expire after ``confirm_days`` (7 by default).
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.links import Links, Purpose
+from newsletter.store.db import transaction
+from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber, email_key
+from newsletter.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    """What a sign-up did, for the caller's logs and tests; never shown to the reader."""
+
+    subscriber_id: int | None
+    confirmation_needed: bool
+
+
+def request_signup(factory: sessionmaker[Session], record: SubscriberRecord) -> SignupOutcome:
+    """Record a sign-up: a new address becomes ``pending``; a pending or unsubscribed one
+    gets a new confirmation; an active, bounced, complained or suppressed one nothing."""
+    key = email_key(record.email)
+    with transaction(factory) as session:
+        if session.get(Suppression, key) is not None:
+            return SignupOutcome(None, False)
+        existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+        if existing is None:
+            result = add_subscriber(session, record, source="web", status=SubscriberStatus.PENDING)
+            return SignupOutcome(result.subscriber.id, True)
+        # A stranger may type anybody's address: an existing subscriber's data is not
+        # changed until the owner confirms.
+        wanted = existing.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED)
+        return SignupOutcome(existing.id, wanted)
+
+
+def confirm(factory: sessionmaker[Session], subscriber_id: int) -> Subscriber | None:
+    """Activate the subscriber who followed a valid confirmation link (idempotent); an
+    address that bounced or complained stays as it is. None if the subscriber is gone."""
+    with transaction(factory) as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            return None
+        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
+            subscriber.status = SubscriberStatus.ACTIVE
+            subscriber.confirmed_at = utcnow()
+            subscriber.unsubscribed_at = None
+        return subscriber
+
+
+def confirmation_message(
+    links: Links, *, subscriber_id: int, email: str, title: str, sender_name: str,
+    sender_address: str, days: float,
+) -> bytes:  # fmt: skip
+    """The confirmation email (text and HTML, RFC 5322 bytes with CRLF). A single message,
+    so Python's email package builds it; it carries no List-Unsubscribe (not a bulk mail)."""
+    url = links.subscriber_url(Purpose.CONFIRM, subscriber_id)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((sender_name, sender_address))
+    message["To"] = email
+    message["Subject"] = f"Confirmez votre abonnement à {title}"
+    message["Date"] = format_datetime(utcnow())
+    domain = sender_address.rpartition("@")[2]
+    message["Message-ID"] = f"<confirm.{subscriber_id}.{secrets.token_hex(6)}@{domain}>"
+    valid = f"{days:g} jour{'s' if days >= 2 else ''}"
+    message.set_content(
+        f"Bonjour,\n\nPour recevoir {title}, confirmez votre adresse en ouvrant ce lien "
+        f"(valable {valid}) :\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce message : "
+        "vous ne recevrez rien.\n"
+    )
+    safe_title = html.escape(title)
+    message.add_alternative(
+        f"<p>Bonjour,</p><p>Pour recevoir {safe_title}, confirmez votre adresse (lien valable "
+        f'{valid})&nbsp;:</p><p><a href="{url}">Confirmer mon abonnement</a></p>'
+        "<p>Si vous n’avez rien demandé, ignorez ce message&nbsp;: vous ne recevrez rien.</p>",
+        subtype="html",
+    )
+    return message.as_bytes()
