@@ -24,6 +24,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """UTC for the database (naive UTC on SQLite); raises ``ValueError`` if naive."""
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -32,6 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """An aware UTC datetime, whatever the backend returned."""
         if value is None:
             return None
         if value.tzinfo is None:

@@ -61,6 +61,7 @@ def create_app(application: App) -> Starlette:
     title = application.settings.title
 
     def subscriber_for(purpose: Purpose, token: str) -> Subscriber:
+        """The subscriber a ``purpose`` token names; 400 forged, 410 expired, 404 gone."""
         try:
             subscriber_id = links.verify(purpose, token)
         except TokenExpired as exc:
@@ -74,6 +75,7 @@ def create_app(application: App) -> Starlette:
         return subscriber
 
     async def unsubscribe_page(request: Request) -> Response:
+        """GET /u/<token>: a page with a button; changes nothing (mail scanners)."""
         token = request.path_params["token"]
         subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
         return page(
@@ -82,6 +84,7 @@ def create_app(application: App) -> Starlette:
         )  # fmt: skip
 
     async def unsubscribe(request: Request) -> Response:
+        """POST /u/<token>: unsubscribe (the page's button or RFC 8058 one-click), idempotent."""
         token = request.path_params["token"]
         subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
         body = await request.body()
@@ -98,10 +101,12 @@ def create_app(application: App) -> Starlette:
         return page("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
 
     async def preferences_page(request: Request) -> Response:
+        """GET /p/<token>: the reader's topics."""
         subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
         return _preferences(request, subscriber, saved=False)
 
     async def save_preferences(request: Request) -> Response:
+        """POST /p/<token>: save the topics (known sections only)."""
         subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
         form = await request.form(max_files=0, max_fields=100)
         chosen = [str(value) for value in form.getlist("topics")]
@@ -132,6 +137,7 @@ def create_app(application: App) -> Starlette:
         )  # fmt: skip
 
     async def edition_page(request: Request) -> Response:
+        """GET /editions/YYYY-MM-DD: a released edition without personal links."""
         value = request.path_params["day"]
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise HTTPException(404, "Cette édition n’existe pas.")
@@ -147,6 +153,7 @@ def create_app(application: App) -> Starlette:
         return HTMLResponse(html)
 
     async def archive(request: Request) -> Response:
+        """GET /archive: released editions, newest first (a year at most)."""
         with application.sessions() as session:
             editions = session.scalars(
                 select(Edition)
@@ -173,6 +180,7 @@ def create_app(application: App) -> Starlette:
     per_address = SlidingWindow(SIGNUPS_PER_ADDRESS, 3600)
 
     async def signup_form(request: Request) -> Response:
+        """GET /subscribe: the sign-up form."""
         return _signup_page(request)
 
     def _signup_page(
@@ -204,6 +212,7 @@ def create_app(application: App) -> Starlette:
         return 202, SIGNUP_ANSWER
 
     async def signup_submit(request: Request) -> Response:
+        """POST /subscribe: a form sign-up; the same answer for known and new addresses."""
         form = await request.form(max_files=0, max_fields=50)
         status, message = _signup(
             request, str(form.get("email") or ""), str(form.get("name") or "") or None,
@@ -214,6 +223,7 @@ def create_app(application: App) -> Starlette:
         return _signup_page(request, error=message, status_code=status)
 
     async def signup_json(request: Request) -> Response:
+        """POST /api/subscribe: JSON sign-up; 202, 400 (bad input), 429 or 503."""
         try:
             payload = await request.json()
         except ValueError:
@@ -245,16 +255,19 @@ def create_app(application: App) -> Starlette:
             raise HTTPException(400, "Ce lien n’est pas valide.") from exc
 
     async def confirm_page(request: Request) -> Response:
+        """GET /c/<token>: a page with a confirmation button; changes nothing."""
         _confirmed_subscriber(request.path_params["token"])
         return page("confirm", title=title, done=False, action=request.url.path)
 
     async def confirm_submit(request: Request) -> Response:
+        """POST /c/<token>: activate the subscription (idempotent)."""
         subscriber_id = _confirmed_subscriber(request.path_params["token"])
         if confirm(application.sessions, subscriber_id) is None:
             raise HTTPException(404, "Cet abonnement n’existe plus.")
         return page("confirm", title=title, done=True, action="")
 
     async def error(request: Request, exc: Exception) -> Response:
+        """Every error as a page with its status (4xx for bad input); nothing changed."""
         status = getattr(exc, "status_code", 500)
         detail = getattr(exc, "detail", "Une erreur est survenue.")
         if status == 405:
