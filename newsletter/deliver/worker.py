@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -186,59 +187,11 @@ def drain(
             sum(counts.values()) - counts[DeliveryStatus.SENT] - counts[DeliveryStatus.FAILED]
         )
     chunk_size = max(1, int(getattr(provider, "batch_size", 1)))
-    while not report.stopped:
-        if should_stop():
-            report.stopped = "interrupted"
-            break
-        with transaction(factory) as session:
-            queue = claim_batch(session, edition_id, claim_size, me)
-        if not queue:
-            break
-        attempts = {claim.delivery_id: claim.attempts for claim in queue}
-        outcomes: list[Outcome] = []
-        bounced: list[tuple[str, str | None]] = []
-        try:
-            while queue:
-                if should_stop():
-                    report.stopped = "interrupted"
-                    break
-                chunk, queue = queue[:chunk_size], queue[chunk_size:]
-                envelopes = _envelopes(chunk, sender, provider.name, outcomes, report)
-                with transaction(factory) as session:
-                    _record(session, outcomes, attempts, bounced, report)
-                    owned = mark_sending(session, [e.key for e in envelopes], me)
-                outcomes, bounced = [], []
-                envelopes = [e for e in envelopes if e.key in owned]
-                if not envelopes:
-                    continue
-                recipients = {e.key: e.recipient for e in envelopes}
-                if limiter is not None:
-                    for _ in envelopes:
-                        limiter.wait()
-                batch = provider.send(envelopes)
-                unsent = [r.key for r in batch.results if r.result == Result.UNSENT]
-                for result in batch.results:
-                    if result.result != Result.UNSENT:
-                        outcomes.append(_outcome(result, provider.name))
-                        _tally(report, result, envelopes)
-                    if result.hard_bounce:
-                        bounced.append((recipients[result.key], result.detail))
-                if unsent:
-                    with transaction(factory) as session:
-                        _record(session, outcomes, attempts, bounced, report)
-                        return_unsent(session, unsent)
-                    outcomes, bounced = [], []
-                if on_progress:
-                    on_progress(report)
-                if batch.stop:
-                    report.stopped = batch.stop
-                    break
-        finally:
-            # Record what is known and give back what was never handed over, even when a
-            # KeyboardInterrupt tears through: the message in flight stays "sending".
-            with transaction(factory) as session:
-                _record(session, outcomes, attempts, bounced, report)
-                release_claims(session, [claim.delivery_id for claim in queue], me)
+    with factory() as hot:  # one session for the loop: a committed transaction per step
+        _drain_loop(
+            hot, edition_id, sender, provider, me, report, chunk_size, claim_size,
+            should_stop, on_progress, limiter,
+        )  # fmt: skip
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
         report.totals = delivery_counts(session, edition_id)
@@ -261,6 +214,86 @@ def drain(
             else:
                 report.in_flight_elsewhere += count
     return report
+
+
+@contextmanager
+def _step(session: Session) -> Iterator[Session]:
+    """One committed transaction on a long-lived session (rolled back on any exception)."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _drain_loop(
+    hot: Session,
+    edition_id: int,
+    sender: Sender,
+    provider: Provider,
+    me: str,
+    report: RunReport,
+    chunk_size: int,
+    claim_size: int,
+    should_stop: Callable[[], bool],
+    on_progress: Callable[[RunReport], None] | None,
+    limiter: RateLimiter | None,
+) -> None:
+    """Claim, hand over and record until nothing is claimable or the run must stop."""
+    while not report.stopped:
+        if should_stop():
+            report.stopped = "interrupted"
+            break
+        with _step(hot) as session:
+            queue = claim_batch(session, edition_id, claim_size, me)
+        if not queue:
+            break
+        attempts = {claim.delivery_id: claim.attempts for claim in queue}
+        outcomes: list[Outcome] = []
+        bounced: list[tuple[str, str | None]] = []
+        try:
+            while queue:
+                if should_stop():
+                    report.stopped = "interrupted"
+                    break
+                chunk, queue = queue[:chunk_size], queue[chunk_size:]
+                envelopes = _envelopes(chunk, sender, provider.name, outcomes, report)
+                with _step(hot) as session:
+                    _record(session, outcomes, attempts, bounced, report)
+                    owned = mark_sending(session, [e.key for e in envelopes], me)
+                outcomes, bounced = [], []
+                envelopes = [e for e in envelopes if e.key in owned]
+                if not envelopes:
+                    continue
+                recipients = {e.key: e.recipient for e in envelopes}
+                if limiter is not None:
+                    for _ in envelopes:
+                        limiter.wait()
+                batch = provider.send(envelopes)
+                unsent = [r.key for r in batch.results if r.result == Result.UNSENT]
+                for result in batch.results:
+                    if result.result != Result.UNSENT:
+                        outcomes.append(_outcome(result, provider.name))
+                        _tally(report, result, envelopes)
+                    if result.hard_bounce:
+                        bounced.append((recipients[result.key], result.detail))
+                if unsent:
+                    with _step(hot) as session:
+                        _record(session, outcomes, attempts, bounced, report)
+                        return_unsent(session, unsent)
+                    outcomes, bounced = [], []
+                if on_progress:
+                    on_progress(report)
+                if batch.stop:
+                    report.stopped = batch.stop
+                    break
+        finally:
+            # Record what is known and give back what was never handed over, even when a
+            # KeyboardInterrupt tears through: the message in flight stays "sending".
+            with _step(hot) as session:
+                _record(session, outcomes, attempts, bounced, report)
+                release_claims(session, [claim.delivery_id for claim in queue], me)
 
 
 def _record(
