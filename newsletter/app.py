@@ -332,7 +332,8 @@ class App:
             )  # fmt: skip
             signer = self.dkim_signer()
             envelope = Envelope(
-                key=outcome.subscriber_id, sender=s.sender_address, recipient=record.email,
+                key=time.time_ns() // 1000,  # unique: a repeated confirmation is a new message
+                sender=s.sender_address, recipient=record.email,
                 data=signer(data) if signer else data, message_id="", campaign="confirmations",
             )  # fmt: skip
             provider = self.provider()

@@ -611,6 +611,8 @@ def status(
         workers = live_workers(session)
     uncertain = sum(count for owner, count in owners.items() if is_dead(owner))
     left = counts["pending"] + counts["claimed"] + counts["deferred"]
+    if edition.status != "sending":  # paused, finished or not released: no rate to speak of
+        rate = 0.0
     eta = round(left / rate) if rate > 0 and left else None
     document = {
         "date": target.isoformat(),
@@ -667,14 +669,24 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
     ] = 8000,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="Trust X-Forwarded-For from 127.0.0.1 (a reverse proxy on this machine).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the readers' pages (unsubscribe, preferences, archive) with uvicorn."""
+    """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) with uvicorn."""
     import uvicorn
 
     from newsletter.web.app import create_app
 
     application = load_app()
-    uvicorn.run(create_app(application), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(application), host=host, port=port, log_level="info",
+        proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+    )  # fmt: skip
 
 
 @app.command()

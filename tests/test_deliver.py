@@ -252,3 +252,14 @@ def test_a_server_that_times_out_during_data_stops_the_send_with_one_message_in_
     assert result.run.stopped and "during DATA" in result.run.stopped
     assert result.run.uncertain == 1 and result.run.in_flight_elsewhere == 0
     assert statuses(app) == Counter({"pending": 4, "sending": 1})
+
+
+def test_a_pause_as_the_last_message_goes_still_ends_sent(app: App) -> None:
+    prepare(app, 3)
+
+    def pause_at_the_end(report: worker_module.RunReport) -> None:
+        if report.sent == 3:
+            assert app.pause(DAY)
+
+    result = app.send(DAY, on_progress=pause_at_the_end)
+    assert result.run.sent == 3 and result.edition.status == "sent"

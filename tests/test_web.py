@@ -225,3 +225,58 @@ def test_sign_up_errors_and_limits(app: App, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(time, "time", lambda: real() + 8 * 24 * 3600)
     expired = client.post(link)
     assert expired.status_code == 410 and "expiré" in expired.text
+
+
+def test_hostile_requests_are_refused_cleanly(site: tuple[TestClient, App, dict[str, str]]) -> None:
+    client, app, links = site
+    huge = client.post(
+        "/api/subscribe", content=b"x" * 200_000, headers={"content-type": "application/json"}
+    )
+    assert huge.status_code == 413
+
+    async def chunks():  # no Content-Length: the limit applies while the body arrives
+        for _ in range(100):
+            yield b"y" * 10_000
+
+    streamed = client.post(path_of(links["a@example.org"]), content=chunks())
+    assert streamed.status_code == 413 and status_of(app, "a@example.org") == "active"
+    nested = client.post("/api/subscribe", content=b"[" * 20_000 + b"]" * 20_000)  # < 64 KB
+    assert nested.status_code == 400
+    with app.sessions() as session:
+        subscriber_id = session.scalars(
+            select(Subscriber.id).where(Subscriber.email == "a@example.org")
+        ).one()
+        session.get(Subscriber, subscriber_id).topics = ["sport"]
+        session.commit()
+    preferences = path_of(app.links.subscriber_url(Purpose.PREFERENCES, subscriber_id))
+    wrong_type = client.post(preferences, json={"topics": []})
+    assert wrong_type.status_code == 415
+    with app.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).topics == ["sport"]
+
+
+def test_respelled_addresses_share_one_limit(app: App) -> None:
+    client = TestClient(create_app(app), base_url="http://localhost:8000")
+    spellings = ["x@\uff45xample.org", "X@EXAMPLE.ORG", " x@example.org ", "x@exa\uff4dple.org"]
+    codes = [client.post("/api/subscribe", json={"email": e}).status_code for e in spellings]
+    assert codes == [202, 202, 202, 429]
+
+
+def test_multipart_one_click_and_bounced_status(
+    site: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    client, app, links = site
+    one_click = client.post(
+        path_of(links["a@example.org"]), files={"List-Unsubscribe": (None, "One-Click")}
+    )
+    assert one_click.status_code == 200 and one_click.headers["content-type"].startswith(
+        "text/plain"
+    )
+    with app.sessions() as session:
+        bob = session.scalars(select(Subscriber).where(Subscriber.email == "b@example.org")).one()
+        bob.status = "bounced"
+        session.commit()
+    page = client.get(path_of(links["b@example.org"]))
+    assert "Me désabonner" not in page.text
+    client.post(path_of(links["b@example.org"]))
+    assert status_of(app, "b@example.org") == "bounced"  # the bounce is kept

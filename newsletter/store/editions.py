@@ -153,10 +153,14 @@ def release_edition(session: Session, edition_id: int) -> bool:
 
 
 def mark_edition_sent(session: Session, edition_id: int) -> bool:
-    """Move a ``sending`` edition to ``sent``; True if this call did."""
+    """Move a ``sending`` (or ``paused``) edition whose deliveries are all final to ``sent``;
+    True if this call did."""
     result = session.execute(
         update(Edition)
-        .where(Edition.id == edition_id, Edition.status == EditionStatus.SENDING)
+        .where(
+            Edition.id == edition_id,
+            Edition.status.in_((EditionStatus.SENDING, EditionStatus.PAUSED)),
+        )
         .values(status=EditionStatus.SENT, sent_at=utcnow())
         .execution_options(synchronize_session=False)
     )

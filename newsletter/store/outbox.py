@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
@@ -366,13 +366,18 @@ def next_retry_at(session: Session, edition_id: int) -> datetime | None:
 
 
 def send_rate(session: Session, edition_id: int, seconds: int = 60) -> float:
-    """Messages accepted per second over the last ``seconds`` for the edition."""
-    since = utcnow() - timedelta(seconds=seconds)
-    sent = session.scalar(
-        select(func.count()).where(
+    """Messages accepted per second over the last ``seconds`` for the edition, measured
+    from the first of them (a send that began 10 s ago is not averaged over a minute)."""
+    now = utcnow()
+    sent, first = session.execute(
+        select(func.count(), func.min(Delivery.sent_at)).where(
             Delivery.edition_id == edition_id,
             Delivery.status == DeliveryStatus.SENT,
-            Delivery.sent_at >= since,
+            Delivery.sent_at >= now - timedelta(seconds=seconds),
         )
-    )
-    return (sent or 0) / seconds
+    ).one()
+    if not sent or first is None:
+        return 0.0
+    if first.tzinfo is None:  # SQLite through a bare aggregate: the stored UTC wall time
+        first = first.replace(tzinfo=UTC)
+    return sent / max(1.0, (now - first).total_seconds())

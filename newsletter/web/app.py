@@ -10,19 +10,24 @@ page with a 4xx status and changes nothing.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from datetime import date
 
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter import i18n
 from newsletter.app import App, UsageError
-from newsletter.audience import InvalidSubscriber
+from newsletter.audience import InvalidSubscriber, make_record
 from newsletter.links import Purpose, TokenError, TokenExpired
 from newsletter.render.templates import environment
 from newsletter.signup import confirm
@@ -33,9 +38,42 @@ from newsletter.web.ratelimit import SlidingWindow
 
 #: Largest request body read (bytes): forms here are tiny.
 MAX_BODY = 64 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``limit`` bytes with 413, while they
+    arrive (a declared Content-Length is refused before reading anything)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await PlainTextResponse("Request too large.\n", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise HTTPException(413, "Requête trop grande.")
+            return message
+
+        await self.app(scope, limited, send)
+
+
 #: Sign-ups allowed per hour from one IP address, and for one email address.
 SIGNUPS_PER_IP = 10
 SIGNUPS_PER_ADDRESS = 3
+TOO_MANY = "Trop de demandes : réessayez dans une heure."
+LOG = logging.getLogger("newsletter.web")
 #: The one answer to a sign-up, whether or not the address was known (no enumeration).
 SIGNUP_ANSWER = (
     "Si cette adresse peut recevoir notre lettre, un e-mail de confirmation vient d’y être envoyé."
@@ -78,24 +116,30 @@ def create_app(application: App) -> Starlette:
         """GET /u/<token>: a page with a button; changes nothing (mail scanners)."""
         token = request.path_params["token"]
         subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
+        done = subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
         return page(
-            "unsubscribe", title=title, email=mask(subscriber.email),
-            done=subscriber.status == SubscriberStatus.UNSUBSCRIBED, action=request.url.path,
+            "unsubscribe", title=title, email=mask(subscriber.email), done=done,
+            action=request.url.path,
         )  # fmt: skip
 
     async def unsubscribe(request: Request) -> Response:
-        """POST /u/<token>: unsubscribe (the page's button or RFC 8058 one-click), idempotent."""
+        """POST /u/<token>: unsubscribe (the page's button or RFC 8058 one-click), idempotent.
+        A bounced or complained status is kept (it says more than "unsubscribed")."""
         token = request.path_params["token"]
         subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
         body = await request.body()
-        if len(body) > MAX_BODY:
-            raise HTTPException(413, "Requête trop grande.")
+        one_click = not body
+        if body and request.headers.get("content-type", "").startswith(FORM_TYPES):
+            form = await request.form(max_files=0, max_fields=20)
+            one_click = form.get("List-Unsubscribe") == "One-Click"
         with transaction(application.sessions) as session:
             row = session.get(Subscriber, subscriber.id)
-            if row is not None and row.status != SubscriberStatus.UNSUBSCRIBED:
+            if row is not None and row.status in (
+                SubscriberStatus.ACTIVE,
+                SubscriberStatus.PENDING,
+            ):
                 row.status = SubscriberStatus.UNSUBSCRIBED
                 row.unsubscribed_at = utcnow()
-        one_click = b"List-Unsubscribe=One-Click" in body or not body
         if one_click:  # RFC 8058: a mail client's POST; a short plain answer, no redirect
             return Response("Unsubscribed.\n", media_type="text/plain; charset=utf-8")
         return page("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
@@ -108,6 +152,8 @@ def create_app(application: App) -> Starlette:
     async def save_preferences(request: Request) -> Response:
         """POST /p/<token>: save the topics (known sections only)."""
         subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
+        if not request.headers.get("content-type", "").startswith(FORM_TYPES):
+            raise HTTPException(415, "Envoyez le formulaire de la page.")
         form = await request.form(max_files=0, max_fields=100)
         chosen = [str(value) for value in form.getlist("topics")]
         known = set(_topics(subscriber))
@@ -197,36 +243,49 @@ def create_app(application: App) -> Starlette:
 
     def _signup(
         request: Request, email: str, name: str | None, topics: list[str]
-    ) -> tuple[int, str]:
-        """(status, message) of a sign-up; the same message whether or not the address exists."""
+    ) -> tuple[int, str, BackgroundTask | None]:
+        """(status, message, work) of a sign-up. Everything that depends on whether the
+        address is known (the database, the confirmation email) runs after the answer, so
+        neither the answer nor its timing tells (no enumeration)."""
         client = request.client.host if request.client else "?"
-        if not per_ip.allow(client) or not per_address.allow(email.strip().lower()):
-            return 429, "Trop de demandes : réessayez dans une heure."
-        known = set(application.settings.sections)
+        if not per_ip.allow(client):
+            return 429, TOO_MANY, None
         try:
-            application.signup(email, name, [t for t in topics if t in known])
-        except InvalidSubscriber as exc:
-            return 400, f"Adresse non valide : {exc}"
-        except UsageError:
-            return 503, "L’e-mail de confirmation n’a pas pu partir : réessayez plus tard."
-        return 202, SIGNUP_ANSWER
+            record = make_record(email, name)
+        except InvalidSubscriber:
+            return 400, "Cette adresse e-mail n’est pas valide.", None
+        if not per_address.allow(record.email.lower()):  # the stored form: no respelling
+            return 429, TOO_MANY, None
+        known = set(application.settings.sections)
+        chosen = [t for t in topics if t in known]
+        return 202, SIGNUP_ANSWER, BackgroundTask(_signup_later, record.email, record.name, chosen)
+
+    def _signup_later(email: str, name: str | None, topics: list[str]) -> None:
+        try:
+            application.signup(email, name, topics)
+        except (InvalidSubscriber, UsageError) as exc:
+            LOG.warning("sign-up of %s not completed: %s", mask(email), exc)
 
     async def signup_submit(request: Request) -> Response:
         """POST /subscribe: a form sign-up; the same answer for known and new addresses."""
         form = await request.form(max_files=0, max_fields=50)
-        status, message = _signup(
+        status, message, work = _signup(
             request, str(form.get("email") or ""), str(form.get("name") or "") or None,
             [str(t) for t in form.getlist("topics")],
         )  # fmt: skip
         if status == 202:
-            return page("subscribe", title=title, topics=[], error=None, done=True, message=message)
+            answer = page(
+                "subscribe", title=title, topics=[], error=None, done=True, message=message
+            )
+            answer.background = work
+            return answer
         return _signup_page(request, error=message, status_code=status)
 
     async def signup_json(request: Request) -> Response:
         """POST /api/subscribe: JSON sign-up; 202, 400 (bad input), 429 or 503."""
         try:
-            payload = await request.json()
-        except ValueError:
+            payload = json.loads(await request.body())
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return JSONResponse({"error": "expected a JSON object"}, status_code=400)
         if not isinstance(payload, dict) or not isinstance(payload.get("email"), str):
             return JSONResponse({"error": 'expected {"email": "..."}'}, status_code=400)
@@ -234,13 +293,13 @@ def create_app(application: App) -> Starlette:
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             return JSONResponse({"error": "topics must be a list of strings"}, status_code=400)
         name = payload.get("name") if isinstance(payload.get("name"), str) else None
-        status, message = _signup(request, payload["email"], name, topics)
+        status, message, work = _signup(request, payload["email"], name, topics)
         body = (
             {"status": "pending_confirmation", "message": message}
             if status == 202
             else {"error": message}
         )
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, background=work)
 
     def _confirmed_subscriber(token: str) -> int:
         try:
@@ -256,8 +315,13 @@ def create_app(application: App) -> Starlette:
 
     async def confirm_page(request: Request) -> Response:
         """GET /c/<token>: a page with a confirmation button; changes nothing."""
-        _confirmed_subscriber(request.path_params["token"])
-        return page("confirm", title=title, done=False, action=request.url.path)
+        subscriber_id = _confirmed_subscriber(request.path_params["token"])
+        with application.sessions() as session:
+            subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            raise HTTPException(404, "Cet abonnement n’existe plus.")
+        done = subscriber.status == SubscriberStatus.ACTIVE
+        return page("confirm", title=title, done=done, action=request.url.path)
 
     async def confirm_submit(request: Request) -> Response:
         """POST /c/<token>: activate the subscription (idempotent)."""
@@ -289,4 +353,5 @@ def create_app(application: App) -> Starlette:
             Route("/c/{token}", confirm_submit, methods=["POST"]),
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
+        middleware=[Middleware(BodyLimit)],
     )
