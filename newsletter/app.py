@@ -81,7 +81,6 @@ class ComposeResult:
     edition: Edition
     plan: EditionPlan | None
     locked: bool = False
-    candidates: int = 0
 
 
 @dataclass
@@ -436,7 +435,7 @@ class App:
             )
         stored = self.edition(day)
         assert stored is not None and stored.id == edition.id
-        return ComposeResult(stored, plan, candidates=len(candidates))
+        return ComposeResult(stored, plan)
 
     def decide(self, day: date, **changes: Any) -> ComposeResult:
         """Record an editor's decisions on the draft of ``day`` (composing it first if

@@ -123,7 +123,6 @@ class EditionPlan:
     budget_seconds: int
     subject: str
     preheader: str
-    sections: list[str] = field(default_factory=list)
     candidates: int = 0
     stories: int = 0
 
@@ -265,7 +264,6 @@ def compose_plan(
         budget_seconds=policy.budget_seconds,
         subject=decisions.subject or _subject(ordered),
         preheader=decisions.preheader if decisions.preheader is not None else _preheader(ordered),
-        sections=list(dict.fromkeys(item.section for item in ordered[1:])),
         candidates=len(pool),
         stories=len(stories),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
@@ -32,18 +32,3 @@ def suppress(session: Session, email: str, reason: str, detail: str | None = Non
     )
     session.flush()
     return new
-
-
-def unsuppress(session: Session, email: str) -> bool:
-    """Remove ``email`` from the list (the subscriber stays as it is). Does not commit."""
-    row = session.get(Suppression, email_key(email))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
-
-
-def list_suppressions(session: Session) -> list[Suppression]:
-    """Every suppressed address, oldest first."""
-    return list(session.scalars(select(Suppression).order_by(Suppression.created_at)))
