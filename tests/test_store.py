@@ -9,11 +9,18 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.app import App
-from newsletter.store.db import DatabaseError, check_schema, make_engine, session_factory
+from newsletter.store.db import (
+    DatabaseError,
+    alembic_config,
+    check_schema,
+    make_engine,
+    session_factory,
+)
 from newsletter.store.models import Base, Delivery, Edition
 from newsletter.store.outbox import claim_batch, create_deliveries
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
@@ -23,7 +30,32 @@ def test_migrations_create_exactly_the_models(app: App) -> None:
     with app.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-    assert app.init_db() == "0001"  # repeating is safe
+    head = ScriptDirectory.from_config(alembic_config(app.engine)).get_current_head()
+    assert app.init_db() == head  # repeating is safe
+
+
+def test_upgrade_from_the_first_release_keeps_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A database made by the first release's schema (0001) upgrades in place: its rows stay
+    and the new columns take their defaults."""
+    from alembic import command
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, topics, status, created_at)"
+                " VALUES ('a@example.org', 'a@example.org', '[]', 'active', '2026-01-01 00:00:00')"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT frequency, format, soft_bounces FROM subscribers")
+        ).one()
+    assert tuple(row) == ("daily", "html", 0)
 
 
 def test_missing_schema_is_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -58,6 +58,20 @@ class SubscriberStatus(StrEnum):
     COMPLAINED = "complained"
 
 
+class Frequency(StrEnum):
+    """How often a subscriber gets an edition: every day, or once a week on ``weekday``."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class MessageFormat(StrEnum):
+    """What a subscriber receives: ``html`` (multipart/alternative) or ``text`` only."""
+
+    HTML = "html"
+    TEXT = "text"
+
+
 class EditionStatus(StrEnum):
     """An edition's state: a ``draft`` may be recomposed; once released it never changes."""
 
@@ -133,6 +147,12 @@ class Subscriber(Base):
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # Preferences (the preferences page): how often, until when paused, which parts.
+    frequency: Mapped[str] = mapped_column(String(16), default=Frequency.DAILY)
+    weekday: Mapped[int | None] = mapped_column(Integer)  # weekly: 0 = Monday ... 6 = Sunday
+    paused_until: Mapped[date | None] = mapped_column(Date)  # receives again from this date
+    format: Mapped[str] = mapped_column(String(8), default=MessageFormat.HTML)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)  # in a row; reset on send
 
 
 class Edition(Base):
@@ -161,6 +181,13 @@ class Edition(Base):
     variant_seconds: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     preheader_override: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # Editors' approval: a held edition is not released by the scheduler; when approval is
+    # required, only an approved one is.
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    # Why a send was paused (by an operator, or by a provider that kept failing).
+    paused_reason: Mapped[str | None] = mapped_column(Text)
 
     all_items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition",
@@ -261,6 +288,26 @@ class Suppression(Base):
     reason: Mapped[str] = mapped_column(String(32))  # hard_bounce, complaint, manual
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ProviderEvent(Base):
+    """An event a provider reported by webhook (bounce, complaint, unsubscribe), kept so
+    that a duplicate delivery of the same event changes nothing. ``event_key`` is the
+    provider's event id, or a hash of the event where it has none."""
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    event_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))  # hard_bounce, soft_bounce, complaint, ...
+    email_key: Mapped[str | None] = mapped_column(String(320), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("provider", "event_key", name="uq_provider_events_provider_event_key"),
+    )
 
 
 class Worker(Base):
