@@ -60,8 +60,10 @@ from newsletter.store.editions import (
     release_edition,
     save_draft,
     set_decisions,
+    set_held,
     set_paused,
 )
+from newsletter.store.editions import approve as approve_edition
 from newsletter.store.models import Article, Edition, EditionItem, EditionStatus, Subscriber
 from newsletter.store.outbox import create_deliveries
 from newsletter.store.subscribers import active_topic_choices
@@ -713,6 +715,28 @@ class App:
         with self.sessions() as session:
             edition = session.get(Edition, edition_id)
             return get_edition(session, edition.date, edition.newsletter) if edition else None
+
+    def hold(self, day: date, held: bool = True) -> bool:
+        """Hold (or release the hold on) the draft of ``day``; True if it changed. Raises
+        :class:`UsageError` when there is no such edition or it was already released."""
+        edition = self._draft(day)
+        with transaction(self.sessions) as session:
+            return set_held(session, edition.id, held)
+
+    def approve(self, day: date, by: str) -> bool:
+        """Approve the draft of ``day`` on behalf of ``by`` (an editor's address); True if
+        this call approved it. Raises :class:`UsageError` when there is no draft."""
+        edition = self._draft(day)
+        with transaction(self.sessions) as session:
+            return approve_edition(session, edition.id, by)
+
+    def _draft(self, day: date) -> Edition:
+        edition = self.edition(day)
+        if edition is None:
+            raise UsageError(f"no edition for {day.isoformat()}")
+        if edition.status != EditionStatus.DRAFT:
+            raise UsageError(f"the edition of {day.isoformat()} is already {edition.status}")
+        return edition
 
     def pause(self, day: date, paused: bool = True) -> bool:
         """Pause (or resume) the sending edition of ``day``; True if it changed. Raises

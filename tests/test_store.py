@@ -99,6 +99,48 @@ def test_an_edition_is_unique_per_date_and_a_delivery_per_subscriber(app: App) -
         assert create_deliveries(session, row.id) == 0
 
 
+def test_release_skips_weekly_readers_and_readers_paused_on_that_date(app: App) -> None:
+    from newsletter.store.models import Subscriber
+
+    with app.sessions.begin() as session:
+        row = edition(date(2026, 1, 10))
+        session.add(row)
+        for address in ("daily", "weekly", "paused", "back"):
+            add_subscriber(session, SubscriberRecord(f"{address}@example.org"), source="test")
+        session.flush()
+        people = {s.email.split("@")[0]: s for s in session.scalars(select(Subscriber))}
+        people["weekly"].frequency = "weekly"
+        people["weekly"].weekday = 0
+        people["paused"].paused_until = date(2026, 1, 11)  # receives again the next day
+        people["back"].paused_until = date(2026, 1, 10)
+        session.flush()
+        assert create_deliveries(session, row.id) == 2
+        emails = set(session.scalars(select(Delivery.email).where(Delivery.edition_id == row.id)))
+    assert emails == {"daily@example.org", "back@example.org"}
+
+
+def test_hold_and_approve_apply_to_drafts_only(app: App) -> None:
+    from newsletter.app import UsageError
+
+    with app.sessions.begin() as session:
+        session.add(edition(date(2026, 1, 12)))
+    day = date(2026, 1, 12)
+    assert app.hold(day) is True
+    assert app.hold(day) is False  # already held
+    assert app.edition(day).held  # type: ignore[union-attr]
+    assert app.approve(day, by="editor@example.org") is True
+    approved = app.edition(day)
+    assert approved is not None and not approved.held
+    assert approved.approved_by == "editor@example.org"
+    assert app.approve(day, by="other@example.org") is False  # the first approval stands
+    with app.sessions.begin() as session:
+        session.get(Edition, approved.id).status = "sending"  # type: ignore[union-attr]
+    with pytest.raises(UsageError, match="already sending"):
+        app.hold(day)
+    with pytest.raises(UsageError, match="no edition"):
+        app.approve(date(2030, 1, 1), by="editor@example.org")
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
     with app.sessions.begin() as session:

@@ -167,6 +167,39 @@ def mark_edition_sent(session: Session, edition_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def set_held(session: Session, edition_id: int, held: bool) -> bool:
+    """Hold (or stop holding) a draft: a held edition is never released by the scheduler.
+    True if the flag changed; a released edition cannot be held (pause its send instead)."""
+    result = session.execute(
+        update(Edition)
+        .where(
+            Edition.id == edition_id,
+            Edition.status == EditionStatus.DRAFT,
+            Edition.held.is_(not held),
+        )
+        .values(held=held)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def approve(session: Session, edition_id: int, by: str) -> bool:
+    """Record an editor's approval of a draft (``by``: the editor's address) and lift any
+    hold; True if this call approved it. An approval is not a send: the scheduler, or
+    ``newsletter send``, releases the approved draft."""
+    result = session.execute(
+        update(Edition)
+        .where(
+            Edition.id == edition_id,
+            Edition.status == EditionStatus.DRAFT,
+            Edition.approved_at.is_(None),
+        )
+        .values(approved_at=utcnow(), approved_by=by, held=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
 def set_paused(session: Session, edition_id: int, paused: bool) -> bool:
     """Pause a sending edition or resume a paused one, in one guarded statement; True if the
     state changed. Workers finish the message in flight and claim nothing while paused."""

@@ -24,6 +24,7 @@ from newsletter.store.models import (
     DeliveryStatus,
     Edition,
     EditionStatus,
+    Frequency,
     Subscriber,
     SubscriberStatus,
     Suppression,
@@ -67,10 +68,15 @@ class Outcome:
 
 
 def create_deliveries(session: Session, edition_id: int) -> int:
-    """Insert a ``pending`` row for every active subscriber without one for this edition,
+    """Insert a ``pending`` row for every eligible subscriber without one for this edition,
     copying the address; one ``INSERT ... SELECT`` (no object per subscriber). Returns the
     number of rows inserted. Does not commit.
+
+    Eligible: ``active``, not on the suppression list, on the daily frequency, and not
+    paused on the edition's local date (``paused_until`` is the first date they receive
+    again).
     """
+    edition_date = session.scalar(select(Edition.date).where(Edition.id == edition_id))
     now = utcnow()
     columns = ["edition_id", "subscriber_id", "email", "status", "attempts", "created_at"]
     already = select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
@@ -85,6 +91,8 @@ def create_deliveries(session: Session, edition_id: int) -> int:
         Subscriber.status == SubscriberStatus.ACTIVE,
         Subscriber.id.not_in(already),
         Subscriber.email_key.not_in(select(Suppression.email_key)),
+        Subscriber.frequency == Frequency.DAILY,
+        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= edition_date),
     )
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
