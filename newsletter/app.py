@@ -649,6 +649,7 @@ class App:
                     sender,
                     provider,
                     claim_size=batch_size or self.settings.send_batch_size,
+                    commit_size=self.settings.send_commit_size,
                     should_stop=should_stop,
                     on_progress=on_progress,
                     resend_uncertain=resend_uncertain,

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     provider: Literal["file", "smtp"] = "file"
     outbox_dir: Path | None = None
     send_batch_size: int = Field(50, ge=1, le=10_000)
+    send_commit_size: int = Field(
+        20,
+        ge=1,
+        le=1_000,
+        description="Messages marked 'sending' per commit; after a crash, at most this many "
+        "per connection are in doubt (reported, never resent blindly). 1 = one at most.",
+    )
     send_rate: float = Field(0, ge=0, le=100_000)
     smtp_connections: int = Field(1, ge=1, le=32)
     smtp_host: str = "localhost"

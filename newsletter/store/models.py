@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -273,6 +274,15 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
         Index("ix_deliveries_edition_status", "edition_id", "status"),
+        # The claim's path: an edition's claimable rows in id order, without walking the
+        # rows already sent (a plain index makes every claim scan them: quadratic).
+        Index(
+            "ix_deliveries_claimable",
+            "edition_id",
+            "id",
+            postgresql_where=text("status IN ('pending', 'deferred')"),
+            sqlite_where=text("status IN ('pending', 'deferred')"),
+        ),
     )
 
 

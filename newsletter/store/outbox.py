@@ -136,9 +136,19 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
     )
+    if session.get_bind().dialect.name == "sqlite":
+        # One statement: SQLite has one writer, and a read that later turns into a write
+        # can fail at once (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
+        chosen: Any = candidates.scalar_subquery()
+    else:
+        # Lock the rows first, then update them by primary key: as one statement the planner
+        # may hash-join the whole outbox for every claim (seen on PostgreSQL 15).
+        chosen = list(session.scalars(candidates))
+        if not chosen:
+            return []
     claimed = session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), Delivery.status.in_(CLAIMABLE))
+        .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
         .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
         .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
         .execution_options(synchronize_session=False)
@@ -184,7 +194,9 @@ _MARK_SENDING = (
 )
 _OUTCOME_WHERE = (
     _T.c.id == bindparam("b_id"),
-    _T.c.status.in_((DeliveryStatus.SENDING.value, DeliveryStatus.CLAIMED.value)),
+    # Two comparisons, not IN: an IN list is an expanding parameter, which executemany
+    # cannot take.
+    or_(_T.c.status == DeliveryStatus.SENDING.value, _T.c.status == DeliveryStatus.CLAIMED.value),
 )
 _COMMON = {
     "status": bindparam("b_status"),
@@ -234,7 +246,7 @@ def record_outcomes(
     for the backoff of a deferral. Does not commit."""
     now = utcnow()
     attempts = attempts or {}
-    connection = session.connection()
+    grouped: dict[Any, list[dict[str, Any]]] = {}
     for outcome in outcomes:
         when = None
         if outcome.status == DeliveryStatus.SENT:
@@ -254,7 +266,12 @@ def record_outcomes(
             "b_message": outcome.provider_message_id,
         }
         statement = _RECORD[DeliveryStatus(outcome.status)]
-        connection.execute(statement, {k: v for k, v in params.items() if k in _PARAMS[statement]})
+        wanted = _PARAMS[statement]
+        grouped.setdefault(statement, []).append({k: v for k, v in params.items() if k in wanted})
+    if grouped:
+        connection = session.connection()
+        for statement, rows in grouped.items():
+            connection.execute(statement, rows)  # one executemany per kind of outcome
 
 
 def release_claims(session: Session, ids: list[int], worker: str) -> None:
