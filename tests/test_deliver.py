@@ -264,3 +264,34 @@ def test_a_pause_as_the_last_message_goes_still_ends_sent(app: App) -> None:
 
     result = app.send(DAY, on_progress=pause_at_the_end)
     assert result.run.sent == 3 and result.edition.status == "sent"
+
+
+def test_the_file_outbox_settles_messages_left_in_doubt_by_a_dead_worker(app: App) -> None:
+    """Rows a killed worker left ``sending`` are settled from the outbox itself: a message
+    whose file exists counts as sent, one that was never written is sent now; nobody gets
+    two files and nothing stays in doubt."""
+    prepare(app, 6)
+    app.send(DAY, should_stop=lambda: True)  # released; nothing handed over yet
+    dead = f"{socket.gethostname()}:999999999:dead00"
+    outbox = app.settings.effective_outbox_dir / DAY.isoformat()
+    with app.sessions.begin() as session:
+        rows = list(session.scalars(select(Delivery).order_by(Delivery.id)))
+        for row in rows[:4]:  # a group marked "sending" by the dead worker ...
+            row.status, row.claimed_by, row.attempts = "sending", dead, 1
+        ids = [(row.id, row.email) for row in rows[:4]]
+    provider = FileProvider(app.settings.effective_outbox_dir)
+    for key, email in ids[:2]:  # ... of which it had written two before it died
+        envelope = Envelope(key, "a@example.ma", email, b"Subject: x\r\n\r\nx\r\n", "<m>",
+                            DAY.isoformat())  # fmt: skip
+        assert provider.send([envelope]).results[0].result == "sent"
+    result = app.send(DAY)
+    assert result.run.uncertain == 0 and result.run.sent == 4  # 2 in doubt + 2 never claimed
+    assert statuses(app) == Counter({"sent": 6})
+    files = [path.name.split("-", 1)[1] for path in outbox.glob("*.eml")]
+    assert sorted(files) == sorted(f"{email}.eml" for email in prepare_emails(app))
+    assert len(files) == len(set(files)) == 6
+
+
+def prepare_emails(app: App) -> list[str]:
+    with app.sessions() as session:
+        return list(session.scalars(select(Subscriber.email)))

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.deliver.personalise import personal_parts
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.links import Links
-from newsletter.providers.base import Envelope, MessageResult, Provider, Result
+from newsletter.providers.base import Envelope, InDoubt, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
 from newsletter.store.db import transaction
 from newsletter.store.editions import mark_edition_sent
@@ -43,7 +43,9 @@ from newsletter.store.outbox import (
     release_claims,
     requeue_uncertain,
     return_unsent,
+    settle_uncertain,
     skip_inactive,
+    uncertain_rows,
     worker_owners,
 )
 from newsletter.store.suppressions import suppress
@@ -145,18 +147,31 @@ class Sender:
 
 
 def recover(
-    factory: sessionmaker[Session], edition_id: int, *, resend_uncertain: bool = False
+    factory: sessionmaker[Session],
+    edition_id: int,
+    *,
+    resend_uncertain: bool = False,
+    provider: Provider | None = None,
+    campaign: str = "",
 ) -> tuple[int, int]:
-    """Give back the claims of dead workers (and, with ``resend_uncertain``, requeue their
-    ``sending`` rows: an operator's decision). Returns (reclaimed, requeued)."""
+    """Give back the claims of dead workers. Their ``sending`` rows are settled by the
+    ``provider`` when it can tell what it received (:class:`~newsletter.providers.base.
+    Settles`, e.g. the file outbox), and with ``resend_uncertain`` the rest are requeued
+    (an operator's decision). Returns (reclaimed, requeued)."""
     with transaction(factory) as session:
         claimed = worker_owners(session, edition_id, DeliveryStatus.CLAIMED)
         dead = [owner for owner in claimed if is_dead(owner)]
         reclaimed = reclaim(session, edition_id, dead, utcnow() - CLAIM_LEASE)
+        sending = worker_owners(session, edition_id, DeliveryStatus.SENDING)
+        gone = [owner for owner in sending if is_dead(owner)]
+        settle = getattr(provider, "settle", None)
+        if gone and settle is not None:
+            rows = uncertain_rows(session, edition_id, gone)
+            answers = settle([InDoubt(key, email, campaign) for key, email in rows])
+            settle_uncertain(session, answers, getattr(provider, "name", "?"))
         requeued = 0
         if resend_uncertain:
-            sending = worker_owners(session, edition_id, DeliveryStatus.SENDING)
-            requeued = requeue_uncertain(session, edition_id, [o for o in sending if is_dead(o)])
+            requeued = requeue_uncertain(session, edition_id, gone)
     return reclaimed, requeued
 
 
@@ -186,8 +201,9 @@ def drain(
     me = worker_id()
     report = RunReport()
     report.reclaimed, report.requeued = recover(
-        factory, edition_id, resend_uncertain=resend_uncertain
-    )
+        factory, edition_id, resend_uncertain=resend_uncertain, provider=provider,
+        campaign=sender.day.isoformat(),
+    )  # fmt: skip
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
         counts = delivery_counts(session, edition_id)

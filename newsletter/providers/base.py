@@ -67,6 +67,26 @@ class BatchResult:
     stop: str | None = None
 
 
+@dataclass(frozen=True)
+class InDoubt:
+    """A message left ``sending`` by a worker that died: its delivery id (``key``), its
+    recipient and its ``campaign`` (the edition's date), as the envelope had them."""
+
+    key: int
+    recipient: str
+    campaign: str
+
+
+class Settles(Protocol):
+    """A provider that can tell, after a crash, whether a message in doubt reached it (an
+    outbox it can read, or an idempotency key that makes a resend harmless)."""
+
+    def settle(self, messages: Sequence[InDoubt]) -> dict[int, bool]:
+        """For each key it can answer: True if the provider has the message, False if it
+        never received it. Keys it cannot answer for are left out (they stay in doubt)."""
+        ...
+
+
 class ProviderConfigError(Exception):
     """The provider's settings cannot work (e.g. a password over an unencrypted link)."""
 

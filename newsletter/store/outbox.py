@@ -330,6 +330,47 @@ def reclaim(session: Session, edition_id: int, owners: list[str], stale_before: 
     return result.rowcount or 0
 
 
+def uncertain_rows(session: Session, edition_id: int, owners: list[str]) -> list[tuple[int, str]]:
+    """(delivery id, address) of the ``sending`` rows of ``owners`` for the edition."""
+    if not owners:
+        return []
+    return [
+        (row.id, row.email)
+        for row in session.execute(
+            select(Delivery.id, Delivery.email).where(
+                Delivery.edition_id == edition_id,
+                Delivery.status == DeliveryStatus.SENDING,
+                Delivery.claimed_by.in_(owners),
+            )
+        )
+    ]
+
+
+def settle_uncertain(session: Session, answers: dict[int, bool], provider: str) -> None:
+    """Apply a provider's answers about rows in doubt: True -> ``sent``, False -> back to
+    ``pending`` (the attempt does not count). Only rows still ``sending`` change."""
+    now = utcnow()
+    for delivered, ids in ((True, [k for k, v in answers.items() if v]),
+                           (False, [k for k, v in answers.items() if not v])):  # fmt: skip
+        if not ids:
+            continue
+        values: dict[str, Any] = (
+            {"status": DeliveryStatus.SENT, "sent_at": now, "provider": provider}
+            if delivered
+            else {
+                "status": DeliveryStatus.PENDING,
+                "claimed_by": None,
+                "attempts": Delivery.attempts - 1,
+            }
+        )
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def requeue_uncertain(session: Session, edition_id: int, owners: list[str]) -> int:
     """Put the ``sending`` rows of dead ``owners`` back to ``pending``: an operator's
     decision to resend messages that may already have been delivered."""
