@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -577,7 +580,9 @@ def test_a_rate_limit_reset_beyond_the_cap_defers_without_calling(app: App) -> N
 
 
 # --- limits: the error-count pause, the daily cap, failover ---------------------------------
-def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(app: App) -> None:
+def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
     prepare(app, 6)
     stand_in, fake = SendGridStandIn(), FakeTime()
     stand_in.script = [httpx.Response(502, text="Bad Gateway")] * 100
@@ -585,14 +590,26 @@ def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(app: A
         stand_in.client(), SendGridStandIn.key, policy=RetryPolicy(attempts=1),
         sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
-    result = direct_app(app, provider, pause_after_errors=3).send(DAY)
+    with caplog.at_level(logging.WARNING, logger="newsletter.deliver"):
+        result = direct_app(app, provider, pause_after_errors=3).send(DAY)
     assert len(stand_in.requests) == 3  # then it stopped instead of burning the list
+    assert any("paused after 3 consecutive errors" in r.getMessage() for r in caplog.records)
     assert result.run.stopped and "paused after 3 consecutive errors" in result.run.stopped
     edition = app.edition(DAY)
     assert edition is not None and edition.status == "paused"
     assert edition.paused_reason == result.run.stopped
     assert "sendgrid: HTTP 502: Bad Gateway" in edition.paused_reason
     assert rows(app) == {"deferred": 3, "pending": 3}
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsletter.cli", "status", "--date", DAY.isoformat()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "(paused)" in shown.stdout and edition.paused_reason in shown.stdout
+    as_json = subprocess.run(
+        [sys.executable, "-m", "newsletter.cli", "status", "--date", DAY.isoformat(), "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert json.loads(as_json.stdout)["paused_reason"] == edition.paused_reason
     assert app.pause(DAY, False)  # resume clears the reason
     resumed = app.edition(DAY)
     assert resumed is not None and resumed.status == "sending" and resumed.paused_reason is None

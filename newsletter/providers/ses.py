@@ -95,7 +95,11 @@ class SESProvider:
             "FromEmailAddress": envelope.sender,
             "Destination": {"ToAddresses": [envelope.recipient]},
             "Content": {"Raw": {"Data": base64.b64encode(envelope.data).decode("ascii")}},
-            "EmailTags": [{"Name": "campaign", "Value": envelope.campaign}],
+            # Tags come back in SES's event notifications (bounces, complaints).
+            "EmailTags": [
+                {"Name": "campaign", "Value": envelope.campaign},
+                {"Name": "delivery_id", "Value": str(envelope.key)},
+            ],
         }
         if self.configuration_set:
             body["ConfigurationSetName"] = self.configuration_set
