@@ -27,9 +27,11 @@ from newsletter.providers.base import Provider
 from newsletter.providers.failover import FailoverProvider
 from newsletter.providers.http import RetryPolicy, parse_reset, parse_retry_after
 from newsletter.providers.mailgun import MailgunProvider
+from newsletter.providers.message import parse_message
 from newsletter.providers.postmark import PostmarkProvider
 from newsletter.providers.resend import ResendProvider
 from newsletter.providers.sendgrid import SendGridProvider
+from newsletter.render.headers import address_line
 from newsletter.store.models import Delivery, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 
@@ -405,6 +407,45 @@ def test_a_timed_out_answer_is_retried_under_the_same_idempotency_key(app: App) 
     keys = {r.headers["Idempotency-Key"] for r in stand_in.requests}
     assert len(stand_in.requests) == 2 and len(keys) == 1
     assert len(fake.waits) == 1
+
+
+def test_a_sign_up_confirmation_goes_through_postmarks_transactional_stream(app: App) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["X-Postmark-Server-Token"] == TOKEN
+        seen.extend(json.loads(request.content))
+        return httpx.Response(200, json=[{"ErrorCode": 0, "Message": "OK", "MessageID": "c-1"}])
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    settings = with_settings(app, provider="postmark", postmark_token=TOKEN)
+    outcome = App(settings, engine=app.engine, http_client=client).signup("new@example.org")
+    assert outcome.confirmation_needed
+    (message,) = seen
+    assert message["MessageStream"] == "outbound"
+    assert message["To"] == "new@example.org"
+    assert message["Subject"].startswith("Confirmez votre abonnement")
+    assert "http://localhost:8000/" in message["TextBody"] and "<a href=" in message["HtmlBody"]
+
+
+def test_display_names_with_commas_quotes_and_accents_survive_the_parsing() -> None:
+    name = 'Zoé "Zo" Naït-Sidi, lectrice'
+    data = (
+        f"{address_line('From', 'Le Brief, édition', 'nl@example.ma')}\r\n"
+        f"{address_line('To', name, 'zoe@example.org')}\r\n"
+        "Subject: =?utf-8?q?=C3=A9t=C3=A9?=\r\n"
+        "List-Unsubscribe: <https://example.ma/u/abc>,\r\n <mailto:u@example.ma?subject=u-abc>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n"
+    ).encode()
+    parsed = parse_message(data, "zoe@example.org")
+    assert parsed.to == (name, "zoe@example.org") and parsed.subject == "été"
+    assert parsed.sender == ("Le Brief, édition", "nl@example.ma")
+    assert parsed.from_line == '"Le Brief, édition" <nl@example.ma>'
+    assert parsed.to_line == '"Zoé \\"Zo\\" Naït-Sidi, lectrice" <zoe@example.org>'
+    assert parsed.headers == {
+        "List-Unsubscribe": "<https://example.ma/u/abc>, <mailto:u@example.ma?subject=u-abc>"
+    }
+    assert (parsed.text, parsed.html) == ("Bonjour\n", None)
 
 
 # --- 429, 5xx, timeouts, 4xx -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 #: Headers carried over to the provider's ``Headers`` field, in this order: the list's
 #: identity and unsubscribe headers (RFC 2369, RFC 2919, RFC 8058), Gmail's Feedback-ID
@@ -65,6 +65,23 @@ def _display(pair: tuple[str, str]) -> str:
     return f'"{quoted}" <{address}>'
 
 
+def _first_address(message: EmailMessage, name: str) -> tuple[str, str] | None:
+    header = message.get(name)
+    for address in getattr(header, "addresses", ()):
+        if address.addr_spec:
+            return address.display_name, address.addr_spec
+    fallback = parseaddr(str(header or ""))
+    return fallback if fallback[1] else None
+
+
+def _name_of(message: EmailMessage, recipient: str) -> str:
+    """The display name the ``To`` header gives ``recipient`` ("" when none)."""
+    for address in getattr(message.get("To"), "addresses", ()):
+        if address.addr_spec.lower() == recipient.lower():
+            return str(address.display_name)
+    return ""
+
+
 def _unfold(value: str) -> str:
     return " ".join(value.replace("\r\n", "\n").split())
 
@@ -77,16 +94,15 @@ def parse_message(data: bytes, recipient: str) -> ParsedMessage:
     """
     message = _PARSER.parsebytes(data)
     assert isinstance(message, EmailMessage)
-    sender = parseaddr(str(message.get("From", "")))
-    if not sender[1]:
+    sender = _first_address(message, "From")
+    if sender is None:
         raise MessageFormatError("the message has no From address")
-    names = {address.lower(): name for name, address in getaddresses([str(message.get("To", ""))])}
-    to = (names.get(recipient.lower(), ""), recipient)
+    to = (_name_of(message, recipient), recipient)
     text = html = None
     for kind in ("plain", "html"):
         part = message.get_body(preferencelist=(kind,))
         if part is not None:
-            content = part.get_content()
+            content = part.get_content().replace("\r\n", "\n")  # the API writes its own
             if kind == "plain":
                 text = content
             else:

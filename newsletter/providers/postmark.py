@@ -8,8 +8,8 @@ Documentation (Postmark developer docs, "Email API" and "API error codes"):
   ``Content-Type: application/json``.
 - Each message: ``From``, ``To``, ``Subject``, ``HtmlBody``, ``TextBody``, ``Headers``
   (``[{"Name": ..., "Value": ...}]``), ``Tag``, ``Metadata`` and ``MessageStream``
-  (newsletters go through a broadcast stream; the default broadcast stream is
-  ``broadcast``).
+  (newsletters go through a broadcast stream, by default ``broadcast``; sign-up
+  confirmations through the default transactional stream ``outbound``).
 - The answer to a batch is HTTP 200 even when messages were refused: one object per
   message, in order, with ``ErrorCode`` (0 = accepted), ``Message`` and ``MessageID``.
   Codes that concern the account or the sender (10 bad token, 400/401 sender signature,
@@ -40,6 +40,8 @@ MAX_BATCH = 500
 DEFAULT_API_URL = "https://api.postmarkapp.com"
 #: ErrorCodes about the account or the sender: nobody's address is at fault.
 ACCOUNT_CODES = {10, 400, 401, 405, 412, 413, 1235}
+#: Postmark's default transactional stream (confirmations go there, not with the bulk).
+TRANSACTIONAL_STREAM = "outbound"
 #: ErrorCode for a recipient Postmark marked inactive (hard bounce, complaint).
 INACTIVE_RECIPIENT = 406
 
@@ -67,6 +69,11 @@ class PostmarkProvider:
         extra: dict[str, Any] = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v}
         self.caller = HTTPCaller(client, self.name, policy, **extra)
 
+    def stream_for(self, envelope: Envelope) -> str:
+        """The broadcast stream for editions; Postmark's transactional stream
+        (:data:`TRANSACTIONAL_STREAM`) for sign-up confirmations, which are not bulk mail."""
+        return TRANSACTIONAL_STREAM if envelope.campaign == "confirmations" else self.stream
+
     def _message(self, envelope: Envelope) -> dict[str, Any]:
         parsed = parse_message(envelope.data, envelope.recipient)
         message: dict[str, Any] = {
@@ -74,7 +81,7 @@ class PostmarkProvider:
             "To": parsed.to_line,
             "Subject": parsed.subject,
             "Headers": [{"Name": k, "Value": v} for k, v in parsed.headers.items()],
-            "MessageStream": self.stream,
+            "MessageStream": self.stream_for(envelope),
             "Tag": envelope.campaign,
             "Metadata": {"delivery_id": str(envelope.key)},
             "TrackOpens": False,
