@@ -448,6 +448,26 @@ def test_display_names_with_commas_quotes_and_accents_survive_the_parsing() -> N
     assert (parsed.text, parsed.html) == ("Bonjour\n", None)
 
 
+def test_lost_answers_under_an_idempotency_key_that_never_come_back_are_uncertain(
+    app: App,
+) -> None:
+    prepare(app, 2)
+    stand_in, fake = ResendStandIn(), FakeTime()
+    stand_in.script = [
+        httpx.ReadTimeout("read timed out"),
+        httpx.Response(503, json={"statusCode": 503, "name": "x", "message": "busy"}),
+        httpx.Response(503, json={"statusCode": 503, "name": "x", "message": "busy"}),
+    ]
+    provider = ResendProvider(
+        stand_in.client(), ResendStandIn.key, policy=RetryPolicy(attempts=3),
+        sleep=fake.sleep, clock=fake.clock,
+    )  # fmt: skip
+    result = direct_app(app, provider).send(DAY)
+    assert len(stand_in.requests) == 3 and result.run.unknown == 2
+    assert rows(app) == {"sending": 2}  # the first may have gone: not resent blindly
+    assert "may have been accepted" in (next(iter(deliveries(app).values())).last_error or "")
+
+
 # --- 429, 5xx, timeouts, 4xx -----------------------------------------------------------------
 def test_429_with_seconds_waits_that_long_then_sends(app: App) -> None:
     prepare(app, 2)

@@ -19,7 +19,8 @@ through the ``httpx.Client`` it was given and decides, the same way for every pr
 - A read timeout or a connection lost after the request was sent: the provider may have
   accepted the messages. Without an idempotency key they are reported ``unknown`` (never
   resent blindly, see the outbox); with one (``idempotent=True``: the same key goes with
-  every attempt) the call is retried like a ``5xx``.
+  every attempt) the call is retried like a ``5xx``, and is ``unknown`` if no attempt
+  gets an answer.
 
 Rate-limit headers (``RateLimit-Remaining``/``RateLimit-Reset`` of the IETF httpapi draft,
 ``X-RateLimit-Remaining``/``X-RateLimit-Reset`` of SendGrid and Mailgun): when the remaining
@@ -207,6 +208,7 @@ class HTTPCaller:
         self._not_before = 0.0  # clock time before which the rate limit says wait
         self._backoff = wait_exponential_jitter(max=self.policy.backoff_max, jitter=1)
         self.calls = 0  # requests actually sent (for reports and tests)
+        self._maybe_sent = False  # an attempt of the current call may have been accepted
 
     def call(self, request: httpx.Request) -> httpx.Response | Failure:
         """Send ``request`` (retrying as the module says); the response (2xx or a 4xx the
@@ -218,10 +220,21 @@ class HTTPCaller:
             sleep=self.sleep,
             reraise=True,
         )
+        self._maybe_sent = False
         try:
             return retrying(self._attempt, request)
         except (_Retry, _Give) as exc:
-            return exc.failure
+            failure = exc.failure
+        if self._maybe_sent and failure.result == Result.DEFERRED:
+            # An earlier attempt may have gone through: even under the same idempotency
+            # key, a later run builds a new request. Never resend blindly.
+            return Failure(
+                Result.UNKNOWN,
+                f"{failure.detail} (an earlier attempt's answer was lost: it may have "
+                "been accepted)",
+                failure.code,
+            )
+        return failure
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -244,6 +257,7 @@ class HTTPCaller:
                 f"{self.name}: {_describe(exc)} after the request was sent: "
                 "the provider may have accepted it",
             )
+            self._maybe_sent = True
             if self.idempotent:  # the same key makes a second attempt harmless
                 raise _Retry(Failure(Result.DEFERRED, failure.detail)) from None
             raise _Give(failure) from None
