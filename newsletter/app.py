@@ -32,13 +32,16 @@ from newsletter.compose.edition import (
     compose_plan,
 )
 from newsletter.config import ConfigError, Settings
+from newsletter.deliver.limits import guard_for_edition
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
 from newsletter.providers.base import Envelope, Provider, ProviderConfigError, Result
+from newsletter.providers.failover import FailoverProvider
 from newsletter.providers.file import FileProvider
+from newsletter.providers.registry import HTTP_PROVIDERS, make_http_provider
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.render.dkim import DKIMError, DKIMSigner
 from newsletter.render.edition import (
@@ -112,9 +115,28 @@ def merge_reports(reports: list[RunReport]) -> RunReport:
     return merged
 
 
-def make_provider(settings: Settings) -> Provider:
-    """The provider named by ``NEWSLETTER_PROVIDER``; raises :class:`ConfigError`."""
-    if settings.provider == "file":
+def make_provider(
+    settings: Settings, client: httpx.Client | None = None, *, name: str | None = None
+) -> Provider:
+    """The provider named by ``NEWSLETTER_PROVIDER`` (or ``name``), behind a failover when
+    ``NEWSLETTER_FAILOVER_PROVIDER`` is set; HTTP providers use ``client`` (a new one when
+    None). Raises :class:`ConfigError`."""
+    if name is None and settings.failover_provider:
+        if settings.failover_provider == settings.provider:
+            raise ConfigError(
+                "NEWSLETTER_FAILOVER_PROVIDER: must differ from NEWSLETTER_PROVIDER"
+            )
+        return FailoverProvider(
+            make_provider(settings, client, name=settings.provider),
+            make_provider(settings, client, name=settings.failover_provider),
+            cooldown=settings.failover_cooldown,
+        )
+    name = name or settings.provider
+    if name in HTTP_PROVIDERS:
+        return make_http_provider(
+            name, settings, client or httpx.Client(timeout=settings.http_timeout)
+        )
+    if name == "file":
         return FileProvider(settings.effective_outbox_dir)
     try:
         return SMTPProvider(
@@ -288,8 +310,15 @@ class App:
         return signer.sign
 
     def provider(self) -> Provider:
-        """The provider given at construction or the configured one."""
-        return self._provider or make_provider(self.settings)
+        """The provider given at construction or the configured one (HTTP providers on
+        :attr:`provider_client`)."""
+        return self._provider or make_provider(self.settings, self.provider_client)
+
+    @cached_property
+    def provider_client(self) -> httpx.Client:
+        """The HTTP client of the HTTP mail providers: ``http_client`` or one of our own,
+        kept for the process (its connections are reused from batch to batch)."""
+        return self.http_client or httpx.Client(timeout=self.settings.http_timeout)
 
     def init_db(self) -> str | None:
         """Create or migrate the schema; returns the revision."""
@@ -641,7 +670,10 @@ class App:
             parallel = 1
 
         def one() -> RunReport:
-            provider = self.provider()
+            # Daily cap and pause-after-errors (issue 6) around the provider.
+            provider = guard_for_edition(
+                self.provider(), self.settings, self.sessions, edition.id
+            )
             try:
                 return drain(
                     self.sessions,

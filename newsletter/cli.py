@@ -622,11 +622,14 @@ def status(
         "rate_per_second": round(rate, 2),
         "eta_seconds": eta,
         "workers": workers,
+        "paused_reason": edition.paused_reason,  # why a provider's failures paused it
     }
     if as_json:
         typer.echo(json.dumps(document))
         return
     typer.echo(f"edition {target.isoformat()} ({edition.status})")
+    if edition.paused_reason:
+        typer.echo(f"  {edition.paused_reason}\n  (fix the cause, then `newsletter resume`)")
     for state, count in counts.items():
         note = ""
         if state == "sending" and uncertain:

@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(20_000_000, gt=0)
 
     # --- delivery ------------------------------------------------------------------------
-    provider: Literal["file", "smtp"] = "file"
+    provider: Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"] = "file"
     outbox_dir: Path | None = None
     send_batch_size: int = Field(50, ge=1, le=10_000)
     send_commit_size: int = Field(
@@ -139,6 +139,48 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout: float = Field(30.0, gt=0, le=600)
+
+    # --- HTTP mail providers and their limits (issue 6) ----------------------------------
+    postmark_token: SecretStr | None = Field(None, description="Postmark server API token.")
+    postmark_api_url: str = Field("https://api.postmarkapp.com", description="Postmark API.")
+    postmark_stream: str = Field("broadcast", description="Postmark message stream (bulk).")
+    sendgrid_api_key: SecretStr | None = Field(None, description="SendGrid API key.")
+    sendgrid_api_url: str = Field("https://api.sendgrid.com", description="SendGrid API.")
+    mailgun_api_key: SecretStr | None = Field(None, description="Mailgun API key.")
+    mailgun_domain: str | None = Field(None, description="Mailgun sending domain.")
+    mailgun_api_url: str = Field(
+        "https://api.mailgun.net", description="Mailgun API (https://api.eu.mailgun.net: EU)."
+    )
+    resend_api_key: SecretStr | None = Field(None, description="Resend API key.")
+    resend_api_url: str = Field("https://api.resend.com", description="Resend API.")
+    ses_endpoint_url: str | None = Field(
+        None, description="SES v2 endpoint; default https://email.<AWS_REGION>.amazonaws.com."
+    )
+    ses_configuration_set: str | None = Field(
+        None, description="SES configuration set (event publishing for bounces/complaints)."
+    )
+    http_timeout: float = Field(30.0, gt=0, le=600, description="Seconds per HTTP call phase.")
+    http_attempts: int = Field(4, ge=1, le=20, description="Calls per batch before deferring.")
+    retry_after_max: float = Field(
+        60.0, ge=0, le=3600,
+        description="Longest Retry-After (seconds) waited for; a longer one defers the batch.",
+    )  # fmt: skip
+    daily_cap: int = Field(
+        0, ge=0, le=100_000_000,
+        description="Messages accepted per 24 hours at most (0: no cap), e.g. SES's quota.",
+    )  # fmt: skip
+    pause_after_errors: int = Field(
+        100, ge=0, le=1_000_000,
+        description="Pause the edition's send after this many messages in a row deferred or "
+        "refused by the provider (0: never).",
+    )  # fmt: skip
+    failover_provider: (
+        Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"] | None
+    ) = Field(None, description="A second provider for what the first defers or cannot take.")
+    failover_cooldown: float = Field(
+        300.0, ge=0, le=86_400,
+        description="Seconds the first provider is skipped after it failed a batch over.",
+    )  # fmt: skip
 
     @classmethod
     def settings_customise_sources(
@@ -283,6 +325,28 @@ class Settings(BaseSettings):
     def _check_dkim_key(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator(
+        "postmark_api_url", "sendgrid_api_url", "mailgun_api_url", "resend_api_url",
+        "ses_endpoint_url",
+    )  # fmt: skip
+    @classmethod
+    def _check_api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("mailgun_domain", "postmark_stream", "ses_configuration_set")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            raise ValueError(f"letters, digits, '.', '_' and '-' only, got {value!r}")
         return value
 
     @field_validator("title", "postal_address")

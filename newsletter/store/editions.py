@@ -211,7 +211,19 @@ def set_paused(session: Session, edition_id: int, paused: bool) -> bool:
     result = session.execute(
         update(Edition)
         .where(Edition.id == edition_id, Edition.status == source)
-        .values(status=target)
+        .values(status=target, paused_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def pause_for(session: Session, edition_id: int, reason: str) -> bool:
+    """Pause a sending edition and record why (a provider that keeps failing); True if this
+    call paused it. ``set_paused(..., False)`` resumes it and clears the reason."""
+    result = session.execute(
+        update(Edition)
+        .where(Edition.id == edition_id, Edition.status == EditionStatus.SENDING)
+        .values(status=EditionStatus.PAUSED, paused_reason=reason)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)

@@ -1,0 +1,335 @@
+"""What every HTTP mail provider shares: one call with retries, and the limits it honours.
+
+A provider module builds its request and reads its answer; :class:`HTTPCaller` sends it
+through the ``httpx.Client`` it was given and decides, the same way for every provider:
+
+- ``2xx`` and ``4xx`` other than 401, 403 and 429: the response is returned; the provider
+  reads its per-message results or its error message (a ``4xx`` fails the messages of the
+  call with the provider's text).
+- ``401``/``403``: our credentials or sender are refused; nothing was sent and nothing more
+  can be: every message is ``unsent`` and the batch stops (:attr:`BatchResult.stop`), so a
+  wrong key never fails the whole list.
+- ``429``: wait as ``Retry-After`` says (RFC 9110 section 10.2.3: delta-seconds or an
+  HTTP-date; a date in the past means now; an unreadable value falls back to the backoff),
+  then try again; a wait longer than ``max_wait`` defers the batch with that delay instead
+  of blocking the worker.
+- ``5xx`` and transport errors before the request could have been processed (connection
+  refused or timed out, pool or write timeout): retried with exponential backoff and jitter
+  (tenacity), then the batch is deferred (retried later by the outbox).
+- A read timeout or a connection lost after the request was sent: the provider may have
+  accepted the messages. Without an idempotency key they are reported ``unknown`` (never
+  resent blindly, see the outbox); with one (``idempotent=True``: the same key goes with
+  every attempt) the call is retried like a ``5xx``, and is ``unknown`` if no attempt
+  gets an answer.
+
+Rate-limit headers (``RateLimit-Remaining``/``RateLimit-Reset`` of the IETF httpapi draft,
+``X-RateLimit-Remaining``/``X-RateLimit-Reset`` of SendGrid and Mailgun): when the remaining
+count reaches 0 the next call waits until the reset (or defers the batch when that is
+longer than ``max_wait``).
+
+``sleep`` and ``clock`` (seconds since the epoch, UTC) are injectable so that tests never
+really wait.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
+
+#: Errors raised before the request can have reached the provider's application.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)
+#: Errors after the request was written: the provider may have processed it.
+_MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries.
+
+    ``attempts``: calls in all (the first included); ``backoff_max``: the longest backoff
+    between attempts (seconds; exponential from 1 s, plus up to 1 s of jitter);
+    ``max_wait``: the longest ``Retry-After`` or rate-limit reset the worker waits for
+    (seconds), beyond which the batch is deferred; ``timeout``: seconds for each of
+    connect, write and read.
+    """
+
+    attempts: int = 4
+    backoff_max: float = 30.0
+    max_wait: float = 60.0
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A call that did not give a usable answer: every message of the call gets ``result``
+    (``deferred``, ``unknown`` or ``unsent``) with ``code``/``detail``/``retry_after``;
+    ``stop`` says the batch cannot go on."""
+
+    result: Result
+    detail: str
+    code: int | None = None
+    retry_after: float | None = None
+    stop: str | None = None
+
+    def batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """The same answer for every envelope."""
+        return BatchResult(
+            [
+                MessageResult(
+                    e.key,
+                    self.result,
+                    code=self.code,
+                    detail=self.detail,
+                    retry_after=self.retry_after,
+                )
+                for e in envelopes
+            ],
+            stop=self.stop,
+        )
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait per a ``Retry-After`` value (RFC 9110 section 10.2.3): a
+    non-negative integer of seconds, or an HTTP-date (a past date gives 0). ``now`` is the
+    current time in seconds since the epoch. None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def parse_reset(value: str | None, now: float) -> float | None:
+    """Seconds until a rate-limit window resets, from a ``RateLimit-Reset`` or
+    ``X-RateLimit-Reset`` value: delta seconds (IETF draft, Resend), Unix time in seconds
+    (SendGrid) or in milliseconds. None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if number < 0:
+        return None
+    if number > 1e12:  # milliseconds since the epoch
+        return max(0.0, number / 1000 - now)
+    if number > 1e9:  # seconds since the epoch
+        return max(0.0, number - now)
+    return number
+
+
+def response_text(response: httpx.Response, limit: int = 500) -> str:
+    """The provider's message from an error response: the ``message`` / ``Message`` /
+    ``errors[].message`` of a JSON body, else the start of the body, else the reason."""
+    try:
+        body: Any = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for key in ("message", "Message", "error", "name"):
+            if isinstance(body.get(key), str) and body[key]:
+                parts.append(body[key])
+                break
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            for error in errors[:5]:
+                if isinstance(error, dict) and error.get("message"):
+                    field = f" ({error['field']})" if error.get("field") else ""
+                    parts.append(f"{error['message']}{field}")
+    text = "; ".join(parts) or response.text.strip() or response.reason_phrase
+    return f"HTTP {response.status_code}: {text}"[:limit]
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth another attempt."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+class _Give(Exception):
+    """One attempt failed in a way another attempt cannot help."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+class HTTPCaller:
+    """Sends one provider request with the rules of this module; see :meth:`call`.
+
+    ``name`` prefixes messages ("postmark: HTTP 503 ..."). ``idempotent`` says that the
+    request carries an idempotency key, so that resending it after an uncertain failure
+    cannot deliver twice.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        name: str,
+        policy: RetryPolicy | None = None,
+        *,
+        idempotent: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.name = name
+        self.policy = policy or RetryPolicy()
+        self.idempotent = idempotent
+        self.sleep, self.clock = sleep, clock
+        self._not_before = 0.0  # clock time before which the rate limit says wait
+        self._backoff = wait_exponential_jitter(max=self.policy.backoff_max, jitter=1)
+        self.calls = 0  # requests actually sent (for reports and tests)
+        self._maybe_sent = False  # an attempt of the current call may have been accepted
+
+    def call(self, request: httpx.Request) -> httpx.Response | Failure:
+        """Send ``request`` (retrying as the module says); the response (2xx or a 4xx the
+        provider explains) or the :class:`Failure` of every message in it."""
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, self.policy.attempts)),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retry),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        self._maybe_sent = False
+        try:
+            return retrying(self._attempt, request)
+        except (_Retry, _Give) as exc:
+            failure = exc.failure
+        if self._maybe_sent and failure.result == Result.DEFERRED:
+            # An earlier attempt may have gone through: even under the same idempotency
+            # key, a later run builds a new request. Never resend blindly.
+            return Failure(
+                Result.UNKNOWN,
+                f"{failure.detail} (an earlier attempt's answer was lost: it may have "
+                "been accepted)",
+                failure.code,
+            )
+        return failure
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.failure.retry_after is not None:
+            return exc.failure.retry_after
+        return float(self._backoff(state))
+
+    def _attempt(self, request: httpx.Request) -> httpx.Response:
+        self._respect_limit()
+        timeout = self.policy.timeout
+        request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+        self.calls += 1
+        try:
+            response = self.client.send(request)
+        except _NOT_SENT as exc:
+            raise _Retry(Failure(Result.DEFERRED, f"{self.name}: {_describe(exc)}")) from None
+        except _MAYBE_SENT as exc:
+            failure = Failure(
+                Result.UNKNOWN,
+                f"{self.name}: {_describe(exc)} after the request was sent: "
+                "the provider may have accepted it",
+            )
+            self._maybe_sent = True
+            if self.idempotent:  # the same key makes a second attempt harmless
+                raise _Retry(Failure(Result.DEFERRED, failure.detail)) from None
+            raise _Give(failure) from None
+        except httpx.HTTPError as exc:  # anything else before an answer: not sent
+            raise _Retry(Failure(Result.DEFERRED, f"{self.name}: {_describe(exc)}")) from None
+        self._note_limit(response)
+        status = response.status_code
+        if status == 429 or status >= 500:
+            wait = parse_retry_after(response.headers.get("Retry-After"), self.clock())
+            failure = Failure(
+                Result.DEFERRED, f"{self.name}: {response_text(response)}", status, wait
+            )
+            if wait is not None and wait > self.policy.max_wait:
+                raise _Give(failure)
+            raise _Retry(failure)
+        if status in (401, 403):
+            detail = f"{self.name}: {response_text(response)}"
+            raise _Give(Failure(Result.UNSENT, detail, status, stop=f"{detail} (check the "
+                                "credentials and the sender's domain)"))  # fmt: skip
+        return response
+
+    def _note_limit(self, response: httpx.Response) -> None:
+        headers = response.headers
+        remaining = headers.get("RateLimit-Remaining") or headers.get("X-RateLimit-Remaining")
+        if remaining is None or remaining.strip() != "0":
+            return
+        reset = parse_reset(
+            headers.get("RateLimit-Reset") or headers.get("X-RateLimit-Reset"), self.clock()
+        )
+        if reset:
+            self._not_before = self.clock() + reset
+
+    def _respect_limit(self) -> None:
+        wait = self._not_before - self.clock()
+        if wait <= 0:
+            return
+        if wait > self.policy.max_wait:
+            raise _Give(
+                Failure(
+                    Result.DEFERRED,
+                    f"{self.name}: rate limit reached; it resets in {wait:.0f} s",
+                    429,
+                    wait,
+                )
+            )
+        self.sleep(wait)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+def send_one_by_one(
+    envelopes: Sequence[Envelope], one: Callable[[Envelope], MessageResult | Failure]
+) -> BatchResult:
+    """Send each envelope with ``one`` (one API call per message). After a call that
+    stops the send or leaves a message uncertain, the rest is ``unsent`` and the batch
+    stops; after a deferral (the provider is struggling) the rest is ``unsent`` too, so
+    that it goes back to the queue without burning an attempt."""
+    batch = BatchResult()
+    for index, envelope in enumerate(envelopes):
+        answer = one(envelope)
+        if isinstance(answer, MessageResult):
+            batch.results.append(answer)
+            continue
+        batch.results += answer.batch([envelope]).results
+        rest = [MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]]
+        batch.results += rest
+        if answer.stop:
+            batch.stop = answer.stop
+        elif answer.result == Result.UNKNOWN:
+            batch.stop = answer.detail
+        break
+    return batch
