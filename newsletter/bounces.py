@@ -76,7 +76,7 @@ def apply_event(
             session.flush()  # a concurrent twin fails here, and its effect is rolled back
     except IntegrityError:
         return Applied(event, duplicate=True, effect="nothing")
-    LOG.info("%s %s %s: %s", event.provider, event.kind.value, event.email, effect)
+    LOG.info("%s %s %s: %s", event.provider, event.kind.value, _masked(event.email), effect)
     return Applied(event, duplicate=False, effect=effect)
 
 
@@ -134,3 +134,9 @@ def _effect(session: Session, event: Event, limit: int) -> str | None:
             return "unsubscribed"
         return "nothing"
     raise ValueError(f"unknown event kind {event.kind!r}")
+
+
+def _masked(email: str) -> str:
+    """``helene@example.org`` -> ``h***@example.org`` (logs are read by many)."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, key_of, short
 from newsletter.tracking.signing import fresh, json_body
@@ -26,7 +27,7 @@ from newsletter.tracking.signing import fresh, json_body
 PROVIDER = "resend"
 
 
-def verify(body: bytes, headers: dict[str, str], key: bytes, *, now: float,
+def verify(body: bytes, headers: Mapping[str, str], key: bytes, *, now: float,
            tolerance: float) -> tuple[str, dict]:  # fmt: skip
     """``(svix-id, parsed body)`` once the Svix signature verifies with ``key`` (the decoded
     secret). Raises :class:`Unauthorized` (missing, wrong or stale) or :class:`Malformed`."""

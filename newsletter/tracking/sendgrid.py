@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -45,7 +46,7 @@ _KINDS = {
 
 
 def verify(
-    body: bytes, headers: dict[str, str], key: ec.EllipticCurvePublicKey, *, now: float,
+    body: bytes, headers: Mapping[str, str], key: ec.EllipticCurvePublicKey, *, now: float,
     tolerance: float,
 ) -> list:  # fmt: skip
     """The parsed body (a list of event objects) once the signature verifies.

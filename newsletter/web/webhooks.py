@@ -51,6 +51,8 @@ LOG = logging.getLogger("newsletter.webhooks")
 PROVIDERS = ("postmark", "sendgrid", "mailgun", "ses", "resend")
 #: Request-body limits (bytes) above the app's 64 KB, by path (see the module docstring).
 BODY_LIMITS = {"/webhooks/sendgrid": sendgrid.MAX_BODY, "/webhooks/ses": 512 * 1024}
+#: A provider's verified events, and what to do once they are applied (or None).
+Parsed = tuple[list[Event], Callable[[], None] | None]
 #: Seconds we wait for SNS (certificate download, subscription confirmation).
 SNS_TIMEOUT = 10.0
 
@@ -79,6 +81,7 @@ class Webhooks:
         self._http = http
         self.sns = sns.Verifier(fetch_certificate or self._fetch)
         self.seen = SeenTokens(ttl=self.settings.webhook_tolerance * 2)
+        self._sendgrid_public: Any = None
 
     @property
     def http(self) -> httpx.Client:
@@ -124,55 +127,64 @@ class Webhooks:
     def handle(self, provider: str, body: bytes, headers: Any) -> dict[str, Any]:
         """Verify and apply one request of ``provider`` (blocking: runs in a thread).
 
-        Returns the JSON answer; raises :class:`~newsletter.tracking.WebhookError`.
+        ``headers``: the request's case-insensitive headers. Returns the JSON answer; raises
+        :class:`~newsletter.tracking.WebhookError` (nothing applied then).
         """
-        now, tolerance = self.clock(), self.settings.webhook_tolerance
-        s = self.settings
-        after: Callable[[], None] | None = None
-        if provider == "mailgun":
-            assert s.mailgun_webhook_key is not None
-            payload = mailgun.verify(
-                body, s.mailgun_webhook_key.get_secret_value(), now=now, tolerance=tolerance,
-                seen=self.seen,
-            )  # fmt: skip
-            events = mailgun.events(payload)
-            token = str(payload["signature"]["token"])
-            after = lambda: self.seen.add(token)  # noqa: E731 (only once applied)
-        elif provider == "sendgrid":
-            assert s.sendgrid_webhook_public_key is not None
-            key = sendgrid_public_key(s.sendgrid_webhook_public_key)
-            events = sendgrid.events(
-                sendgrid.verify(body, headers, key, now=now, tolerance=tolerance)
-            )
-        elif provider == "postmark":
-            assert s.postmark_webhook_user and s.postmark_webhook_password
-            postmark.verify(
-                headers.get("authorization"), s.postmark_webhook_user,
-                s.postmark_webhook_password.get_secret_value(),
-            )  # fmt: skip
-            events = postmark.events(body)
-        elif provider == "resend":
-            assert s.resend_webhook_secret is not None
-            key_bytes = svix_secret(s.resend_webhook_secret.get_secret_value())
-            message_id, payload = resend.verify(
-                body, headers, key_bytes, now=now, tolerance=tolerance
-            )
-            events = resend.events(message_id, payload)
-        else:
-            events = self._ses(body)
-            if events is None:
-                return {"events": 0, "applied": 0, "duplicates": 0}
+        parse = {"mailgun": self._mailgun, "sendgrid": self._sendgrid, "postmark": self._postmark,
+                 "resend": self._resend, "ses": self._ses}[provider]  # fmt: skip
+        events, applied = parse(body, headers)
         results = apply_events(
-            self.application.sessions, events, soft_bounce_limit=s.soft_bounce_limit
+            self.application.sessions, events, soft_bounce_limit=self.settings.soft_bounce_limit
         )
-        if after is not None:
-            after()
+        if applied is not None:
+            applied()
         duplicates = sum(1 for r in results if r.duplicate)
         return {"events": len(events), "applied": len(events) - duplicates,
                 "duplicates": duplicates}  # fmt: skip
 
-    def _ses(self, body: bytes) -> list[Event] | None:
-        """Verify an SNS message; confirm a subscription (None) or parse SES events."""
+    # Each provider: (events, what to do once they are applied) or a WebhookError.
+    def _mailgun(self, body: bytes, headers: Any) -> Parsed:
+        key = self.settings.mailgun_webhook_key
+        assert key is not None
+        payload = mailgun.verify(
+            body, key.get_secret_value(), now=self.clock(),
+            tolerance=self.settings.webhook_tolerance, seen=self.seen,
+        )  # fmt: skip
+        token = str(payload["signature"]["token"])
+        return mailgun.events(payload), lambda: self.seen.add(token)  # single-use once applied
+
+    def _sendgrid(self, body: bytes, headers: Any) -> Parsed:
+        payload = sendgrid.verify(
+            body, headers, self._sendgrid_key(), now=self.clock(),
+            tolerance=self.settings.webhook_tolerance,
+        )  # fmt: skip
+        return sendgrid.events(payload), None
+
+    def _postmark(self, body: bytes, headers: Any) -> Parsed:
+        user = self.settings.postmark_webhook_user
+        password = self.settings.postmark_webhook_password
+        assert user is not None and password is not None
+        postmark.verify(headers.get("authorization"), user, password.get_secret_value())
+        return postmark.events(body), None
+
+    def _resend(self, body: bytes, headers: Any) -> Parsed:
+        secret = self.settings.resend_webhook_secret
+        assert secret is not None
+        message_id, payload = resend.verify(
+            body, headers, svix_secret(secret.get_secret_value()), now=self.clock(),
+            tolerance=self.settings.webhook_tolerance,
+        )  # fmt: skip
+        return resend.events(message_id, payload), None
+
+    def _sendgrid_key(self) -> Any:
+        """SendGrid's public key, parsed once (the setting was validated at load)."""
+        if self._sendgrid_public is None:
+            assert self.settings.sendgrid_webhook_public_key is not None
+            self._sendgrid_public = sendgrid_public_key(self.settings.sendgrid_webhook_public_key)
+        return self._sendgrid_public
+
+    def _ses(self, body: bytes, headers: Any) -> Parsed:
+        """Verify an SNS message; confirm a subscription (no events) or parse SES events."""
         message = json_body(body)
         if not isinstance(message, dict):
             raise Malformed("expected an SNS message object")
@@ -186,8 +198,8 @@ class Webhooks:
             except httpx.HTTPError as exc:
                 raise ConfirmationFailed(f"SNS did not confirm the subscription: {exc}") from None
             LOG.info("SNS subscription to %s confirmed", message["TopicArn"])
-            return None
+            return [], None
         if kind == "UnsubscribeConfirmation":
             LOG.warning("SNS says %s was unsubscribed from this endpoint", message["TopicArn"])
-            return None
-        return ses.events(message["Message"], message["MessageId"])
+            return [], None
+        return ses.events(message["Message"], message["MessageId"]), None
