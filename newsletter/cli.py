@@ -783,8 +783,9 @@ def demo() -> None:
 
 # --- bounces: DSN messages from a mailbox or an inbound SMTP address (issue 6) -------------
 bounces_app = typer.Typer(
-    help="Bounce messages (DSN, RFC 3464): import them from files, a Maildir or an mbox, or "
-    "receive them on an SMTP address. Hard bounces suppress; soft bounces are counted.",
+    help="Bounce messages (DSN, RFC 3464) and feedback-loop complaints (ARF, RFC 5965): "
+    "import them from files, a Maildir or an mbox, or receive them on an SMTP address. "
+    "Hard bounces and complaints suppress; soft bounces are counted.",
     no_args_is_help=True,
 )
 app.add_typer(bounces_app, name="bounces")

@@ -1,4 +1,5 @@
-"""Feeding bounce messages to :mod:`newsletter.dsn`: files, Maildir folders and mbox files
+"""Feeding bounce messages (:mod:`newsletter.dsn`) and feedback-loop complaints
+(:mod:`newsletter.arf`) to the store: files, Maildir folders and mbox files
 (``newsletter bounces import``), or an inbound SMTP address (``newsletter bounces serve``,
 an aiosmtpd server). Either way each report's events go through
 :func:`newsletter.bounces.apply_events`, so importing or receiving a bounce twice changes
@@ -20,14 +21,32 @@ from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter import arf, dsn
 from newsletter.bounces import Applied, apply_events
-from newsletter.dsn import NotADsn, parse
-from newsletter.tracking import Malformed
+from newsletter.tracking import Event, Malformed
 
 LOG = logging.getLogger("newsletter.inbound")
 #: Largest bounce message accepted by the SMTP server (bytes); a DSN returns at most the
 #: original message, and ours are far smaller.
 MAX_MESSAGE = 10 * 1024 * 1024
+
+
+class NotAReport(ValueError):
+    """Neither a delivery-status nor a feedback report (an auto-reply, spam...)."""
+
+
+def parse_report(data: bytes) -> list[Event]:
+    """The events of a bounce (RFC 3464 DSN, :mod:`newsletter.dsn`) or a spam complaint
+    (RFC 5965 ARF, :mod:`newsletter.arf`). Raises :class:`NotAReport` or
+    :class:`~newsletter.tracking.Malformed`."""
+    try:
+        return dsn.parse(data)
+    except dsn.NotADsn:
+        pass
+    try:
+        return arf.parse(data)
+    except arf.NotAFeedbackReport:
+        raise NotAReport("not a delivery-status or feedback report") from None
 
 
 @dataclass
@@ -48,8 +67,8 @@ class ImportReport:
         """Parse ``data`` (one message named ``label``) and apply its events."""
         self.messages += 1
         try:
-            events = parse(data)
-        except NotADsn:
+            events = parse_report(data)
+        except NotAReport:
             self.ignored += 1
             return
         except Malformed as exc:

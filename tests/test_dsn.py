@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from newsletter.app import App
 from newsletter.dsn import NotADsn, kind_of, parse
-from newsletter.inbound import Applier, serve
+from newsletter.inbound import Applier, NotAReport, parse_report, serve
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.tracking import Kind, Malformed
@@ -56,6 +56,27 @@ def test_samples_parse_to_events(name: str, expected: list[tuple[Kind, str, str]
         assert event.detail and event.detail.startswith(detail), event.detail
         assert event.provider == "dsn" and len(event.event_key) <= 255
     assert parse(sample(name)) == events  # the same message gives the same keys
+
+
+def test_feedback_loop_abuse_report_is_a_complaint() -> None:
+    """RFC 5965 ARF: the recipient redacted from the report is read from the original's To;
+    other feedback types are not complaints."""
+    events = parse_report(sample("arf-abuse-feedback-loop.eml"))
+    assert [(e.provider, e.kind, e.email) for e in events] == [
+        ("arf", Kind.COMPLAINT, "b@example.org")
+    ]
+    assert events[0].detail == "abuse report from ExampleMail-FBL/1.2"
+    with_rcpt = sample("arf-abuse-feedback-loop.eml").replace(
+        b"Version: 1\n", b"Version: 1\nOriginal-Rcpt-To: <c@example.org>\n"
+    )
+    assert [e.email for e in parse_report(with_rcpt)] == ["c@example.org"]
+    not_spam = sample("arf-abuse-feedback-loop.eml").replace(b"abuse", b"not-spam")
+    assert parse_report(not_spam) == []
+    redacted = sample("arf-abuse-feedback-loop.eml").replace(b"<b@example.org>", b"[redacted]")
+    with pytest.raises(Malformed):
+        parse_report(redacted)
+    with pytest.raises(NotAReport):
+        parse_report(sample("autoreply-not-a-dsn.eml"))
 
 
 def test_not_a_dsn_and_broken_reports() -> None:
@@ -120,23 +141,24 @@ def test_import_from_a_maildir_applies_each_report_once(readers: App, tmp_path: 
     box = mailbox.Maildir(tmp_path / "Bounces", create=True)
     names = ["postfix-user-unknown.eml", "postfix-expired-and-quota.eml",
              "postfix-delayed-warning.eml", "exchange-recipient-not-found.eml",
-             "encoded-report-spam-rejection.eml", "autoreply-not-a-dsn.eml"]  # fmt: skip
+             "encoded-report-spam-rejection.eml", "autoreply-not-a-dsn.eml",
+             "arf-abuse-feedback-loop.eml"]  # fmt: skip
     for name in names:
         box.add(sample(name))
     first = cli("bounces", "import", "--json", str(tmp_path / "Bounces"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     counts = json.loads(first.stdout)
-    assert counts == {"messages": 6, "reports": 5, "ignored": 1, "malformed": 0,
-                      "applied": 5, "duplicates": 0, "problems": []}  # fmt: skip
+    assert counts == {"messages": 7, "reports": 6, "ignored": 1, "malformed": 0,
+                      "applied": 6, "duplicates": 0, "problems": []}  # fmt: skip
     assert state(readers, "a@example.org") == ("bounced", 0, "hard_bounce")
-    assert state(readers, "b@example.org") == ("active", 1, None)
+    assert state(readers, "b@example.org") == ("complained", 1, "complaint")  # ARF + 5.2.2
     assert state(readers, "c@example.org") == ("active", 1, None)
     assert state(readers, "d.reader@contoso.com") == ("bounced", 0, "hard_bounce")
     assert state(readers, "e@example.net") == ("bounced", 0, "hard_bounce")
     again = cli("bounces", "import", str(tmp_path / "Bounces"), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "0 events applied, 5 already known" in again.stdout
-    assert state(readers, "b@example.org") == ("active", 1, None)
+    assert "0 events applied, 6 already known" in again.stdout
+    assert state(readers, "c@example.org") == ("active", 1, None)
 
 
 def test_import_from_an_mbox_counts_soft_bounces_to_the_limit(readers: App, tmp_path: Path) -> None:
