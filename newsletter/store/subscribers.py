@@ -97,6 +97,18 @@ def set_status(session: Session, email: str, status: SubscriberStatus) -> Subscr
     return subscriber
 
 
+def unsubscribe(session: Session, subscriber: Subscriber) -> bool:
+    """Unsubscribe ``subscriber`` as the reader's own unsubscribe link does: an active or
+    pending subscriber becomes ``unsubscribed`` (with the time, UTC); a bounced or complained
+    status is kept (it says more). Returns True if the status changed. Does not commit."""
+    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = utcnow()
+    session.flush()
+    return True
+
+
 def iter_subscribers(session: Session, batch: int = 1000) -> Iterator[Subscriber]:
     """All subscribers by id, read ``batch`` rows at a time (flat memory)."""
     last_id = 0

@@ -13,6 +13,7 @@ from newsletter.timeutil import utcnow
 STATUS_OF = {
     "hard_bounce": SubscriberStatus.BOUNCED,
     "complaint": SubscriberStatus.COMPLAINED,
+    "soft_bounces": SubscriberStatus.BOUNCED,  # too many soft bounces in a row
     "manual": SubscriberStatus.UNSUBSCRIBED,
 }
 

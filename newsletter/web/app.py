@@ -33,8 +33,10 @@ from newsletter.render.templates import environment
 from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
-from newsletter.timeutil import utcnow
+from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web.ratelimit import SlidingWindow
+from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
+from newsletter.web.webhooks import Webhooks
 
 #: Largest request body read (bytes): forms here are tiny.
 MAX_BODY = 64 * 1024
@@ -45,15 +47,22 @@ class BodyLimit:
     """ASGI middleware refusing request bodies over ``limit`` bytes with 413, while they
     arrive (a declared Content-Length is refused before reading anything)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY, larger: dict[str, int] | None = None
+    ) -> None:
         self.app, self.limit = app, limit
+        self.larger = larger or {}  # path -> a larger limit for that route (webhooks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        root = scope.get("root_path", "")
+        limit = self.larger.get(path[len(root) :] if root and path.startswith(root) else path,
+                                self.limit)  # fmt: skip
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await PlainTextResponse("Request too large.\n", status_code=413)(scope, receive, send)
             return
         seen = 0
@@ -62,7 +71,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise HTTPException(413, "Requête trop grande.")
             return message
 
@@ -93,8 +102,9 @@ def page(template: str, status_code: int = 200, **context: object) -> HTMLRespon
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def create_app(application: App) -> Starlette:
-    """The ASGI app for ``application`` (settings, database, links)."""
+def create_app(application: App, webhooks: Webhooks | None = None) -> Starlette:
+    """The ASGI app for ``application`` (settings, database, links); ``webhooks`` is the
+    provider-webhook endpoint (default: built from ``application``'s settings)."""
     links = application.links
     title = application.settings.title
 
@@ -134,12 +144,8 @@ def create_app(application: App) -> Starlette:
             one_click = form.get("List-Unsubscribe") == "One-Click"
         with transaction(application.sessions) as session:
             row = session.get(Subscriber, subscriber.id)
-            if row is not None and row.status in (
-                SubscriberStatus.ACTIVE,
-                SubscriberStatus.PENDING,
-            ):
-                row.status = SubscriberStatus.UNSUBSCRIBED
-                row.unsubscribed_at = utcnow()
+            if row is not None:
+                unsubscribe_subscriber(session, row)
         if one_click:  # RFC 8058: a mail client's POST; a short plain answer, no redirect
             return Response("Unsubscribed.\n", media_type="text/plain; charset=utf-8")
         return page("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
@@ -351,7 +357,8 @@ def create_app(application: App) -> Starlette:
             Route("/api/subscribe", signup_json, methods=["POST"]),
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
+            *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
-        middleware=[Middleware(BodyLimit)],
+        middleware=[Middleware(BodyLimit, larger=WEBHOOK_BODY_LIMITS)],
     )

@@ -1,0 +1,99 @@
+"""SendGrid signed Event Webhook (a JSON array of events, batched).
+
+Sources: SendGrid documentation, "Event Webhook Reference" and "Getting started with the
+Event Webhook Security Features": the request carries
+``X-Twilio-Email-Event-Webhook-Signature`` (base64 DER ECDSA signature) and
+``X-Twilio-Email-Event-Webhook-Timestamp``; the signed bytes are the timestamp followed by
+the raw body; the curve is P-256 with SHA-256. Events are posted in batches, "every 30
+seconds or when the batch size reaches 768 kilobytes" (hence the larger body limit of the
+route). Each event has ``sg_event_id``, ``email``, ``event``: ``bounce`` (``type`` ``bounce``:
+permanent, ``blocked``: temporary), ``spamreport``, ``unsubscribe``, ``group_unsubscribe``,
+``delivered``, ``dropped`` (SendGrid's own suppression: mapped by its ``reason``), and others
+we ignore (``processed``, ``deferred`` while SendGrid keeps retrying, ``open``, ``click``...).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, key_of, short
+from newsletter.tracking.signing import fresh, json_body
+
+PROVIDER = "sendgrid"
+SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+#: Largest batch SendGrid posts is 768 KB; we accept up to 1 MiB on this route (bytes).
+MAX_BODY = 1024 * 1024
+
+_DROPPED = {
+    "Bounced Address": Kind.HARD_BOUNCE,
+    "Invalid": Kind.HARD_BOUNCE,
+    "Spam Reporting Address": Kind.COMPLAINT,
+    "Unsubscribed Address": Kind.UNSUBSCRIBE,
+}
+_KINDS = {
+    "spamreport": Kind.COMPLAINT,
+    "unsubscribe": Kind.UNSUBSCRIBE,
+    "group_unsubscribe": Kind.UNSUBSCRIBE,
+    "delivered": Kind.DELIVERED,
+}
+
+
+def verify(
+    body: bytes, headers: Mapping[str, str], key: ec.EllipticCurvePublicKey, *, now: float,
+    tolerance: float,
+) -> list:  # fmt: skip
+    """The parsed body (a list of event objects) once the signature verifies.
+
+    ``headers``: the request headers (case-insensitive mapping). Raises
+    :class:`Unauthorized` (no, a wrong or a stale signature) or :class:`Malformed`.
+    """
+    signature, timestamp = headers.get(SIGNATURE), headers.get(TIMESTAMP)
+    if not signature or not timestamp:
+        raise Unauthorized(f"the {SIGNATURE} and {TIMESTAMP} headers are required")
+    try:
+        der = base64.b64decode(signature.strip(), validate=True)
+        key.verify(der, timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise Unauthorized("the SendGrid signature does not verify") from None
+    fresh(timestamp, now, tolerance)
+    payload = json_body(body)
+    if not isinstance(payload, list):
+        raise Malformed("expected a JSON array of SendGrid events")
+    return payload
+
+
+def events(payload: list) -> list[Event]:
+    """The events of a verified batch, in order (none for kinds we ignore).
+
+    Raises :class:`Malformed` when an entry is not an object or lacks what its kind needs
+    (nothing of the batch is applied then: the caller checks the whole batch first).
+    """
+    found = []
+    for entry in payload:
+        if not isinstance(entry, dict) or not isinstance(entry.get("event"), str):
+            raise Malformed("every SendGrid event is an object with an 'event'")
+        name = entry["event"]
+        if name == "bounce":
+            kind = Kind.SOFT_BOUNCE if entry.get("type") == "blocked" else Kind.HARD_BOUNCE
+        elif name == "dropped":
+            kind = _DROPPED.get(str(entry.get("reason")))
+        else:
+            kind = _KINDS.get(name)
+        if kind is None:
+            continue
+        event_id = entry.get("sg_event_id")
+        if not isinstance(event_id, str) or not event_id:
+            raise Malformed("a SendGrid event has no 'sg_event_id'")
+        detail = " ".join(str(entry[k]) for k in ("status", "reason") if entry.get(k))
+        found.append(
+            Event(PROVIDER, key_of(event_id), kind, address(entry.get("email")),
+                  short(detail) or None)
+        )  # fmt: skip
+    return found
