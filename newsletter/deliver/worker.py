@@ -190,8 +190,9 @@ def drain(
 ) -> RunReport:
     """Send every claimable delivery of the edition; returns what this run did.
 
-    ``claim_size`` rows are claimed at once (at least one provider batch); ``commit_size``
-    messages are marked ``sending`` per commit (rounded up to whole provider batches).
+    ``claim_size`` rows are claimed at once, and a provider call takes at most that many;
+    ``commit_size`` messages are marked ``sending`` per commit (rounded up to whole provider
+    calls).
 
     Stops when nothing is claimable (deferred rows wait for their time), when the provider
     says it cannot go on (``RunReport.stopped``) or when ``should_stop()`` turns true (a
@@ -210,7 +211,8 @@ def drain(
         report.total = (
             sum(counts.values()) - counts[DeliveryStatus.SENT] - counts[DeliveryStatus.FAILED]
         )
-    chunk_size = max(1, int(getattr(provider, "batch_size", 1)))
+    # A provider call takes at most its own batch size and at most one claim.
+    chunk_size = max(1, min(int(getattr(provider, "batch_size", 1)), claim_size))
     group_size = chunk_size * max(1, -(-commit_size // chunk_size))
     claim_size = max(claim_size, group_size)
     with factory() as hot:  # one session for the loop: a committed transaction per step
