@@ -34,6 +34,7 @@ from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
+from newsletter.web.health import Running, health_routes
 from newsletter.web.ratelimit import SlidingWindow
 
 #: Largest request body read (bytes): forms here are tiny.
@@ -93,8 +94,9 @@ def page(template: str, status_code: int = 200, **context: object) -> HTMLRespon
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def create_app(application: App) -> Starlette:
-    """The ASGI app for ``application`` (settings, database, links)."""
+def create_app(application: App, *, scheduler: Running | None = None) -> Starlette:
+    """The ASGI app for ``application`` (settings, database, links); ``scheduler`` (under
+    ``newsletter run``) is reported by ``/readyz``."""
     links = application.links
     title = application.settings.title
 
@@ -351,6 +353,7 @@ def create_app(application: App) -> Starlette:
             Route("/api/subscribe", signup_json, methods=["POST"]),
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
+            *health_routes(application, scheduler),  # issue 7: /healthz, /readyz
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
         middleware=[Middleware(BodyLimit)],
