@@ -59,7 +59,8 @@ def claim(
         statement = statement.on_conflict_do_nothing(
             index_elements=["newsletter", "job", "day"]
         )
-    if session.execute(statement).rowcount == 1:
+    # RETURNING says whether the row went in (psycopg reports no rowcount here).
+    if session.execute(statement.returning(SchedulerRun.id)).scalar() is not None:
         return True
     if lease_seconds is None:
         return False
