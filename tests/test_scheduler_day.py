@@ -144,6 +144,11 @@ def test_past_the_grace_period_the_day_is_skipped_with_one_alert(
 ) -> None:
     handler, _ = smtp_server
     day, clock = make_day(send_grace_minutes=180)
+    before = DAY - timedelta(days=1)
+    day.app.ingest_sample(before)
+    clock.now = day.timing.send.fire_time(before)
+    assert day.send() == Outcome.SENT  # the day before, as usual
+    handler.messages.clear()
     day.app.ingest_sample(DAY)
     clock.now = day.timing.send.fire_time(DAY) + timedelta(hours=3, minutes=1)
     assert day.check() == [Outcome.SKIPPED, Outcome.SKIPPED]
@@ -152,6 +157,16 @@ def test_past_the_grace_period_the_day_is_skipped_with_one_alert(
     alerts = [m for m in editors_mail(handler) if "alerte (skipped)" in m]
     assert len(alerts) == 1 and "2026-10-14" in alerts[0]
     assert day.app.edition(DAY) is None  # nothing composed for a day given up
+
+
+def test_a_new_installation_started_late_reports_no_missed_day(
+    make_day: Callable[..., tuple[Day, Clock]], smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    handler, _ = smtp_server
+    day, clock = make_day()
+    clock.now = day.timing.send.fire_time(DAY) + timedelta(hours=5)
+    assert day.check() == [Outcome.SKIPPED, Outcome.SKIPPED]
+    assert handler.messages == []  # nothing was ever sent, so nothing was missed
 
 
 def test_a_held_edition_waits_alerts_at_the_deadline_and_goes_when_released(

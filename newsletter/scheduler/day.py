@@ -17,12 +17,14 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from newsletter.app import App, UsageError
 from newsletter.deliver.worker import worker_id
 from newsletter.scheduler.mail import mail_editors
 from newsletter.scheduler.timing import Timing
 from newsletter.store.db import transaction
-from newsletter.store.models import EditionStatus
+from newsletter.store.models import Edition, EditionStatus
 from newsletter.store.runs import RunKey, claim, finish
 from newsletter.timeutil import utcnow
 
@@ -168,6 +170,8 @@ class Day:
             if edition is not None and edition.status != EditionStatus.DRAFT:
                 return Outcome.ALREADY
             if late > self.timing.grace:
+                if edition is None and not self._sent_before(day):
+                    return Outcome.SKIPPED  # a new installation: nothing was ever missed
                 why = "held by an editor" if edition is not None and edition.held else (
                     "not approved" if s.require_approval and edition is not None
                     else "nothing ran within the grace period (downtime?)"
@@ -248,6 +252,17 @@ class Day:
                               f"{message}\n")  # fmt: skip
         self._finish(RunKey(f"alert:{kind}", day), "done", f"{mailed} editors mailed")
         return True
+
+    def _sent_before(self, day: date) -> bool:
+        """True when an edition before ``day`` was released: the newsletter was running,
+        so a day without a send is a missed day worth an alert."""
+        with self.app.sessions() as session:
+            return session.scalar(
+                select(Edition.id).where(
+                    Edition.newsletter == "default", Edition.date < day,
+                    Edition.status != EditionStatus.DRAFT,
+                ).limit(1)
+            ) is not None  # fmt: skip
 
     def _claim(self, key: RunKey, lease: float | None, now: datetime) -> bool:
         with transaction(self.app.sessions) as session:

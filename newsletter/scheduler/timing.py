@@ -85,8 +85,8 @@ class LocalDailyTrigger(BaseTrigger):
     ) -> datetime | None:
         """APScheduler's question: the run after ``previous_fire_time`` (which may be
         before ``now``: APScheduler coalesces and applies the misfire grace), or the first
-        at or after ``now - lookback_seconds`` when there was none. Local time of the zone."""
-        zone = get_zone(self.timezone)
+        at or after ``now - lookback_seconds`` when there was none. Aware UTC: the job
+        store pickles it, and a zone read from the ``tzdata`` package cannot be pickled."""
         if previous_fire_time is None:
             day = self.next_day(now - timedelta(seconds=self.lookback_seconds))
         else:
@@ -94,7 +94,7 @@ class LocalDailyTrigger(BaseTrigger):
                 self.next_day(previous_fire_time, strictly_after=True),
                 self.day_of(previous_fire_time) + timedelta(days=1),
             )
-        return self.fire_time(day).astimezone(zone)
+        return self.fire_time(day)
 
     def __getstate__(self) -> dict[str, Any]:
         return {
