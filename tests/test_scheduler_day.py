@@ -17,8 +17,10 @@ from sqlalchemy import select
 from newsletter.app import App
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.scheduler.day import Day, Outcome
-from newsletter.store.models import Delivery, Edition, EditionStatus
+from newsletter.store.articles import articles_in_window
+from newsletter.store.models import Delivery, Edition, EditionStatus, Frequency
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.weekly import week_window, weekly_edition
 from tests.conftest import RecordingHandler
 
 DAY = date(2026, 10, 14)  # Africa/Casablanca, UTC+0 since 2026-09-20
@@ -238,3 +240,44 @@ def test_two_schedulers_at_the_same_instant_send_once(
     assert len(editors_mail(handler)) == 1  # one notice, from whichever composed
     edition = days[1].app.edition(DAY)
     assert edition is not None and edition.status == EditionStatus.SENT
+
+
+def test_weekly_readers_get_the_weeks_edition_on_their_weekday_only(
+    make_day: Callable[..., tuple[Day, Clock]], smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    handler, _ = smtp_server
+    day, clock = make_day()
+    weekly_today, weekly_other = "hebdo@example.org", "hebdo.lundi@example.org"
+    with day.app.sessions.begin() as session:
+        for address, weekday in ((weekly_today, DAY.weekday()), (weekly_other, 0)):
+            reader = add_subscriber(session, SubscriberRecord(address), source="test").subscriber
+            reader.frequency, reader.weekday = Frequency.WEEKLY, weekday
+    yesterday = DAY - timedelta(days=1)
+    day.app.ingest_sample(yesterday)
+    clock.now = day.timing.send.fire_time(yesterday)
+    assert DAY.weekday() != 0 and yesterday.weekday() != DAY.weekday()
+    assert day.send() == Outcome.SENT  # yesterday: daily readers only, no weekly edition
+    assert weekly_edition(day.app, yesterday) is None
+    day.app.ingest_sample(DAY)
+    clock.now = day.timing.compose.fire_time(DAY)
+    assert day.compose() == Outcome.COMPOSED
+    weekly = weekly_edition(day.app, DAY)
+    assert weekly is not None and weekly.items and weekly.budget_seconds == 300
+    assert weekly.window_end - weekly.window_start == timedelta(days=7)
+    daily = day.app.edition(DAY)
+    assert daily is not None and daily.items  # the weekly edition took nothing from it
+    told_yesterday = {i.article_id for i in day.app.edition(yesterday).items}  # type: ignore[union-attr]
+    with day.app.sessions() as session:  # the week's candidates include yesterday's stories
+        week = articles_in_window(session, *week_window(day.app, DAY), newsletter="weekly")
+    assert told_yesterday <= {a.id for a in week}
+    clock.now = day.timing.send.fire_time(DAY)
+    assert day.send() == Outcome.SENT
+    assert day.check() == [Outcome.ALREADY]
+    counts = Counter(r for m in handler.messages for r in m.rcpt_tos)
+    assert counts[weekly_today] == 1 and counts[weekly_other] == 0
+    assert all(counts[r] == 2 for r in READERS)  # yesterday's and today's daily editions
+    with day.app.sessions() as session:
+        weekly_rows = session.scalars(
+            select(Delivery.email).where(Delivery.edition_id == weekly.id)
+        ).all()
+    assert weekly_rows == [weekly_today]

@@ -27,6 +27,8 @@ from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus
 from newsletter.store.runs import RunKey, claim, finish
 from newsletter.timeutil import utcnow
+from newsletter.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
+from newsletter.weekly import send_weekly as release_weekly
 
 LOG = logging.getLogger("newsletter.scheduler")
 
@@ -120,8 +122,61 @@ class Day:
                 "draft of %s composed: %d items", day, items,
                 extra=_fields(day, event="composed", items=items),
             )  # fmt: skip
+            self._compose_weekly(day, now)
         self.notify(day)
         return Outcome.COMPOSED
+
+    def _compose_weekly(self, day: date, now: datetime) -> None:
+        """The weekly draft of ``day`` when some reader gets it that weekday (once)."""
+        if not weekly_readers(self.app, day):
+            return
+        key = RunKey("compose", day, WEEKLY)
+        if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
+            return
+        try:
+            edition = compose_weekly(self.app, day)
+        except Exception as exc:
+            LOG.exception("composing the weekly edition of %s failed", day, extra=_fields(day))
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"composing the weekly edition failed: {exc}")
+            return
+        items = len(edition.items) if edition else 0
+        self._finish(key, "done", f"{items} items")
+        LOG.info("weekly draft of %s composed: %d items", day, items,
+                 extra=_fields(day, event="composed", newsletter=WEEKLY, items=items))  # fmt: skip
+
+    def send_weekly(self, day: date, now: datetime) -> Outcome:
+        """Release the weekly edition of ``day`` with the daily one (it follows the day's
+        hold and approval): once, whichever process; composed first if it is missing."""
+        edition = weekly_edition(self.app, day)
+        if edition is not None and edition.status != EditionStatus.DRAFT:
+            return Outcome.ALREADY
+        if edition is None:
+            if not weekly_readers(self.app, day):
+                return Outcome.ALREADY  # nobody reads a weekly edition that weekday
+            self._compose_weekly(day, now)
+        key = RunKey("send", day, WEEKLY)
+        if not self._claim(key, SEND_LEASE_SECONDS, now):
+            return Outcome.ELSEWHERE
+        try:
+            result = release_weekly(self.app, day)
+        except Exception as exc:
+            LOG.exception("sending the weekly edition of %s failed", day, extra=_fields(day))
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"sending the weekly edition failed: {exc}")
+            return Outcome.FAILED
+        if result is None:
+            self._finish(key, "skipped", "no weekly edition, held, or empty")
+            return Outcome.SKIPPED
+        detail = f"deliveries={result.created} sent={result.run.sent} failed={result.run.failed}"
+        self._finish(key, "failed" if result.run.stopped else "done", detail)
+        LOG.info("weekly edition of %s sent: %s", day, detail,
+                 extra=_fields(day, event="sent", newsletter=WEEKLY,
+                               deliveries=result.created))  # fmt: skip
+        if result.run.stopped:
+            self.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
+            return Outcome.FAILED
+        return Outcome.SENT
 
     def notify(self, day: date) -> bool:
         """Mail the editors (once per day, whichever process) that the draft is ready, with
@@ -168,6 +223,8 @@ class Day:
         with self._lock:
             edition = self.app.edition(day)
             if edition is not None and edition.status != EditionStatus.DRAFT:
+                if late <= self.timing.grace:
+                    self.send_weekly(day, now)  # follows the day's release
                 return Outcome.ALREADY
             if late > self.timing.grace:
                 if edition is None and not self._sent_before(day):
@@ -236,6 +293,8 @@ class Day:
         )  # fmt: skip
         if run.failed:
             self.alert("failed", day, f"{run.failed} deliveries of {day.isoformat()} failed")
+        with self._lock:
+            self.send_weekly(day, self.clock())
         return Outcome.SENT
 
     # --- alerts and the ledger -----------------------------------------------------------
