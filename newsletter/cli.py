@@ -842,7 +842,7 @@ def run(
     import uvicorn
 
     from newsletter.scheduler.logs import configure
-    from newsletter.scheduler.runner import Runner
+    from newsletter.scheduler.runner import Runner, StopWithServer
     from newsletter.web.app import create_app
 
     application = load_app()
@@ -851,11 +851,12 @@ def run(
     runner.start()
     try:
         uvicorn.run(
-            create_app(application, scheduler=runner), host=host, port=port, log_config=None,
-            proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+            StopWithServer(create_app(application, scheduler=runner), runner.stop),
+            host=host, port=port, log_config=None, proxy_headers=behind_proxy,
+            forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
         )  # fmt: skip
     finally:
-        runner.stop()
+        runner.stop()  # when the server failed to start (a port in use)
 
 
 def main() -> None:

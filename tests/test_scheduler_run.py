@@ -143,6 +143,7 @@ def test_two_replicas_on_one_postgresql_send_once_to_each_reader(
     assert len(starts) == 2 and all(e["tzdata"] and e["zone_source"] == "tzdata package"
                                     for e in starts)  # fmt: skip
     assert sum(e.get("event") == "sent" for e in events) == 1
+    assert sum(e.get("event") == "stop" for e in events) == 2  # SIGTERM: a clean stop
 
 
 def test_a_run_started_ten_minutes_late_sends_once(

@@ -71,6 +71,9 @@ class Day:
         self.owner = owner or worker_id()
         self.timing = Timing.from_settings(app.settings)
         self._lock = threading.Lock()  # one action at a time in this process
+        #: Set when the process stops: a send in progress finishes the message in flight and
+        #: claims no more (the rest goes with the next start, a worker or another replica).
+        self.stopping = threading.Event()
 
     # --- the timed jobs ------------------------------------------------------------------
     def compose(self) -> Outcome:
@@ -266,7 +269,7 @@ class Day:
                 "minutes after its send time",
             )  # fmt: skip
         try:
-            result = self.app.send(day)
+            result = self.app.send(day, should_stop=self.stopping.is_set)
         except UsageError as exc:
             self._finish(key, "failed", str(exc))
             self.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")

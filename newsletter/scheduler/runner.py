@@ -18,6 +18,7 @@ that is harmless because every action of the day is claimed first (see
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -25,6 +26,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.app import App
 from newsletter.scheduler import jobs
@@ -108,7 +111,9 @@ class Runner:
             )  # fmt: skip
 
     def stop(self) -> None:
-        """Stop the scheduler, letting a running job finish."""
+        """Stop the scheduler: a send in progress stops claiming (the message in flight is
+        finished and recorded), then the running jobs are waited for. Safe to repeat."""
+        self.day.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         jobs.uninstall(self.newsletter)
@@ -125,3 +130,26 @@ class Runner:
                 "job %s failed: %s", event.job_id, event.exception,
                 extra={"event": "job_failed", "job": event.job_id, "exc": event.traceback},
             )  # fmt: skip
+
+
+class StopWithServer:
+    """ASGI wrapper calling ``on_shutdown`` (in a thread) when the server shuts down
+    (lifespan ``shutdown``), before the wrapped app's own shutdown: uvicorn re-raises the
+    SIGTERM it caught once it has stopped, so code after ``uvicorn.run`` may never run."""
+
+    def __init__(self, app: ASGIApp, on_shutdown: Callable[[], None]) -> None:
+        self.app, self.on_shutdown = app, on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass everything through; intercept the lifespan's shutdown message."""
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await run_in_threadpool(self.on_shutdown)
+            return message
+
+        await self.app(scope, watched, send)
