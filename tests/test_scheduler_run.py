@@ -166,3 +166,15 @@ def test_a_run_started_ten_minutes_late_sends_once(
     assert [a["alert"] for a in alerts] == ["late"]
     subjects = [m.data for m in handler.messages if m.rcpt_tos == [EDITOR]]
     assert len(subjects) == 2  # the draft's notice and the late alert
+
+
+def test_run_refuses_a_database_without_schema_and_bad_settings(tmp_path: Path) -> None:
+    env = {**os.environ, "NEWSLETTER_DATA_DIR": str(tmp_path / "var")}
+    result = subprocess.run([*CLI, "run", "--port", str(free_port())], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1 and "newsletter init" in result.stderr
+    assert "Traceback" not in result.stderr
+    env["NEWSLETTER_EDITORS"] = "not-an-address"
+    result = subprocess.run([*CLI, "run"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "NEWSLETTER_EDITORS" in result.stderr
