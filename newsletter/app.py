@@ -432,14 +432,20 @@ class App:
             exclude = (existing.id,) if existing is not None else ()
             decisions = _decisions(existing)
             candidates = _candidates(
-                articles_in_window(session, *window, exclude_edition_ids=exclude)
+                articles_in_window(
+                    session, *window, exclude_edition_ids=exclude, newsletter="default"
+                )
             )
             plan = compose_plan(
                 candidates, window_end=window[1], policy=self.policy(), decisions=decisions
             )
             if plan.reading_seconds < 0.9 * plan.budget_seconds and s.lookback_max_hours > 24:
                 wider = edition_window(day, s.send_time, s.zone, hours=s.lookback_max_hours)
-                more = _candidates(articles_in_window(session, *wider, exclude_edition_ids=exclude))
+                more = _candidates(
+                    articles_in_window(
+                        session, *wider, exclude_edition_ids=exclude, newsletter="default"
+                    )
+                )
                 wider_plan = compose_plan(
                     more, window_end=window[1], policy=self.policy(), decisions=decisions
                 )

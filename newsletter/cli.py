@@ -13,7 +13,7 @@ import re
 import signal
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -40,6 +40,7 @@ from newsletter.store.subscribers import (
     set_status,
 )
 from newsletter.store.workers import live_workers
+from newsletter.timeutil import utcnow
 
 app = typer.Typer(
     name="newsletter",
@@ -850,6 +851,83 @@ def bounces_serve(
         controller.stop()
     report = controller.handler.report
     typer.echo(f"{report.messages} messages, {report.applied} events applied")
+
+
+# --- the scheduler (issue 7): newsletter run, newsletter schedule ----------------------------
+def parse_from(value: str | None, application: App) -> datetime:
+    """``--from`` as an aware datetime: ISO 8601; without an offset it is local time in
+    ``NEWSLETTER_TIMEZONE``; default now."""
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"--from: expected an ISO date-time such as 2026-03-29T00:00, got {value!r}", 2)
+    if not 1971 <= moment.year <= 9998:
+        fail(f"--from: {value} is out of range (1971 to 9998)", 2)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=application.settings.zone)
+    return moment
+
+
+@app.command()
+def schedule(
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print [{"job", "local", "utc"}] as JSON.')
+    ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="ISO date-time to start from (local time without an "
+                     "offset; default now)."),
+    ] = None,
+    days: Annotated[int, typer.Option("--days", help="Local days to cover.", min=1, max=366)] = 7,
+) -> None:
+    """The planned compose and send runs, computed by the scheduler's own code."""
+    from newsletter.scheduler.timing import planned_runs
+
+    application = load_app(ready=False)
+    runs = planned_runs(application.settings, parse_from(start, application), days)
+    if as_json:
+        typer.echo(json.dumps(runs, indent=2))
+        return
+    for run in runs:
+        typer.echo(f"{run['job']:<8} {run['local']}  ({run['utc']})")
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
+    ] = 8000,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="Trust X-Forwarded-For from 127.0.0.1 (a reverse proxy on this machine).",
+        ),
+    ] = False,
+) -> None:
+    """The scheduler (compose, notify the editors, send each day) and the web app in one
+    process, with JSON logs on stderr. Add `newsletter worker` processes to deliver."""
+    import uvicorn
+
+    from newsletter.scheduler.logs import configure
+    from newsletter.scheduler.runner import Runner, StopWithServer
+    from newsletter.web.app import create_app
+
+    application = load_app()
+    configure()
+    runner = Runner(application)
+    runner.start()
+    try:
+        uvicorn.run(
+            StopWithServer(create_app(application, scheduler=runner), runner.stop),
+            host=host, port=port, log_config=None, proxy_headers=behind_proxy,
+            forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+        )  # fmt: skip
+    finally:
+        runner.stop()  # when the server failed to start (a port in use)
 
 
 def main() -> None:

@@ -217,6 +217,30 @@ class Settings(BaseSettings):
         "messages from any other topic are refused.",
     )
 
+    # --- scheduler and the editors' morning (issue 7) ------------------------------------
+    editors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Editors' addresses (comma-separated): draft notices and alerts go there.",
+    )
+    editors_window_minutes: int = Field(
+        60, ge=0, le=720, description="The draft is composed this long before send_time."
+    )
+    require_approval: bool = Field(
+        False, description="Send only an edition an editor approved (App.approve)."
+    )
+    approval_deadline_minutes: int = Field(
+        30, ge=0, le=1440,
+        description="Alert when nothing is approved this long after send_time.",
+    )
+    send_grace_minutes: int = Field(
+        180, ge=1, le=1440,
+        description="A send starting this late still happens; later, the day is skipped.",
+    )
+    scheduler_check_seconds: float = Field(
+        60, ge=0.5, le=3600,
+        description="How often the scheduler looks for approvals, lifted holds, late sends.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -247,10 +271,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_send_time(cls, value: Any) -> Any:
         if isinstance(value, str):
-            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
-            if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            # HH:MM; HH:MM:SS too (issue 7: tests start a send a few seconds ahead)
+            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)
+            if not match or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
                 raise ValueError(f"expected a local time HH:MM such as 07:00, got {value!r}")
-            return time(int(match[1]), int(match[2]))
+            return time(int(match[1]), int(match[2]), int(match[3] or 0))
         return value
 
     @field_validator("base_url")
@@ -289,6 +314,21 @@ class Settings(BaseSettings):
             if number <= 0:
                 raise ValueError(f"{key}: expected a number above 0, got {number}")
         return {key.lower(): number for key, number in value.items()}
+
+    @field_validator("editors", mode="before")
+    @classmethod
+    def _split_editors(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("editors")
+    @classmethod
+    def _check_editors(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", address):
+                raise ValueError(f"expected addresses such as chef@example.ma, got {address!r}")
+        return value
 
     @field_validator("language")
     @classmethod

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.store.models import Article, EditionItem
+from newsletter.store.models import Article, Edition, EditionItem
 from newsletter.timeutil import utcnow
 
 
@@ -129,12 +129,22 @@ def _columns(record: ArticleRecord) -> dict[str, object]:
 
 
 def articles_in_window(
-    session: Session, start: datetime, end: datetime, *, exclude_edition_ids: tuple[int, ...] = ()
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_edition_ids: tuple[int, ...] = (),
+    newsletter: str | None = None,
 ) -> list[Article]:
     """Articles published in ``[start, end)`` (aware UTC), oldest first, leaving out those
     already featured in another edition than ``exclude_edition_ids`` (the one being
-    recomposed)."""
+    recomposed); with ``newsletter``, only editions of that newsletter count (the weekly
+    edition retells the week's stories the daily ones told)."""
     featured = select(EditionItem.article_id).where(EditionItem.article_id.is_not(None))
+    if newsletter is not None:
+        featured = featured.where(
+            EditionItem.edition_id.in_(select(Edition.id).where(Edition.newsletter == newsletter))
+        )
     if exclude_edition_ids:
         featured = featured.where(EditionItem.edition_id.not_in(exclude_edition_ids))
     query = (

@@ -19,9 +19,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
     text,
 )
@@ -328,3 +330,40 @@ class Worker(Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:token
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- issue 7: the scheduler's ledger ---------------------------------------------------------
+class SchedulerRun(Base):
+    """One action of the scheduler for one local day (compose, notify, send, an alert),
+    claimed by one process: the unique (newsletter, job, day) makes two replicas agree on
+    who does it. ``finished_at`` is None while it runs; ``outcome`` then says how it ended."""
+
+    __tablename__ = "scheduler_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(64), default="default")
+    job: Mapped[str] = mapped_column(String(64))  # compose, notify, send, alert:skipped, ...
+    day: Mapped[date] = mapped_column(Date)
+    owner: Mapped[str] = mapped_column(String(255))  # host:pid:token of the claiming process
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))  # done, failed, skipped, ...
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("newsletter", "job", "day", name="uq_scheduler_runs_newsletter_job_day"),
+    )
+
+
+class SchedulerJob(Base):
+    """APScheduler 3's ``SQLAlchemyJobStore`` table (``newsletter run``), created by the
+    migrations rather than by the job store itself, so that two processes starting together
+    do not race to create it. The columns are the job store's own (apscheduler 3.x
+    ``jobstores/sqlalchemy.py``); a row holds a job's id, next run (UTC timestamp) and its
+    pickled state: a function reference, the newsletter's name and a trigger."""
+
+    __tablename__ = "scheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

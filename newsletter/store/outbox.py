@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import (
@@ -67,14 +67,21 @@ class Outcome:
     retry_after: float | None = None
 
 
-def create_deliveries(session: Session, edition_id: int) -> int:
+def create_deliveries(
+    session: Session,
+    edition_id: int,
+    *,
+    frequency: Frequency = Frequency.DAILY,
+    weekday: int | None = None,
+) -> int:
     """Insert a ``pending`` row for every eligible subscriber without one for this edition,
     copying the address; one ``INSERT ... SELECT`` (no object per subscriber). Returns the
     number of rows inserted. Does not commit.
 
-    Eligible: ``active``, not on the suppression list, on the daily frequency, and not
-    paused on the edition's local date (``paused_until`` is the first date they receive
-    again).
+    Eligible: ``active``, not on the suppression list, on ``frequency`` (the daily one by
+    default; for the weekly edition, ``Frequency.WEEKLY`` and the readers whose ``weekday``
+    is given, 0 = Monday), and not paused on the edition's local date (``paused_until`` is
+    the first date they receive again).
     """
     edition_date = session.scalar(select(Edition.date).where(Edition.id == edition_id))
     now = utcnow()
@@ -91,7 +98,8 @@ def create_deliveries(session: Session, edition_id: int) -> int:
         Subscriber.status == SubscriberStatus.ACTIVE,
         Subscriber.id.not_in(already),
         Subscriber.email_key.not_in(select(Suppression.email_key)),
-        Subscriber.frequency == Frequency.DAILY,
+        Subscriber.frequency == frequency,
+        Subscriber.weekday == weekday if weekday is not None else true(),
         or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= edition_date),
     )
     dialect = session.get_bind().dialect.name

@@ -34,6 +34,7 @@ from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
+from newsletter.web.health import Running, health_routes
 from newsletter.web.ratelimit import SlidingWindow
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
@@ -102,9 +103,12 @@ def page(template: str, status_code: int = 200, **context: object) -> HTMLRespon
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def create_app(application: App, webhooks: Webhooks | None = None) -> Starlette:
+def create_app(
+    application: App, webhooks: Webhooks | None = None, *, scheduler: Running | None = None
+) -> Starlette:
     """The ASGI app for ``application`` (settings, database, links); ``webhooks`` is the
-    provider-webhook endpoint (default: built from ``application``'s settings)."""
+    provider-webhook endpoint (default: built from ``application``'s settings);
+    ``scheduler`` (under ``newsletter run``) is reported by ``/readyz``."""
     links = application.links
     title = application.settings.title
 
@@ -358,6 +362,7 @@ def create_app(application: App, webhooks: Webhooks | None = None) -> Starlette:
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
+            *health_routes(application, scheduler),  # issue 7: /healthz, /readyz
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
         middleware=[Middleware(BodyLimit, larger=WEBHOOK_BODY_LIMITS)],

@@ -1,0 +1,340 @@
+"""The day's actions: compose the draft and tell the editors, send at the send time (unless
+held, or not approved when approval is required), skip and alert when it is too late.
+
+Every action is idempotent and safe to run from two processes at once: each is claimed in
+the scheduler's ledger (:mod:`newsletter.store.runs`) before it acts, the edition is unique
+per (newsletter, date), and its release is one guarded ``UPDATE`` that only one caller wins
+(:func:`newsletter.store.editions.release_edition`), after which each subscriber has exactly
+one delivery row. So whichever process or job (the timed job, the periodic check, a restart)
+gets there first acts, and the others find the work done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from newsletter.app import App, UsageError
+from newsletter.deliver.worker import worker_id
+from newsletter.scheduler.mail import mail_editors
+from newsletter.scheduler.timing import Timing
+from newsletter.store.db import transaction
+from newsletter.store.models import Edition, EditionStatus
+from newsletter.store.runs import RunKey, claim, finish
+from newsletter.timeutil import utcnow
+from newsletter.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
+from newsletter.weekly import send_weekly as release_weekly
+
+LOG = logging.getLogger("newsletter.scheduler")
+
+#: A claimed compose unfinished after this many seconds is taken over by another process.
+COMPOSE_LEASE_SECONDS = 600
+#: A claimed send unfinished after this many seconds may be taken over: taking over calls
+#: ``App.send`` again, which releases nothing twice and only drains the rows left.
+SEND_LEASE_SECONDS = 1800
+#: A send starting this late after the send time (but within the grace) is reported late.
+LATE_AFTER = timedelta(minutes=5)
+
+
+class Outcome(StrEnum):
+    """What one call of an action did (logged; the tests read it)."""
+
+    COMPOSED = "composed"
+    SENT = "sent"  # released (and delivered, or handed to the workers) by this call
+    ALREADY = "already"  # the work was done (released edition, finished claim)
+    ELSEWHERE = "elsewhere"  # another process holds the claim right now
+    NOT_YET = "not_yet"  # before the send time
+    HELD = "held"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SKIPPED = "skipped"  # too late: past the grace period
+    FAILED = "failed"
+
+
+class Day:
+    """The day's actions for ``app``. ``clock`` gives the current aware UTC time (tests
+    pass a controlled one); ``owner`` names this process in the ledger."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.owner = owner or worker_id()
+        self.timing = Timing.from_settings(app.settings)
+        self._lock = threading.Lock()  # one action at a time in this process
+        #: Set when the process stops: a send in progress finishes the message in flight and
+        #: claims no more (the rest goes with the next start, a worker or another replica).
+        self.stopping = threading.Event()
+
+    # --- the timed jobs ------------------------------------------------------------------
+    def compose(self) -> Outcome:
+        """The compose job: the draft of the day whose compose time passed last."""
+        now = self.clock()
+        return self.compose_day(self.timing.compose.day_of(now), now)
+
+    def send(self) -> Outcome:
+        """The send job: the edition of the day whose send time passed last."""
+        now = self.clock()
+        return self.send_day(self.timing.send.day_of(now), now)
+
+    def check(self) -> list[Outcome]:
+        """The periodic check: compose a draft whose time came and went without one (a
+        late start), send an edition approved or unheld after its send time, alert on a
+        missed deadline, skip (and alert) a day past its grace."""
+        now = self.clock()
+        outcomes = []
+        compose_day = self.timing.compose.day_of(now)
+        if self.app.edition(compose_day) is None:
+            outcomes.append(self.compose_day(compose_day, now))
+        outcomes.append(self.send_day(self.timing.send.day_of(now), now))
+        return outcomes
+
+    # --- the actions ---------------------------------------------------------------------
+    def compose_day(self, day: date, now: datetime | None = None) -> Outcome:
+        """Compose the draft of ``day`` once (the editors' decisions are kept) and notify
+        the editors. Nothing once the edition is released or the day is past its grace."""
+        now = now or self.clock()
+        with self._lock:
+            if now > self.timing.send.fire_time(day) + self.timing.grace:
+                return Outcome.SKIPPED
+            edition = self.app.edition(day)
+            if edition is not None and edition.status != EditionStatus.DRAFT:
+                return Outcome.ALREADY
+            key = RunKey("compose", day)
+            if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
+                return Outcome.ELSEWHERE
+            try:
+                result = self.app.compose(day)
+            except Exception as exc:
+                LOG.exception("composing the edition of %s failed", day, extra=_fields(day))
+                self._finish(key, "failed", str(exc))
+                self.alert("failed", day, f"composing the draft failed: {exc}")
+                return Outcome.FAILED
+            items = len(result.edition.items)
+            self._finish(key, "done", f"{items} items")
+            LOG.info(
+                "draft of %s composed: %d items", day, items,
+                extra=_fields(day, event="composed", items=items),
+            )  # fmt: skip
+            self._compose_weekly(day, now)
+        self.notify(day)
+        return Outcome.COMPOSED
+
+    def _compose_weekly(self, day: date, now: datetime) -> None:
+        """The weekly draft of ``day`` when some reader gets it that weekday (once)."""
+        if not weekly_readers(self.app, day):
+            return
+        key = RunKey("compose", day, WEEKLY)
+        if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
+            return
+        try:
+            edition = compose_weekly(self.app, day)
+        except Exception as exc:
+            LOG.exception("composing the weekly edition of %s failed", day, extra=_fields(day))
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"composing the weekly edition failed: {exc}")
+            return
+        items = len(edition.items) if edition else 0
+        self._finish(key, "done", f"{items} items")
+        LOG.info("weekly draft of %s composed: %d items", day, items,
+                 extra=_fields(day, event="composed", newsletter=WEEKLY, items=items))  # fmt: skip
+
+    def send_weekly(self, day: date, now: datetime) -> Outcome:
+        """Release the weekly edition of ``day`` with the daily one (it follows the day's
+        hold and approval): once, whichever process; composed first if it is missing."""
+        edition = weekly_edition(self.app, day)
+        if edition is not None and edition.status != EditionStatus.DRAFT:
+            return Outcome.ALREADY
+        if edition is None:
+            if not weekly_readers(self.app, day):
+                return Outcome.ALREADY  # nobody reads a weekly edition that weekday
+            self._compose_weekly(day, now)
+        key = RunKey("send", day, WEEKLY)
+        if not self._claim(key, SEND_LEASE_SECONDS, now):
+            return Outcome.ELSEWHERE
+        try:
+            result = release_weekly(self.app, day)
+        except Exception as exc:
+            LOG.exception("sending the weekly edition of %s failed", day, extra=_fields(day))
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"sending the weekly edition failed: {exc}")
+            return Outcome.FAILED
+        if result is None:
+            self._finish(key, "skipped", "no weekly edition, held, or empty")
+            return Outcome.SKIPPED
+        detail = f"deliveries={result.created} sent={result.run.sent} failed={result.run.failed}"
+        self._finish(key, "failed" if result.run.stopped else "done", detail)
+        LOG.info("weekly edition of %s sent: %s", day, detail,
+                 extra=_fields(day, event="sent", newsletter=WEEKLY,
+                               deliveries=result.created))  # fmt: skip
+        if result.run.stopped:
+            self.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
+            return Outcome.FAILED
+        return Outcome.SENT
+
+    def notify(self, day: date) -> bool:
+        """Mail the editors (once per day, whichever process) that the draft is ready, with
+        its preview link ``{base_url}/editor/editions/YYYY-MM-DD``. True if this call did."""
+        s = self.app.settings
+        if not s.editors:
+            return False
+        key = RunKey("notify", day)
+        if not self._claim(key, None, self.clock()):
+            return False
+        edition = self.app.edition(day)
+        send_at = self.timing.send.fire_time(day).astimezone(s.zone)
+        link = f"{s.base_url}/editor/editions/{day.isoformat()}"
+        approval = (
+            "Elle ne partira qu’approuvée par l’un d’entre vous."
+            if s.require_approval
+            else "Elle partira à l’heure sauf si l’un d’entre vous la retient."
+        )
+        body = (
+            f"Le brouillon de l’édition du {day.isoformat()} est prêt"
+            + (f" ({len(edition.items)} articles) : « {edition.subject} »." if edition else ".")
+            + f"\n\nEnvoi prévu à {send_at:%H:%M} ({s.timezone}). {approval}\n\n"
+            + f"Relire, retenir ou approuver : {link}\n"
+        )
+        sent = mail_editors(self.app, f"{s.title} : brouillon du {day.isoformat()} à relire", body)
+        self._finish(key, "done", f"{sent} editors mailed")
+        LOG.info("editors notified for %s", day, extra=_fields(day, event="editors_notified"))
+        return True
+
+    def send_day(self, day: date, now: datetime | None = None) -> Outcome:
+        """Release and send the edition of ``day`` if its time has come, it is not held,
+        approved when approval is required, and not past the grace period (then the day is
+        skipped, with an alert). A released edition is left alone."""
+        now = now or self.clock()
+        s = self.app.settings
+        send_at = self.timing.send.fire_time(day)
+        late = now - send_at
+        if late < timedelta(0):
+            return Outcome.NOT_YET
+        if late <= self.timing.grace and self.app.edition(day) is None:
+            composed = self.compose_day(day, now)  # a late start: no draft yet
+            if composed in (Outcome.ELSEWHERE, Outcome.FAILED):
+                return composed  # another process composes, or it failed (alerted)
+        with self._lock:
+            edition = self.app.edition(day)
+            if edition is not None and edition.status != EditionStatus.DRAFT:
+                if late <= self.timing.grace:
+                    self.send_weekly(day, now)  # follows the day's release
+                return Outcome.ALREADY
+            if late > self.timing.grace:
+                if edition is None and not self._sent_before(day):
+                    return Outcome.SKIPPED  # a new installation: nothing was ever missed
+                why = "held by an editor" if edition is not None and edition.held else (
+                    "not approved" if s.require_approval and edition is not None
+                    else "nothing ran within the grace period (downtime?)"
+                )  # fmt: skip
+                self.alert(
+                    "skipped", day,
+                    f"the edition of {day.isoformat()} was not sent: {why}; the send time "
+                    f"({send_at.astimezone(s.zone):%H:%M}) is more than "
+                    f"{s.send_grace_minutes} minutes past, so the day is skipped",
+                )  # fmt: skip
+                return Outcome.SKIPPED
+            deadline = late >= timedelta(minutes=s.approval_deadline_minutes)
+            if edition is not None and edition.held:
+                if deadline:
+                    self.alert("held", day, f"the edition of {day.isoformat()} is still held")
+                return Outcome.HELD
+            if s.require_approval and (edition is None or edition.approved_at is None):
+                if deadline:
+                    self.alert(
+                        "approval", day,
+                        f"nobody approved the edition of {day.isoformat()}; it waits "
+                        f"(until {s.send_grace_minutes} minutes after the send time)",
+                    )  # fmt: skip
+                return Outcome.AWAITING_APPROVAL
+            key = RunKey("send", day)
+            if not self._claim(key, SEND_LEASE_SECONDS, now):
+                return Outcome.ELSEWHERE
+        return self._send(key, day, late)
+
+    def _send(self, key: RunKey, day: date, late: timedelta) -> Outcome:
+        if late > LATE_AFTER:
+            self.alert(
+                "late", day,
+                f"the edition of {day.isoformat()} starts {int(late.total_seconds() // 60)} "
+                "minutes after its send time",
+            )  # fmt: skip
+        try:
+            result = self.app.send(day, should_stop=self.stopping.is_set)
+        except UsageError as exc:
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")
+            return Outcome.FAILED
+        except Exception as exc:
+            LOG.exception("sending the edition of %s failed", day, extra=_fields(day))
+            self._finish(key, "failed", str(exc))
+            self.alert("failed", day, f"sending the edition of {day.isoformat()} failed: {exc}")
+            return Outcome.FAILED
+        run = result.run
+        detail = (
+            f"released={result.released} deliveries={result.created} sent={run.sent} "
+            f"failed={run.failed} deferred={run.deferred} workers={result.handed_to_workers}"
+        )
+        if run.stopped:
+            self._finish(key, "failed", f"{detail} stopped: {run.stopped}")
+            self.alert("failed", day, f"the send of {day.isoformat()} stopped: {run.stopped}")
+            return Outcome.FAILED
+        self._finish(key, "done", detail)
+        LOG.info(
+            "edition of %s sent: %s", day, detail,
+            extra=_fields(day, event="sent", released=result.released, deliveries=result.created,
+                          sent=run.sent, failed=run.failed, workers=result.handed_to_workers),
+        )  # fmt: skip
+        if run.failed:
+            self.alert("failed", day, f"{run.failed} deliveries of {day.isoformat()} failed")
+        with self._lock:
+            self.send_weekly(day, self.clock())
+        return Outcome.SENT
+
+    # --- alerts and the ledger -----------------------------------------------------------
+    def alert(self, kind: str, day: date, message: str) -> bool:
+        """Report ``kind`` (late, failed, skipped, held, approval) for ``day``: a log record
+        at WARNING (ERROR for failed/skipped) and a mail to the editors, once per kind and
+        day across every process. True if this call raised it."""
+        if not self._claim(RunKey(f"alert:{kind}", day), None, self.clock()):
+            return False
+        level = logging.ERROR if kind in ("failed", "skipped") else logging.WARNING
+        LOG.log(level, "alert: %s", message, extra=_fields(day, event="alert", alert=kind))
+        s = self.app.settings
+        mailed = mail_editors(self.app, f"{s.title} : alerte ({kind}) {day.isoformat()}",
+                              f"{message}\n")  # fmt: skip
+        self._finish(RunKey(f"alert:{kind}", day), "done", f"{mailed} editors mailed")
+        return True
+
+    def _sent_before(self, day: date) -> bool:
+        """True when an edition before ``day`` was released: the newsletter was running,
+        so a day without a send is a missed day worth an alert."""
+        with self.app.sessions() as session:
+            return session.scalar(
+                select(Edition.id).where(
+                    Edition.newsletter == "default", Edition.date < day,
+                    Edition.status != EditionStatus.DRAFT,
+                ).limit(1)
+            ) is not None  # fmt: skip
+
+    def _claim(self, key: RunKey, lease: float | None, now: datetime) -> bool:
+        with transaction(self.app.sessions) as session:
+            return claim(session, key, self.owner, lease_seconds=lease, now=now)
+
+    def _finish(self, key: RunKey, outcome: str, detail: str | None = None) -> None:
+        with transaction(self.app.sessions) as session:
+            finish(session, key, self.owner, outcome, detail)
+
+
+def _fields(day: date, **more: object) -> dict[str, object]:
+    """``extra`` for a structured log record about ``day``."""
+    return {"day": day.isoformat(), **more}
