@@ -177,3 +177,47 @@ def test_missing_aws_credentials_name_the_variable(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     with pytest.raises(ConfigError, match="AWS_REGION"):
         make_provider(load_settings(provider="ses"), httpx.Client())
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "expected", "stops"),
+    [
+        (400, "MessageRejected", Result.FAILED, False),
+        (400, "LimitExceededException", Result.DEFERRED, False),
+        (400, "SendingPausedException", Result.UNSENT, True),
+        (400, "AccountSuspendedException", Result.UNSENT, True),
+    ],
+)
+def test_ses_error_types_decide_the_outcome(
+    aws_env: None, status: int, error_type: str, expected: Result, stops: bool
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            status,
+            headers={"x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/"},
+            json={"message": f"{error_type} says no"},
+        )
+
+    provider = make_provider(
+        load_settings(provider="ses"), httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    data = b"From: a@example.ma\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhello\r\n"
+    envelopes = [
+        Envelope(n, "a@example.ma", f"b{n}@example.org", data, f"<{n}@x>", "c") for n in (1, 2)
+    ]
+    batch = provider.send(envelopes)
+    first = batch.results[0]
+    assert first.result == expected and first.code == status
+    assert first.detail == f"ses: {error_type}: HTTP {status}: {error_type} says no"
+    assert (batch.stop is not None) == stops
+    if expected != Result.FAILED:  # the provider is in trouble: the rest goes back unsent
+        assert batch.results[1].result == Result.UNSENT
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Static credentials and a region in the standard AWS variables."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

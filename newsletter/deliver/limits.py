@@ -126,7 +126,7 @@ class GuardedProvider:
             )[:1000]
             if self.on_pause is not None:
                 self.on_pause(self.paused)
-            batch.stop = self.paused
+            batch.stop = f"{self.paused} (the edition is paused: `newsletter resume` goes on)"
         return batch
 
     def close(self) -> None:

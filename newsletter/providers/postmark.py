@@ -1,6 +1,8 @@
 """Postmark: the batch endpoint, up to 500 messages a call.
 
-Documentation (Postmark developer docs, "Email API" and "API error codes"):
+Documentation (Postmark developer docs, "Email API" and "API error codes":
+https://postmarkapp.com/developer/api/email-api,
+https://postmarkapp.com/developer/api/overview#error-codes):
 
 - Endpoint: ``POST {api}/email/batch`` with a JSON array of messages, at most 500 per call
   and 50 MB per call; ``{api}`` is ``https://api.postmarkapp.com``.

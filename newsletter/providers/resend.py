@@ -1,7 +1,7 @@
 """Resend: the batch endpoint, up to 100 messages a call, with an idempotency key.
 
 Documentation (Resend API reference, "Send batch emails", "Idempotency keys", "Errors",
-"Rate limits"):
+"Rate limits": https://resend.com/docs/api-reference/emails/send-batch-emails):
 
 - Endpoint: ``POST {api}/emails/batch`` with a JSON array of up to 100 emails; ``{api}``
   is ``https://api.resend.com``.

@@ -1,6 +1,7 @@
 """SendGrid: the v3 Mail Send API.
 
-Documentation (Twilio SendGrid docs, "Mail Send" v3 API reference, "Rate limits"):
+Documentation (Twilio SendGrid docs, "Mail Send" v3 API reference, "Rate limits":
+https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send):
 
 - Endpoint: ``POST {api}/v3/mail/send``; ``{api}`` is ``https://api.sendgrid.com``
   (``https://api.eu.sendgrid.com`` for EU-pinned subusers).

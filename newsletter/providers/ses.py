@@ -1,7 +1,8 @@
 """Amazon SES v2: ``SendEmail`` with raw content, signed with SigV4 by botocore.
 
 Documentation (Amazon SES API v2 reference, "SendEmail", "Common errors"; AWS General
-Reference, "Signature Version 4"; SES Developer Guide, "Service quotas"):
+Reference, "Signature Version 4"; SES Developer Guide, "Service quotas":
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html):
 
 - Endpoint: ``POST {endpoint}/v2/email/outbound-emails``; ``{endpoint}`` is
   ``https://email.{region}.amazonaws.com`` unless ``NEWSLETTER_SES_ENDPOINT_URL`` says
