@@ -323,9 +323,19 @@ def test_sendgrid_forged_stale_and_malformed(app: App, client: Client) -> None:
     assert (
         client.post("/webhooks/sendgrid", **sendgrid_request({"not": "a list"})).status_code == 400
     )  # type: ignore[arg-type]
-    no_id = [{"email": "a@example.org", "event": "bounce", "type": "bounce"}]
-    assert client.post("/webhooks/sendgrid", **sendgrid_request(no_id)).status_code == 400
-    assert state(app, "a@example.org") == UNTOUCHED and event_rows(app) == 0
+    not_events = [{"email": "a@example.org", "sg_event_id": "x"}, "bounce"]
+    assert client.post("/webhooks/sendgrid", **sendgrid_request(not_events)).status_code == 400
+    # One unreadable entry is skipped; the rest of the batch is applied (no endless retry).
+    odd = [
+        {"email": "a@example.org", "event": "bounce", "type": "bounce"},  # no sg_event_id
+        {"email": "not an address", "event": "spamreport", "sg_event_id": "y"},
+        {"email": "c@example.org", "event": "unsubscribe", "sg_event_id": "z"},
+    ]
+    response = client.post("/webhooks/sendgrid", **sendgrid_request(odd))
+    assert response.status_code == 200 and response.json()["applied"] == 1
+    assert state(app, "c@example.org") == ("unsubscribed", 0, None)
+    assert event_rows(app) == 1
+    assert state(app, "a@example.org") == UNTOUCHED
 
 
 def test_sendgrid_batches_may_exceed_the_app_body_limit(app: App, client: Client) -> None:
