@@ -16,6 +16,8 @@ unsubscribe confirmation JSON):
   fetched). Certificates are cached by URL. Trust comes from that host, reached over TLS
   with certificate verification (httpx's default), as AWS's own SNS message validators do;
   the certificate must also be within its validity period.
+- The message's ``Timestamp`` is not checked for age: SNS retries under its delivery policy
+  for up to hours, and a replayed genuine message changes nothing (events apply once).
 """
 
 from __future__ import annotations
