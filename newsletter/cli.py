@@ -850,7 +850,10 @@ def bounces_serve(
     finally:
         controller.stop()
     report = controller.handler.report
-    typer.echo(f"{report.messages} messages, {report.applied} events applied")
+    typer.echo(
+        f"{plural(report.messages, 'message', 'messages')} received, "
+        f"{plural(report.applied, 'event', 'events')} applied"
+    )
 
 
 # --- the scheduler (issue 7): newsletter run, newsletter schedule ----------------------------

@@ -14,7 +14,8 @@ import json
 import os
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -322,9 +323,19 @@ def test_sendgrid_forged_stale_and_malformed(app: App, client: Client) -> None:
     assert (
         client.post("/webhooks/sendgrid", **sendgrid_request({"not": "a list"})).status_code == 400
     )  # type: ignore[arg-type]
-    no_id = [{"email": "a@example.org", "event": "bounce", "type": "bounce"}]
-    assert client.post("/webhooks/sendgrid", **sendgrid_request(no_id)).status_code == 400
-    assert state(app, "a@example.org") == UNTOUCHED and event_rows(app) == 0
+    not_events = [{"email": "a@example.org", "sg_event_id": "x"}, "bounce"]
+    assert client.post("/webhooks/sendgrid", **sendgrid_request(not_events)).status_code == 400
+    # One unreadable entry is skipped; the rest of the batch is applied (no endless retry).
+    odd = [
+        {"email": "a@example.org", "event": "bounce", "type": "bounce"},  # no sg_event_id
+        {"email": "not an address", "event": "spamreport", "sg_event_id": "y"},
+        {"email": "c@example.org", "event": "unsubscribe", "sg_event_id": "z"},
+    ]
+    response = client.post("/webhooks/sendgrid", **sendgrid_request(odd))
+    assert response.status_code == 200 and response.json()["applied"] == 1
+    assert state(app, "c@example.org") == ("unsubscribed", 0, None)
+    assert event_rows(app) == 1
+    assert state(app, "a@example.org") == UNTOUCHED
 
 
 def test_sendgrid_batches_may_exceed_the_app_body_limit(app: App, client: Client) -> None:
@@ -587,3 +598,37 @@ def test_postmark_credentials_go_together(monkeypatch: pytest.MonkeyPatch) -> No
     )
     monkeypatch.setenv("NEWSLETTER_SENDGRID_WEBHOOK_PUBLIC_KEY", pem.decode())
     assert load_settings().sendgrid_webhook_public_key.startswith("-----BEGIN")  # type: ignore[union-attr]
+
+
+def test_a_bounced_reader_is_not_mailed_again(app: App, client: Client) -> None:
+    """The loop closed: after a provider's hard bounce, the next edition skips the reader."""
+    body = mailgun_body(mailgun_failed("b@example.org"))
+    assert client.post("/webhooks/mailgun", content=body).status_code == 200
+    day = date(2026, 3, 25)
+    app.ingest_sample(day)
+    assert app.send(day).run.sent == 2
+    folder = app.settings.effective_outbox_dir / day.isoformat()
+    recipients = sorted(
+        str(message_from_bytes(path.read_bytes(), policy=policy.default)["To"])
+        for path in folder.glob("*.eml")
+    )
+    assert recipients == ["a@example.org", "c@example.org"]
+
+
+def test_twin_deliveries_at_the_same_time_apply_once(app: App) -> None:
+    """A provider that retries while the first request is still being handled: the unique
+    (provider, event_key) lets one win; the other's effect is rolled back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsletter.bounces import apply_event
+    from newsletter.tracking import Event, Kind
+
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
+    event = Event("mailgun", "twin-1", Kind.SOFT_BOUNCE, "a@example.org", "452 4.2.2 full")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda _: apply_event(app.sessions, event, soft_bounce_limit=3), range(8))
+        )
+    assert sorted(r.duplicate for r in results) == [False] + [True] * 7
+    assert state(app, "a@example.org") == ("active", 1, None) and event_rows(app) == 1

@@ -155,7 +155,7 @@ class Subscriber(Base):
     weekday: Mapped[int | None] = mapped_column(Integer)  # weekly: 0 = Monday ... 6 = Sunday
     paused_until: Mapped[date | None] = mapped_column(Date)  # receives again from this date
     format: Mapped[str] = mapped_column(String(8), default=MessageFormat.HTML)
-    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)  # in a row; reset on send
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)  # in a row; reset on delivery
 
 
 class Edition(Base):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidSignature
@@ -26,6 +27,7 @@ from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, k
 from newsletter.tracking.signing import fresh, json_body
 
 PROVIDER = "sendgrid"
+LOG = logging.getLogger("newsletter.webhooks")
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 #: Largest batch SendGrid posts is 768 KB; we accept up to 1 MiB on this route (bytes).
@@ -72,13 +74,15 @@ def verify(
 def events(payload: list) -> list[Event]:
     """The events of a verified batch, in order (none for kinds we ignore).
 
-    Raises :class:`Malformed` when an entry is not an object or lacks what its kind needs
-    (nothing of the batch is applied then: the caller checks the whole batch first).
+    Raises :class:`Malformed` when an entry is not an object with an ``event`` (the batch is
+    not SendGrid's format: nothing is applied). An entry of a kind we apply that lacks its
+    ``sg_event_id`` or a readable ``email`` is logged and skipped, so that one odd entry
+    does not make SendGrid retry, and finally drop, the whole batch.
     """
+    if not all(isinstance(e, dict) and isinstance(e.get("event"), str) for e in payload):
+        raise Malformed("every SendGrid event is an object with an 'event'")
     found = []
     for entry in payload:
-        if not isinstance(entry, dict) or not isinstance(entry.get("event"), str):
-            raise Malformed("every SendGrid event is an object with an 'event'")
         name = entry["event"]
         if name == "bounce":
             kind = Kind.SOFT_BOUNCE if entry.get("type") == "blocked" else Kind.HARD_BOUNCE
@@ -89,11 +93,13 @@ def events(payload: list) -> list[Event]:
         if kind is None:
             continue
         event_id = entry.get("sg_event_id")
-        if not isinstance(event_id, str) or not event_id:
-            raise Malformed("a SendGrid event has no 'sg_event_id'")
+        try:
+            if not isinstance(event_id, str) or not event_id:
+                raise Malformed("no 'sg_event_id'")
+            email = address(entry.get("email"))
+        except Malformed as exc:
+            LOG.warning("SendGrid %s event skipped: %s", name, exc)
+            continue
         detail = " ".join(str(entry[k]) for k in ("status", "reason") if entry.get(k))
-        found.append(
-            Event(PROVIDER, key_of(event_id), kind, address(entry.get("email")),
-                  short(detail) or None)
-        )  # fmt: skip
+        found.append(Event(PROVIDER, key_of(event_id), kind, email, short(detail) or None))
     return found

@@ -13,7 +13,11 @@ unsubscribe confirmation JSON):
   is base64.
 - The certificate comes from ``SigningCertURL``, which must be an ``https`` URL on
   ``sns.<region>.amazonaws.com`` (checked before anything is fetched; nothing else is ever
-  fetched). Certificates are cached by URL.
+  fetched). Certificates are cached by URL. Trust comes from that host, reached over TLS
+  with certificate verification (httpx's default), as AWS's own SNS message validators do;
+  the certificate must also be within its validity period.
+- The message's ``Timestamp`` is not checked for age: SNS retries under its delivery policy
+  for up to hours, and a replayed genuine message changes nothing (events apply once).
 """
 
 from __future__ import annotations
