@@ -582,8 +582,9 @@ class App:
         in_process: bool = False,
     ) -> SendResult:
         """Compose ``day``'s edition if there is none (or recompose a draft that new articles
-        have overtaken), release it (freezing its recipients: one delivery row per active
-        subscriber) and deliver every row not yet sent. Running it again sends nothing new.
+        have overtaken, unless an editor approved it), release it (freezing its recipients:
+        one delivery row per active subscriber) and deliver every row not yet sent. Running
+        it again sends nothing new.
 
         When ``newsletter worker`` processes are running (recent heartbeats) the edition is
         left to them, unless ``in_process``. Raises :class:`UsageError` for an edition with
@@ -601,7 +602,12 @@ class App:
                     f"{s.send_time:%H:%M} {s.timezone}; it cannot be sent before then "
                     "(use --early to send it anyway)"
                 )
-        if edition is None or (edition.status == EditionStatus.DRAFT and self._overtaken(edition)):
+        # An approved draft is sent as the editors approved it (issue 7), never recomposed.
+        if edition is None or (
+            edition.status == EditionStatus.DRAFT
+            and edition.approved_at is None
+            and self._overtaken(edition)
+        ):
             try:
                 edition = self.compose(day).edition
             except EditionLocked:  # another send released it meanwhile: deliver alongside

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes, policy
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -281,3 +283,30 @@ def test_weekly_readers_get_the_weeks_edition_on_their_weekday_only(
             select(Delivery.email).where(Delivery.edition_id == weekly.id)
         ).all()
     assert weekly_rows == [weekly_today]
+
+
+def test_an_approved_draft_goes_as_approved_even_when_news_arrives_after(
+    make_day: Callable[..., tuple[Day, Clock]], tmp_path: Path
+) -> None:
+    day, clock = make_day(require_approval=True)
+    day.app.ingest_sample(DAY)
+    clock.now = day.timing.compose.fire_time(DAY)
+    assert day.compose() == Outcome.COMPOSED
+    assert day.app.approve(DAY, EDITORS[0])
+    approved = [i.article_id for i in day.app.edition(DAY).items]  # type: ignore[union-attr]
+    late_news = tmp_path / "late.xml"
+    published = format_datetime(day.timing.send.fire_time(DAY) - timedelta(minutes=20))
+    late_news.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Le Site'
+        "</title><link>https://example.ma/</link><description>d</description><item>"
+        "<title>Dernière minute : le gouvernement annonce un plan majeur</title>"
+        "<link>https://example.ma/politique/derniere-minute</link><category>politique"
+        "</category><description>Une annonce majeure, avant l’envoi, après l’approbation."
+        f"</description><pubDate>{published}</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    assert day.app.ingest([str(late_news)])[0].new == 1
+    clock.now = day.timing.send.fire_time(DAY)
+    assert day.send() == Outcome.SENT
+    sent = day.app.edition(DAY)
+    assert sent is not None and [i.article_id for i in sent.items] == approved
