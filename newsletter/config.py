@@ -133,6 +133,19 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout: float = Field(30.0, gt=0, le=600)
 
+    # --- editors' pages (issue 8) ----------------------------------------------------------
+    editors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Editors who may sign in to /editor: address -> Argon2id hash "
+        "(`newsletter editor hash-password`).",
+    )
+    editor_idle_minutes: float = Field(
+        60, ge=1, le=1440, description="An editor's session ends after this long unused."
+    )
+    editor_session_hours: float = Field(
+        12, ge=1, le=720, description="An editor's session ends this long after sign-in."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -284,6 +297,25 @@ class Settings(BaseSettings):
         if any(c in value for c in "\r\n\x00"):
             raise ValueError("must be on one line")
         return value.strip()
+
+    @field_validator("editors")
+    @classmethod
+    def _check_editors(cls, value: dict[str, str]) -> dict[str, str]:
+        editors: dict[str, str] = {}
+        for address, hashed in value.items():
+            key = address.strip().lower()
+            if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", key):
+                raise ValueError(f"expected an email address as the key, got {address!r}")
+            if not isinstance(hashed, str) or not re.fullmatch(
+                r"\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
+                hashed.strip(),
+            ):
+                raise ValueError(
+                    f"{address}: expected an Argon2 hash from `newsletter editor hash-password` "
+                    "($argon2id$v=19$...), never the password itself"
+                )
+            editors[key] = hashed.strip()
+        return editors
 
     # --- derived values ------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter import i18n
@@ -43,13 +43,14 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 class BodyLimit:
     """ASGI middleware refusing request bodies over ``limit`` bytes with 413, while they
-    arrive (a declared Content-Length is refused before reading anything)."""
+    arrive (a declared Content-Length is refused before reading anything). Paths under a
+    prefix of ``skip`` are left to the app mounted there (it applies its own limit)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, skip: tuple[str, ...] = ()) -> None:
+        self.app, self.limit, self.skip = app, limit, skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -95,6 +96,8 @@ def page(template: str, status_code: int = 200, **context: object) -> HTMLRespon
 
 def create_app(application: App) -> Starlette:
     """The ASGI app for ``application`` (settings, database, links)."""
+    from newsletter.web.editor import create_editor_app  # it imports BodyLimit from here
+
     links = application.links
     title = application.settings.title
 
@@ -351,7 +354,9 @@ def create_app(application: App) -> Starlette:
             Route("/api/subscribe", signup_json, methods=["POST"]),
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
+            # Editors' pages (issue 8): their own sessions, CSRF and body limit.
+            Mount("/editor", app=create_editor_app(application)),
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
-        middleware=[Middleware(BodyLimit)],
+        middleware=[Middleware(BodyLimit, skip=("/editor/",))],
     )
