@@ -677,7 +677,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) with uvicorn."""
+    """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) and the
+    editors' pages (/editor) with uvicorn."""
     import uvicorn
 
     from newsletter.web.app import create_app

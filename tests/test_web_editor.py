@@ -337,7 +337,7 @@ def test_preview_shows_the_email_the_checks_and_the_scores(
 
     assert escape(edition.subject, quote=True) in text and "Version texte" in text
     assert "sur un budget de 5 min 00 s" in text
-    assert re.search(r'<span id="size">\d+\.\d Ko</span> sur 102 Ko', text)
+    assert re.search(r'<span id="size">\d+,\d Ko</span> sur 102 Ko', text)
     assert "fraîcheur" in text and "place dans le flux" in text
     for item in edition.items:
         assert f'data-article="{item.article_id}"' in text

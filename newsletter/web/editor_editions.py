@@ -181,7 +181,7 @@ def routes(editors: Editors) -> list[Route]:
             budget=duration(edition.budget_seconds),
             reading_percent=min(100, round(100 * edition.reading_seconds / budget)),
             over_budget=edition.reading_seconds > edition.budget_seconds,
-            html_kb=round(view.html_bytes / 1000, 1),
+            html_kb=f"{view.html_bytes / 1000:.1f}".replace(".", ","),
             clip_kb=round(GMAIL_CLIP_BYTES / 1000),
             size_percent=min(100, round(100 * view.html_bytes / GMAIL_CLIP_BYTES)),
             size_level=view.size_level,
