@@ -406,6 +406,8 @@ def test_bad_item_requests_are_4xx_and_change_nothing(signed_in: tuple[Browser, 
         (f"/editor/editions/2026-W13-3/items/{ids[0]}", {"action": "pin"}, 404),
         (f"/editor/editions/2020-01-01/items/{ids[0]}", {"action": "pin"}, 404),
         ("/editor/editions", {"date": "hier"}, 404),
+        ("/editor/editions", {"date": "9999-12-31"}, 400),
+        ("/editor/editions", {"date": "1900-01-01"}, 400),
         (f"/editor/editions/{DAY}/hold", {"held": "maybe"}, 400),
         (f"/editor/editions/{DAY}/texts", {"subject": "a" * 201}, 400),
         (f"/editor/editions/{DAY}/texts", {"subject": "x\ny"}, 400),
@@ -537,6 +539,7 @@ def test_subscribers_counts_and_search(signed_in: tuple[Browser, App]) -> None:
     none = browser.get("/editor/subscribers", params={"q": "zzz"})
     assert "Aucune adresse ne contient" in none.text
     assert browser.get("/editor/subscribers", params={"q": "x" * 400}).status_code == 400
+    assert browser.get("/editor/subscribers", params={"q": "a\x00b"}).status_code == 400
 
 
 def test_csv_import_reports_bad_lines_and_export_round_trips(
@@ -584,6 +587,17 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
         files={"file": ("x.csv", b"\xff\xfe\x00bad", "text/csv")},
     )  # fmt: skip
     assert binary.status_code == 400 and "UTF-8" in binary.text
+    field = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"email,name\na@example.org," + b"x" * 200_000, "text/csv")},
+    )  # fmt: skip
+    assert field.status_code == 400 and "CSV" in field.text
+    nul = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"email,name\nn\x00ul@example.org,A\n"
+                                  b"ok@example.org,A\x00B\n", "text/csv")},
+    )  # fmt: skip
+    assert nul.status_code == 200 and "1 ajoutés, 0 mis à jour, 1 refusés" in nul.text
     missing = browser.post("/editor/subscribers/import", data={"csrf_token": token})
     assert missing.status_code == 400
     no_token = browser.post(

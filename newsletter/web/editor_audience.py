@@ -100,6 +100,8 @@ def routes(editors: Editors) -> list[Route]:
         query = request.query_params.get("q", "").strip()
         if len(query) > 320:
             raise HTTPException(400, "La recherche est trop longue (320 caractères au plus).")
+        if any(ord(c) < 32 for c in query):  # PostgreSQL refuses NUL in a string
+            raise HTTPException(400, "La recherche contient un caractère de contrôle.")
         return await run_in_threadpool(_page, request, query)
 
     @guard
@@ -131,6 +133,9 @@ def routes(editors: Editors) -> list[Route]:
         except InvalidSubscriber as exc:
             message = str(exc).split(": ", 1)[-1]  # the temporary file's name means nothing
             raise HTTPException(400, f"Fichier refusé : {message}") from None
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            message = f"Fichier refusé : ce n’est pas un CSV lisible ({exc})."
+            raise HTTPException(400, message) from None
         return await run_in_threadpool(_page, request, "", report)
 
     @guard

@@ -32,6 +32,8 @@ from newsletter.web.editor_pages import (
 
 #: Editions listed, newest first.
 LISTED = 60
+#: Dates an edition may be composed for (as ``newsletter compose --date``).
+FIRST_YEAR, LAST_YEAR = 1971, 9998
 #: What each part of a score means (``score_parts``, see ``compose.scoring``).
 SCORE_LABELS = {
     "featured": "mis en avant par la source",
@@ -126,6 +128,8 @@ def routes(editors: Editors) -> list[Route]:
         """POST /editions (``date``): compose (or recompose) that date's draft."""
         data = await form(request)
         day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise HTTPException(400, f"Choisissez une date entre {FIRST_YEAR} et {LAST_YEAR}.")
         result = await run_in_threadpool(app.compose, day)
         if result.locked:
             message = "Cette édition est déjà partie : elle ne change plus."
