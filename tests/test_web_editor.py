@@ -311,6 +311,15 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(
     assert answer.status_code == 303 and "expired=1" in answer.headers["location"]
 
 
+def test_size_levels_follow_gmail_clipping() -> None:
+    from newsletter.editorial import NEAR_CLIP_BYTES, size_level
+    from newsletter.render.edition import GMAIL_CLIP_BYTES
+
+    assert size_level(NEAR_CLIP_BYTES - 1) == "ok"
+    assert size_level(NEAR_CLIP_BYTES) == size_level(GMAIL_CLIP_BYTES) == "near"
+    assert size_level(GMAIL_CLIP_BYTES + 1) == "over"
+
+
 # --- editions -------------------------------------------------------------------------------
 def test_editions_list_and_compose(signed_in: tuple[Browser, App]) -> None:
     browser, application = signed_in
@@ -435,6 +444,8 @@ def test_subject_and_preheader(signed_in: tuple[Browser, App]) -> None:
     assert answer.status_code == 303
     edition = application.edition(DAY)
     assert (edition.subject, edition.preheader) == ("Le Brief du mercredi", "Trois choses")
+    frame = browser.get(f"/editor/editions/{DAY}/email.html")  # rendered again, not cached
+    assert "Trois choses" in frame.text
     browser.send(f"/editor/editions/{DAY}/texts", subject="", preheader="")
     edition = application.edition(DAY)
     assert edition.subject_override is None and edition.subject != "Le Brief du mercredi"
