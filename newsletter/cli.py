@@ -681,7 +681,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) with uvicorn."""
+    """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) and the
+    editors' pages (/editor) with uvicorn."""
     import uvicorn
 
     from newsletter.web.app import create_app
@@ -931,6 +932,33 @@ def run(
         )  # fmt: skip
     finally:
         runner.stop()  # when the server failed to start (a port in use)
+
+
+# --- editors (issue 8) -------------------------------------------------------------------
+editor_cli = typer.Typer(help="Editors' accounts for the /editor pages.", no_args_is_help=True)
+app.add_typer(editor_cli, name="editor")
+
+
+@editor_cli.command("hash-password")
+def editor_hash_password() -> None:
+    """Print the Argon2id hash of a password for NEWSLETTER_EDITORS (or [editors] in the
+    TOML file). The password is asked twice on a terminal, else read from the first line
+    of standard input; it is never printed."""
+    from newsletter.passwords import WeakPassword, hash_password
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        fail(str(exc), 2)
+    typer.echo(hashed)
+    typer.echo(
+        "add it to the settings, e.g. NEWSLETTER_EDITORS='{\"you@example.ma\": \"<hash>\"}'",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ would write it (``NEWSLETTER_TIMEZONE: unknown time zone 'Mars/Olympus'``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -218,9 +219,11 @@ class Settings(BaseSettings):
     )
 
     # --- scheduler and the editors' morning (issue 7) ------------------------------------
-    editors: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Editors' addresses (comma-separated): draft notices and alerts go there.",
+    editors: Annotated[dict[str, str | None], NoDecode] = Field(
+        default_factory=dict,
+        description="The editors: draft notices and alerts go to each address; those with an "
+        "Argon2id hash (`newsletter editor hash-password`) may also sign in to /editor. "
+        "Addresses alone (comma-separated) or a JSON object address -> hash.",
     )
     editors_window_minutes: int = Field(
         60, ge=0, le=720, description="The draft is composed this long before send_time."
@@ -239,6 +242,14 @@ class Settings(BaseSettings):
     scheduler_check_seconds: float = Field(
         60, ge=0.5, le=3600,
         description="How often the scheduler looks for approvals, lifted holds, late sends.",
+    )
+
+    # --- editors' pages (issue 8) ----------------------------------------------------------
+    editor_idle_minutes: float = Field(
+        60, ge=1, le=1440, description="An editor's session ends after this long unused."
+    )
+    editor_session_hours: float = Field(
+        12, ge=1, le=720, description="An editor's session ends this long after sign-in."
     )
 
     @classmethod
@@ -314,21 +325,6 @@ class Settings(BaseSettings):
             if number <= 0:
                 raise ValueError(f"{key}: expected a number above 0, got {number}")
         return {key.lower(): number for key, number in value.items()}
-
-    @field_validator("editors", mode="before")
-    @classmethod
-    def _split_editors(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("editors")
-    @classmethod
-    def _check_editors(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", address):
-                raise ValueError(f"expected addresses such as chef@example.ma, got {address!r}")
-        return value
 
     @field_validator("language")
     @classmethod
@@ -484,6 +480,42 @@ class Settings(BaseSettings):
                 "expected an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-events"
             )
         return None if value is None else value.strip()
+
+    @field_validator("editors", mode="before")
+    @classmethod
+    def _read_editors(cls, value: Any) -> Any:
+        """``a@x, b@y`` (notices only) or a JSON object ``{"a@x": "$argon2id$..."}``; a
+        TOML list or table likewise."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON object: {exc.msg}") from None
+            value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list):
+            return {address: None for address in value}
+        return value
+
+    @field_validator("editors")
+    @classmethod
+    def _check_editors(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        editors: dict[str, str | None] = {}
+        for address, hashed in value.items():
+            key = address.strip().lower()
+            if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", key):
+                raise ValueError(f"expected addresses such as chef@example.ma, got {address!r}")
+            if hashed is not None and not re.fullmatch(
+                r"\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
+                hashed.strip(),
+            ):
+                raise ValueError(
+                    f"{address}: expected an Argon2 hash from `newsletter editor hash-password` "
+                    "($argon2id$v=19$...), never the password itself"
+                )
+            editors[key] = hashed.strip() if hashed is not None else None
+        return editors
 
     # --- derived values ------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter import i18n
@@ -46,16 +46,21 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 class BodyLimit:
     """ASGI middleware refusing request bodies over ``limit`` bytes with 413, while they
-    arrive (a declared Content-Length is refused before reading anything)."""
+    arrive (a declared Content-Length is refused before reading anything). Paths under a
+    prefix of ``skip`` are left to the app mounted there (it applies its own limit)."""
 
     def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY, larger: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY,
+        larger: dict[str, int] | None = None,
+        skip: tuple[str, ...] = (),
     ) -> None:
-        self.app, self.limit = app, limit
+        self.app, self.limit, self.skip = app, limit, skip
         self.larger = larger or {}  # path -> a larger limit for that route (webhooks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip):
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
@@ -109,6 +114,8 @@ def create_app(
     """The ASGI app for ``application`` (settings, database, links); ``webhooks`` is the
     provider-webhook endpoint (default: built from ``application``'s settings);
     ``scheduler`` (under ``newsletter run``) is reported by ``/readyz``."""
+    from newsletter.web.editor import create_editor_app  # it imports BodyLimit from here
+
     links = application.links
     title = application.settings.title
 
@@ -363,7 +370,9 @@ def create_app(
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
             *health_routes(application, scheduler),  # issue 7: /healthz, /readyz
+            # Editors' pages (issue 8): their own sessions, CSRF and body limit.
+            Mount("/editor", app=create_editor_app(application)),
         ],
         exception_handlers={HTTPException: error, 404: error, 405: error},
-        middleware=[Middleware(BodyLimit, larger=WEBHOOK_BODY_LIMITS)],
+        middleware=[Middleware(BodyLimit, larger=WEBHOOK_BODY_LIMITS, skip=("/editor/",))],
     )

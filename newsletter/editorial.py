@@ -1,0 +1,259 @@
+"""An editor's work on a draft, on top of :class:`~newsletter.app.App`: the checks shown
+beside the preview (reading time against the budget, size against Gmail's clipping limit),
+pin / exclude / reorder / subject and preheader (each through :meth:`App.decide`, as the
+``newsletter edition`` commands do), the articles left out, and a test send ("proof").
+
+Every change raises :class:`~newsletter.app.UsageError` for a request that cannot apply
+(an article that is not in the edition, a move past either end) and
+:class:`~newsletter.store.editions.EditionLocked` for a released edition.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from email.utils import format_datetime
+
+from newsletter.app import App, UsageError
+from newsletter.audience import InvalidSubscriber, normalise_email
+from newsletter.providers.base import Envelope, Result
+from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
+from newsletter.render.headers import address_line, header_line
+from newsletter.render.mime import Personal, PreparedMessage
+from newsletter.store.articles import articles_in_window
+from newsletter.store.models import Article, Edition, EditionStatus
+from newsletter.timeutil import utcnow
+
+#: Gmail clips an HTML body over about 102 KB (Google's help page "Gmail message
+#: clipping"); the preview warns from this size on.
+NEAR_CLIP_BYTES = 90_000
+#: The subject of a test send starts with this, so that nobody takes it for the edition.
+TEST_PREFIX = "[TEST] "
+#: Example personal values of a preview and a test send (no subscriber behind them).
+PREVIEW_EMAIL = "lecteur@example.org"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An edition as its readers get it: final ``html`` and ``text`` (example personal
+    values), ``html_bytes`` (UTF-8 size of the HTML part), the ``size_level`` against Gmail's
+    clipping (``ok``, ``near`` from :data:`NEAR_CLIP_BYTES`, ``over`` from
+    ``GMAIL_CLIP_BYTES``), and the render's warnings."""
+
+    html: str
+    text: str
+    html_bytes: int
+    size_level: str
+    warnings: tuple[str, ...]
+    rendered: RenderedEdition
+
+
+def size_level(size: int) -> str:
+    """``ok``, ``near`` or ``over`` for an HTML part of ``size`` bytes (Gmail clipping)."""
+    if size > GMAIL_CLIP_BYTES:
+        return "over"
+    return "near" if size >= NEAR_CLIP_BYTES else "ok"
+
+
+class Previews:
+    """Renders of the editions last looked at, by (edition id, time composed, subject,
+    preheader): the preview page and its two frames render once, not three times. Keeps
+    ``size`` entries; thread-safe."""
+
+    def __init__(self, application: App, size: int = 8) -> None:
+        self.application, self.size = application, size
+        self._cache: OrderedDict[tuple[object, ...], Preview] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, edition: Edition) -> Preview:
+        """The :class:`Preview` of ``edition`` (rendered on first use)."""
+        key = (edition.id, edition.composed_at, edition.subject, edition.preheader,
+               edition.status)  # fmt: skip
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        app = self.application
+        rendered = app.render(edition)
+        html, text = rendered.fill(
+            {
+                "email": PREVIEW_EMAIL,
+                "unsubscribe_url": app.links.url("u/preview"),
+                "preferences_url": app.links.url("p/preview"),
+            }
+        )
+        size = len(html.encode("utf-8"))
+        preview = Preview(html, text, size, size_level(size), tuple(rendered.warnings), rendered)
+        with self._lock:
+            self._cache[key] = preview
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return preview
+
+
+# --- decisions ---------------------------------------------------------------------------
+def _draft(app: App, day: date) -> Edition:
+    edition = app.edition(day)
+    if edition is None:
+        raise UsageError(f"no edition for {day.isoformat()}")
+    return edition
+
+
+def pin(app: App, day: date, article_id: int) -> Edition:
+    """Put article ``article_id`` in the draft whatever its score (the first pin leads).
+    Raises :class:`UsageError` when the article is not a candidate of the edition's window
+    (the decision is then undone)."""
+    edition = _draft(app, day)
+    before = list(edition.pins or [])
+    pins = [p for p in before if p != article_id] + [article_id]
+    excludes = [e for e in edition.excludes or [] if e != article_id]
+    result = app.decide(day, pins=pins, excludes=excludes)
+    if article_id not in {i.article_id for i in result.edition.items}:
+        app.decide(day, pins=before, excludes=list(edition.excludes or []))
+        raise UsageError(
+            f"article #{article_id} is not a candidate of {day.isoformat()} (published outside "
+            "its window or already in another edition)"
+        )
+    return result.edition
+
+
+def unpin(app: App, day: date, article_id: int) -> Edition:
+    """Let the ranking decide again about a pinned article (its place too)."""
+    edition = _draft(app, day)
+    if article_id not in (edition.pins or []):
+        raise UsageError(f"article #{article_id} is not pinned")
+    positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
+    pins = [p for p in edition.pins if p != article_id]
+    return app.decide(day, pins=pins, positions=positions).edition
+
+
+def exclude(app: App, day: date, article_id: int) -> Edition:
+    """Keep an article of the edition out of it (and unpin it)."""
+    edition = _draft(app, day)
+    if article_id not in {i.article_id for i in edition.items}:
+        raise UsageError(f"article #{article_id} is not in the edition")
+    excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
+    pins = [p for p in edition.pins or [] if p != article_id]
+    positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
+    return app.decide(day, excludes=excludes, pins=pins, positions=positions).edition
+
+
+def include(app: App, day: date, article_id: int) -> Edition:
+    """Undo an exclusion (the ranking decides whether the article comes back)."""
+    edition = _draft(app, day)
+    if article_id not in (edition.excludes or []):
+        raise UsageError(f"article #{article_id} is not excluded")
+    return app.decide(day, excludes=[e for e in edition.excludes if e != article_id]).edition
+
+
+def move(app: App, day: date, article_id: int, step: int) -> Edition:
+    """Move an item ``step`` places (-1: up, +1: down), swapping it with its neighbour.
+
+    Both get an explicit position (1-based) and the positions already given are set to
+    where their items stand, so the result is exactly the swap. Raises
+    :class:`UsageError` for an article not in the edition or a move past either end."""
+    edition = _draft(app, day)
+    order = [i.article_id for i in edition.items]
+    if article_id not in order:
+        raise UsageError(f"article #{article_id} is not in the edition")
+    index = order.index(article_id)
+    target = index + step
+    if not 0 <= target < len(order):
+        raise UsageError("this item cannot move further")
+    given = edition.positions or {}
+    positions = {str(a): n + 1 for n, a in enumerate(order) if a is not None and str(a) in given}
+    positions[str(article_id)] = target + 1
+    neighbour = order[target]
+    if neighbour is not None:
+        positions[str(neighbour)] = index + 1
+    return app.decide(day, positions=positions).edition
+
+
+def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -> Edition:
+    """Replace the generated subject and/or preheader ('' restores the generated one;
+    None leaves it). Raises :class:`UsageError` for a subject over 200 characters or text
+    on several lines."""
+    for name, value, limit in (("subject", subject, 200), ("preheader", preheader, 300)):
+        if value is not None and len(value) > limit:
+            raise UsageError(f"the {name} must have at most {limit} characters")
+        if value is not None and any(c in value for c in "\r\n\x00"):
+            raise UsageError(f"the {name} must be on one line")
+    return app.decide(
+        day,
+        subject=subject.strip() if subject is not None else None,
+        preheader=preheader.strip() if preheader is not None else None,
+    ).edition
+
+
+def left_out(app: App, edition: Edition, limit: int = 40) -> list[Article]:
+    """Articles of the edition's window that it does not show (cut by the budget, told by
+    another item's story, or excluded), newest first, at most ``limit``."""
+    shown = {i.article_id for i in edition.items}
+    with app.sessions() as session:
+        articles = articles_in_window(
+            session, edition.window_start, edition.window_end, exclude_edition_ids=(edition.id,)
+        )
+    rest = [a for a in articles if a.id not in shown]
+    return sorted(rest, key=lambda a: (a.published_at, a.id), reverse=True)[:limit]
+
+
+# --- test send ---------------------------------------------------------------------------
+def send_proof(app: App, edition: Edition, recipient: str, preview: Preview) -> str:
+    """Send the edition to ``recipient`` as a test through the configured provider: the
+    subject starts with :data:`TEST_PREFIX`, the personal links are the preview's (they
+    act on nobody), no delivery row is written. Returns the provider's answer (file path or
+    queue id). Raises :class:`UsageError` for an invalid address or a refused message."""
+    try:
+        address = normalise_email(recipient)
+    except InvalidSubscriber as exc:
+        raise UsageError(str(exc)) from None
+    s = app.settings
+    rendered = preview.rendered
+    message = PreparedMessage(
+        [
+            address_line("From", s.sender_name, s.sender_address),
+            header_line("Subject", TEST_PREFIX + edition.subject),
+            f"List-Id: {_list_id(app.identity)}",
+        ],
+        rendered.text,
+        rendered.html,
+        rendered.placeholder,
+    )
+    unsubscribe = app.links.url("u/preview")
+    key = time.time_ns() // 1000
+    personal = Personal(
+        to_line=address_line("To", None, address),
+        message_id=f"<test.{edition.date.isoformat()}.{key}@{s.sender_domain}>",
+        date=format_datetime(utcnow()),
+        list_unsubscribe=f"<{unsubscribe}>",
+        values={
+            "email": address,
+            "unsubscribe_url": unsubscribe,
+            "preferences_url": app.links.url("p/preview"),
+        },
+    )
+    data = message.personalise(personal)
+    signer = app.dkim_signer()
+    envelope = Envelope(
+        key=key, sender=s.sender_address, recipient=address,
+        data=signer(data) if signer else data, message_id=personal.message_id,
+        campaign=f"tests-{edition.date.isoformat()}",
+    )  # fmt: skip
+    provider = app.provider()
+    try:
+        batch = provider.send([envelope])
+    finally:
+        provider.close()
+    result = batch.results[0] if batch.results else None
+    if result is None or result.result != Result.SENT:
+        reason = batch.stop or (result.detail if result else None) or "no answer"
+        raise UsageError(f"the test was not accepted: {reason}")
+    return result.provider_message_id or "accepted"
+
+
+def is_draft(edition: Edition) -> bool:
+    """True while the edition may change (a released one is read-only)."""
+    return edition.status == EditionStatus.DRAFT

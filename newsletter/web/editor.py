@@ -1,0 +1,165 @@
+"""The editors' web app, mounted at ``/editor``: sign-in and sign-out here, editions in
+:mod:`~newsletter.web.editor_editions`, the audience in
+:mod:`~newsletter.web.editor_audience`.
+
+Every route but the sign-in page needs a signed-in editor: a GET without one is sent to
+the sign-in page, anything else answers 401. Every POST carries the session's CSRF token
+(403 without it). Bad input answers a 4xx page; nothing answers 500 for what a browser
+can send.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newsletter.app import App
+from newsletter.passwords import verify_password
+from newsletter.web import editor_audience, editor_editions
+from newsletter.web.app import BodyLimit
+from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
+from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
+
+#: Largest request body of the editors' pages (the CSV import), in bytes.
+MAX_EDITOR_BODY = editor_audience.MAX_IMPORT_BYTES + 64 * 1024
+
+
+class SecurityHeaders:
+    """ASGI middleware: editors' pages are never cached nor framed by another site
+    (``X-Frame-Options``, OWASP Clickjacking Defense) unless the route says otherwise,
+    and send no referrer outside the site."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                for name, value in (
+                    (b"x-frame-options", b"DENY"),
+                    (b"cache-control", b"no-store"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-content-type-options", b"nosniff"),
+                ):
+                    if name not in names:
+                        headers.append((name, value))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def safe_next(request: Request, target: str | None) -> str:
+    """Where to go after signing in: ``target`` when it is a path of the editors' pages
+    (never another site: no open redirect), else the editions list."""
+    root = base(request)
+    if target:
+        decoded = unquote(target)
+        if (
+            decoded.startswith(root + "/")
+            and not decoded.startswith("//")
+            and "\\" not in decoded
+            and not any(ord(c) < 32 for c in decoded)
+        ):
+            return target
+    return href(request, "/")
+
+
+def create_editor_app(application: App, limits: LoginLimits | None = None) -> Starlette:
+    """The editors' ASGI app for ``application`` (mount it at ``/editor``). ``limits``:
+    the sign-in rate limits (tests pass smaller ones)."""
+    settings = application.settings
+    editors = Editors(application, Policy.from_settings(settings), limits or LoginLimits())
+    guard = editor_only(editors)
+
+    def login_page(request: Request, *, error: str | None = None, status_code: int = 200,
+                   email: str = "") -> Response:  # fmt: skip
+        return page(
+            request, editors, "login", status_code=status_code, error=error, email=email,
+            next=safe_next(request, request.query_params.get("next")),
+            expired=request.query_params.get("expired") == "1",
+            configured=any(settings.editors.values()),
+        )  # fmt: skip
+
+    async def login_form(request: Request) -> Response:
+        """GET /login: the sign-in form (it starts a session holding the CSRF token)."""
+        return login_page(request)
+
+    async def login(request: Request) -> Response:
+        """POST /login (``email``, ``password``, ``next``): 303 to ``next`` when the
+        password matches; 401 otherwise, 429 over the rate limits."""
+        data = await form(request, max_fields=10)
+        email = text_field(data, "email", 320).strip().lower()
+        password = text_field(data, "password", 4096)
+        client = request.client.host if request.client else "?"
+        if not editors.limits.allow(client, email):
+            return login_page(
+                request, status_code=429, email=email,
+                error="Trop de tentatives : réessayez dans un quart d’heure.",
+            )  # fmt: skip
+        hashed = settings.editors.get(email)
+        if not await run_in_threadpool(verify_password, hashed, password) or not email:
+            return login_page(
+                request, status_code=401, email=email,
+                error="Adresse ou mot de passe incorrect.",
+            )  # fmt: skip
+        target = safe_next(request, text_field(data, "next", 2000))
+        sign_in(request, email)
+        return RedirectResponse(target, status_code=303)
+
+    @guard
+    async def logout(request: Request) -> Response:
+        """POST /logout: end the session."""
+        await form(request)
+        sign_out(request)
+        return RedirectResponse(href(request, "login"), status_code=303)
+
+    async def error(request: Request, exc: Exception) -> Response:
+        """Every error as an editors' page with its status (4xx for bad input)."""
+        status = getattr(exc, "status_code", 500)
+        detail = getattr(exc, "detail", "Une erreur est survenue.")
+        if status == 404 and detail in ("Not Found", None):
+            detail = "Cette page n’existe pas."
+        if status == 405:
+            detail = "Méthode non permise."
+        return page(request, editors, "error", status_code=status, message=detail)
+
+    return Starlette(
+        routes=[
+            Route("/login", login_form, methods=["GET"]),
+            Route("/login", login, methods=["POST"]),
+            Route("/logout", logout, methods=["POST"]),
+            *editor_editions.routes(editors),
+            *editor_audience.routes(editors),
+        ],
+        exception_handlers={HTTPException: error, 404: error, 405: error},
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=session_key(settings.secret_keys),
+                session_cookie=COOKIE,
+                max_age=round(editors.policy.idle),
+                path=urlsplit(settings.base_url).path.rstrip("/") + "/editor",
+                same_site="lax",
+                https_only=settings.base_url.startswith("https://"),
+            ),
+            Middleware(BodyLimit, limit=MAX_EDITOR_BODY),
+        ],
+    )
+

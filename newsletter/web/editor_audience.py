@@ -1,0 +1,211 @@
+"""Editors' pages for the audience: counts by state, search by address, CSV import (the
+command line's import, with its per-line errors) and streamed export, the suppression
+list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from newsletter.audience import InvalidSubscriber, import_csv
+from newsletter.store.models import Subscriber, Suppression
+from newsletter.store.subscribers import count_by_status, email_key
+from newsletter.web.editor_pages import Editors, editor_only, form, page
+
+#: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+TOO_LARGE = f"Fichier trop grand ({MAX_IMPORT_BYTES // 2**20} Mo au plus)."
+#: Rows shown by a search, and suppressions listed.
+SHOWN = 100
+SUPPRESSIONS_SHOWN = 500
+#: Subscribers read per query of the export.
+EXPORT_BATCH = 1000
+#: Columns of the export: the import's (so that it imports back), then the state.
+EXPORT_COLUMNS = ("email", "name", "topics", "timezone", "status", "frequency", "format",
+                  "created_at")  # fmt: skip
+STATUS_LABELS = {
+    "pending": "en attente de confirmation",
+    "active": "actifs",
+    "unsubscribed": "désabonnés",
+    "bounced": "adresses en échec",
+    "complained": "plaintes (spam)",
+}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its wildcards escaped (escape ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell that a spreadsheet will not run as a formula (OWASP "CSV Injection": a
+    leading ``= + - @`` or tab/CR gets a ``'``)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def routes(editors: Editors) -> list[Route]:
+    """The audience routes (relative to the editors' prefix)."""
+    app = editors.application
+    guard = editor_only(editors)
+
+    def overview(query: str) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        with app.sessions() as session:
+            counts = count_by_status(session)
+            found: list[Subscriber] = []
+            if query:
+                found = list(
+                    session.scalars(
+                        select(Subscriber)
+                        .where(Subscriber.email_key.like(_like(email_key(query)), escape="\\"))
+                        .order_by(Subscriber.email_key)
+                        .limit(SHOWN)
+                    )
+                )
+        rows = [
+            {
+                "email": s.email, "name": s.name or "", "status": s.status,
+                "topics": ", ".join(s.topics or []), "created": s.created_at.strftime("%d/%m/%Y"),
+            }
+            for s in found
+        ]  # fmt: skip
+        return counts, rows
+
+    def _page(request: Request, query: str = "", report: Any = None, status_code: int = 200
+              ) -> Response:  # fmt: skip
+        counts, rows = overview(query)
+        return page(
+            request, editors, "subscribers", status_code=status_code,
+            counts=[(STATUS_LABELS.get(k, k), v) for k, v in counts.items()],
+            total=sum(counts.values()), query=query, rows=rows, searched=bool(query),
+            shown=SHOWN, report=report, max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+        )  # fmt: skip
+
+    @guard
+    async def subscribers(request: Request) -> Response:
+        """GET /subscribers (``q``: part of an address): counts by state and the matches."""
+        query = request.query_params.get("q", "").strip()
+        if len(query) > 320:
+            raise HTTPException(400, "La recherche est trop longue (320 caractères au plus).")
+        if any(ord(c) < 32 for c in query):  # PostgreSQL refuses NUL in a string
+            raise HTTPException(400, "La recherche contient un caractère de contrôle.")
+        return await run_in_threadpool(_page, request, query)
+
+    @guard
+    async def import_subscribers(request: Request) -> Response:
+        """POST /subscribers/import (multipart ``file``): the CSV import of the command line
+        (header ``email[,name,topics,timezone]``); the report lists rejected lines."""
+        if int(request.headers.get("content-length") or 0) > MAX_IMPORT_BYTES + 64 * 1024:
+            raise HTTPException(413, TOO_LARGE)
+        data = await form(request, max_files=1, max_fields=5)
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise HTTPException(400, "Choisissez un fichier CSV à importer.")
+        content = await upload.read(MAX_IMPORT_BYTES + 1)
+        if len(content) > MAX_IMPORT_BYTES:
+            raise HTTPException(413, TOO_LARGE)
+
+        def run() -> Any:
+            fd, name = tempfile.mkstemp(suffix=".csv")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+                report = import_csv(app.sessions, Path(name), source="editor")
+            finally:
+                os.unlink(name)
+            return report
+
+        try:
+            report = await run_in_threadpool(run)
+        except InvalidSubscriber as exc:
+            message = str(exc).split(": ", 1)[-1]  # the temporary file's name means nothing
+            raise HTTPException(400, f"Fichier refusé : {message}") from None
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            message = f"Fichier refusé : ce n’est pas un CSV lisible ({exc})."
+            raise HTTPException(400, message) from None
+        return await run_in_threadpool(_page, request, "", report)
+
+    @guard
+    async def export(request: Request) -> Response:
+        """GET /subscribers/export.csv: every subscriber, streamed (flat memory)."""
+
+        def batch(after: int) -> tuple[str, int]:
+            """CSV lines of up to EXPORT_BATCH subscribers with an id above ``after``."""
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            last = after
+            with app.sessions() as session:
+                for s in session.scalars(
+                    select(Subscriber).where(Subscriber.id > after).order_by(Subscriber.id)
+                    .limit(EXPORT_BATCH)
+                ):  # fmt: skip
+                    writer.writerow([
+                        s.email, spreadsheet_safe(s.name or ""), ",".join(s.topics or []),
+                        s.timezone or "", s.status, s.frequency, s.format,
+                        s.created_at.isoformat(),
+                    ])  # fmt: skip
+                    last = s.id
+            return buffer.getvalue(), last
+
+        async def rows() -> AsyncIterator[str]:
+            header = io.StringIO()
+            csv.writer(header).writerow(EXPORT_COLUMNS)
+            yield "\ufeff" + header.getvalue()  # a BOM: spreadsheets then read UTF-8
+            after = 0
+            while True:
+                text, last = await run_in_threadpool(batch, after)
+                if last == after:
+                    return
+                yield text
+                after = last
+
+        return StreamingResponse(
+            rows(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
+        )
+
+    @guard
+    async def suppressions(request: Request) -> Response:
+        """GET /suppressions: addresses never mailed again, newest first."""
+
+        def load() -> list[dict[str, str]]:
+            with app.sessions() as session:
+                rows = session.scalars(
+                    select(Suppression)
+                    .order_by(Suppression.created_at.desc())
+                    .limit(SUPPRESSIONS_SHOWN)
+                ).all()
+            zone = app.settings.zone
+            return [
+                {
+                    "email": r.email_key,
+                    "reason": r.reason,
+                    "detail": r.detail or "",
+                    "created": r.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+                }
+                for r in rows
+            ]
+
+        rows = await run_in_threadpool(load)
+        return page(request, editors, "suppressions", rows=rows, shown=SUPPRESSIONS_SHOWN)
+
+    return [
+        Route("/subscribers", subscribers, methods=["GET"]),
+        Route("/subscribers/import", import_subscribers, methods=["POST"]),
+        Route("/subscribers/export.csv", export, methods=["GET"]),
+        Route("/suppressions", suppressions, methods=["GET"]),
+    ]

@@ -1,0 +1,363 @@
+"""Editors' pages for editions: the list, a draft's preview with its checks and the
+editor's decisions (pin, exclude, reorder, subject and preheader), a test send, approval and
+hold. A released edition is shown read-only; a change to it answers 409."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from newsletter import editorial, i18n
+from newsletter.app import UsageError
+from newsletter.render.edition import GMAIL_CLIP_BYTES
+from newsletter.store.editions import EditionLocked
+from newsletter.store.models import Article, Edition, EditionItem
+from newsletter.web.editor_pages import (
+    Editors,
+    done,
+    editor_only,
+    form,
+    page,
+    parse_day,
+    text_field,
+)
+
+#: Editions listed, newest first.
+LISTED = 60
+#: Dates an edition may be composed for (as ``newsletter compose --date``).
+FIRST_YEAR, LAST_YEAR = 1971, 9998
+#: What each part of a score means (``score_parts``, see ``compose.scoring``).
+SCORE_LABELS = {
+    "featured": "mis en avant par la source",
+    "coverage": "couverture (autres sources)",
+    "prominence": "place dans le flux",
+    "recency": "fraîcheur",
+    "category_weight": "poids de la rubrique (×)",
+}
+STATUS_LABELS = {
+    "draft": "brouillon",
+    "sending": "en cours d’envoi",
+    "paused": "envoi en pause",
+    "sent": "envoyée",
+}
+#: Item actions of the preview page's buttons.
+ACTIONS: dict[str, Callable[..., Edition]] = {
+    "pin": editorial.pin,
+    "unpin": editorial.unpin,
+    "exclude": editorial.exclude,
+    "include": editorial.include,
+    "up": lambda app, day, article_id: editorial.move(app, day, article_id, -1),
+    "down": lambda app, day, article_id: editorial.move(app, day, article_id, +1),
+}
+DONE = {
+    "pin": "Article épinglé.",
+    "unpin": "Article désépinglé.",
+    "exclude": "Article exclu de l’édition.",
+    "include": "Exclusion annulée.",
+    "up": "Article remonté.",
+    "down": "Article descendu.",
+}
+
+
+def duration(seconds: float) -> str:
+    """``275`` -> ``4 min 35 s``."""
+    total = round(seconds)
+    minutes, rest = divmod(total, 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def routes(editors: Editors) -> list[Route]:
+    """The editions' routes (relative to the editors' prefix)."""
+    app = editors.application
+    guard = editor_only(editors)
+
+    def edition_or_404(day_text: str) -> Edition:
+        day = parse_day(day_text)
+        edition = app.edition(day)
+        if edition is None:
+            raise HTTPException(404, f"Pas d’édition pour le {i18n.long_date(day, 'fr')}.")
+        return edition
+
+    @guard
+    async def editions(request: Request) -> Response:
+        """GET /: the editions, newest first, and a form to compose a date's draft."""
+
+        def load() -> list[dict[str, Any]]:
+            with app.sessions() as session:
+                rows = session.scalars(
+                    select(Edition).order_by(Edition.date.desc()).limit(LISTED)
+                ).all()
+                counts = dict(
+                    session.execute(
+                        select(EditionItem.edition_id, func.count())
+                        .where(EditionItem.variant == "", EditionItem.edition_id.in_(
+                            [e.id for e in rows]
+                        ))
+                        .group_by(EditionItem.edition_id)
+                    ).all()
+                )  # fmt: skip
+            return [
+                {
+                    "day": e.date.isoformat(),
+                    "date": i18n.long_date(e.date, "fr"),
+                    "status": e.status,
+                    "status_label": STATUS_LABELS.get(e.status, e.status),
+                    "subject": e.subject,
+                    "items": counts.get(e.id, 0),
+                    "reading": duration(e.reading_seconds),
+                    "budget": duration(e.budget_seconds),
+                    "held": e.held,
+                    "approved_by": e.approved_by,
+                }
+                for e in rows
+            ]
+
+        rows = await run_in_threadpool(load)
+        return page(request, editors, "editions", editions=rows, today=app.today().isoformat())
+
+    @guard
+    async def compose(request: Request) -> Response:
+        """POST /editions (``date``): compose (or recompose) that date's draft."""
+        data = await form(request)
+        day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise HTTPException(400, f"Choisissez une date entre {FIRST_YEAR} et {LAST_YEAR}.")
+        result = await run_in_threadpool(app.compose, day)
+        if result.locked:
+            message = "Cette édition est déjà partie : elle ne change plus."
+            return done(request, f"editions/{day.isoformat()}", message, error=True)
+        count = len(result.edition.items)
+        message = f"Brouillon composé : {count} articles."
+        return done(request, f"editions/{day.isoformat()}", message)
+
+    @guard
+    async def preview(request: Request) -> Response:
+        """GET /editions/<date>: the preview, its checks and (for a draft) the decisions."""
+        edition = edition_or_404(request.path_params["day"])
+        view = await run_in_threadpool(editors.previews.get, edition)
+        left_out = await run_in_threadpool(editorial.left_out, app, edition)
+        excluded = await run_in_threadpool(_excluded, edition)
+        items = [
+            {
+                "article_id": item.article_id,
+                "title": item.title,
+                "url": item.url,
+                "section": i18n.section_title(item.section, "fr", item.category),
+                "source": item.source_name or "",
+                "seconds": round(item.reading_seconds),
+                "score": item.score,
+                "parts": [
+                    (SCORE_LABELS[key], item.score_parts[key])
+                    for key in SCORE_LABELS
+                    if key in (item.score_parts or {})
+                ],
+                "pinned": item.pinned,
+                "also": [a["source"] for a in item.also or ()],
+                "first": index == 0,
+                "last": index == len(edition.items) - 1,
+            }
+            for index, item in enumerate(edition.items)
+        ]
+        budget = edition.budget_seconds or 1
+        return page(
+            request, editors, "edition",
+            day=edition.date.isoformat(),
+            date=i18n.long_date(edition.date, "fr"),
+            status=edition.status,
+            status_label=STATUS_LABELS.get(edition.status, edition.status),
+            draft=editorial.is_draft(edition),
+            held=edition.held,
+            approved_by=edition.approved_by,
+            approved_at=_local(edition.approved_at),
+            subject=edition.subject,
+            preheader=edition.preheader,
+            subject_override=edition.subject_override or "",
+            preheader_override=edition.preheader_override or "",
+            reading=duration(edition.reading_seconds),
+            budget=duration(edition.budget_seconds),
+            reading_percent=min(100, round(100 * edition.reading_seconds / budget)),
+            over_budget=edition.reading_seconds > edition.budget_seconds,
+            html_kb=f"{view.html_bytes / 1000:.1f}".replace(".", ","),
+            clip_kb=round(GMAIL_CLIP_BYTES / 1000),
+            size_percent=min(100, round(100 * view.html_bytes / GMAIL_CLIP_BYTES)),
+            size_level=view.size_level,
+            warnings=view.warnings,
+            text=view.text,
+            items=items,
+            excluded=excluded,
+            left_out=[
+                {"article_id": a.id, "title": a.title, "url": a.url, "source": a.source_name or "",
+                 "category": a.category or ""}
+                for a in left_out
+            ],
+            variants=[
+                {"topics": ", ".join(i18n.section_title(t, "fr") for t in key.split(",")),
+                 "items": len(edition.variant_items(key)),
+                 "reading": duration(edition.variant_seconds.get(key, 0))}
+                for key in edition.variants
+            ],
+            test_address=request.state.editor,
+        )  # fmt: skip
+
+    def _local(moment: datetime | None) -> str | None:
+        zone = app.settings.zone
+        return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else None
+
+    def _excluded(edition: Edition) -> list[dict[str, Any]]:
+        ids = list(edition.excludes or [])
+        if not ids:
+            return []
+        with app.sessions() as session:
+            titles = dict(session.execute(select(Article.id, Article.title).where(
+                Article.id.in_(ids))).all())  # fmt: skip
+        return [{"article_id": i, "title": titles.get(i, f"article #{i}")} for i in ids]
+
+    @guard
+    async def email_html(request: Request) -> Response:
+        """GET /editions/<date>/email.html: the email's HTML as readers get it (the
+        preview's frames). Scripts are refused by the CSP; only our own pages frame it."""
+        edition = edition_or_404(request.path_params["day"])
+        view = await run_in_threadpool(editors.previews.get, edition)
+        return HTMLResponse(
+            view.html,
+            headers={
+                "Content-Security-Policy": "default-src 'none'; img-src https: http: data:; "
+                "style-src 'unsafe-inline'; frame-ancestors 'self'",
+                "X-Frame-Options": "SAMEORIGIN",
+            },
+        )
+
+    async def change(
+        request: Request, work: Callable[[], object], message: str
+    ) -> Response:
+        """Run a change of the draft and go back to its page; 400 for a request that
+        cannot apply, 409 for a released edition."""
+        day = request.path_params["day"]
+        try:
+            await run_in_threadpool(work)
+        except EditionLocked:
+            raise HTTPException(
+                409, "Cette édition est déjà partie : elle ne change plus."
+            ) from None
+        except UsageError as exc:
+            raise HTTPException(400, _french(str(exc))) from None
+        return done(request, f"editions/{day}", message)
+
+    @guard
+    async def item_action(request: Request) -> Response:
+        """POST /editions/<date>/items/<article id> (``action``: pin, unpin, exclude,
+        include, up, down)."""
+        edition = edition_or_404(request.path_params["day"])
+        data = await form(request)
+        action = text_field(data, "action", 20)
+        if action not in ACTIONS:
+            raise HTTPException(400, "Action inconnue.")
+        article_id = request.path_params["article_id"]
+        return await change(
+            request, lambda: ACTIONS[action](app, edition.date, article_id), DONE[action]
+        )
+
+    @guard
+    async def texts(request: Request) -> Response:
+        """POST /editions/<date>/texts (``subject``, ``preheader``; '' restores the
+        generated one)."""
+        edition = edition_or_404(request.path_params["day"])
+        data = await form(request)
+        subject = text_field(data, "subject", 1000) if "subject" in data else None
+        preheader = text_field(data, "preheader", 1000) if "preheader" in data else None
+        return await change(
+            request,
+            lambda: editorial.set_texts(app, edition.date, subject, preheader),
+            "Objet et pré-en-tête enregistrés.",
+        )
+
+    @guard
+    async def test_send(request: Request) -> Response:
+        """POST /editions/<date>/test (``email``): the edition to that address, subject
+        marked "[TEST]", through the configured provider; no delivery is recorded."""
+        edition = edition_or_404(request.path_params["day"])
+        data = await form(request)
+        address = text_field(data, "email", 320).strip()
+        if not address:
+            raise HTTPException(400, "Indiquez l’adresse qui doit recevoir le test.")
+        view = await run_in_threadpool(editors.previews.get, edition)
+        try:
+            answer = await run_in_threadpool(
+                editorial.send_proof, app, edition, address, view
+            )
+        except UsageError as exc:
+            raise HTTPException(400, _french(str(exc))) from None
+        return done(
+            request, f"editions/{edition.date.isoformat()}",
+            f"Test envoyé à {address} ({answer}).",
+        )  # fmt: skip
+
+    @guard
+    async def approve(request: Request) -> Response:
+        """POST /editions/<date>/approve: approve the draft as the signed-in editor (lifts
+        a hold)."""
+        edition = edition_or_404(request.path_params["day"])
+        await form(request)
+        if not editorial.is_draft(edition):
+            raise HTTPException(409, "Cette édition est déjà partie : elle ne change plus.")
+        editor = request.state.editor
+        changed = await run_in_threadpool(app.approve, edition.date, editor)
+        message = "Édition approuvée." if changed else "Cette édition était déjà approuvée."
+        return done(request, f"editions/{edition.date.isoformat()}", message)
+
+    @guard
+    async def hold(request: Request) -> Response:
+        """POST /editions/<date>/hold (``held``: 1 to hold, 0 to lift the hold)."""
+        edition = edition_or_404(request.path_params["day"])
+        data = await form(request)
+        value = text_field(data, "held", 5)
+        if value not in ("0", "1"):
+            raise HTTPException(400, "Valeur attendue : held=1 ou held=0.")
+        if not editorial.is_draft(edition):
+            raise HTTPException(409, "Cette édition est déjà partie : mettez son envoi en pause.")
+        held = value == "1"
+        await run_in_threadpool(app.hold, edition.date, held)
+        message = "Envoi retenu." if held else "Envoi libéré."
+        return done(request, f"editions/{edition.date.isoformat()}", message)
+
+    return [
+        Route("/", editions, methods=["GET"]),
+        Route("/editions", compose, methods=["POST"]),
+        Route("/editions/{day}", preview, methods=["GET"]),
+        Route("/editions/{day}/email.html", email_html, methods=["GET"]),
+        Route("/editions/{day}/items/{article_id:int}", item_action, methods=["POST"]),
+        Route("/editions/{day}/texts", texts, methods=["POST"]),
+        Route("/editions/{day}/test", test_send, methods=["POST"]),
+        Route("/editions/{day}/approve", approve, methods=["POST"]),
+        Route("/editions/{day}/hold", hold, methods=["POST"]),
+    ]
+
+
+_FRENCH = (
+    ("is not in the edition", "n’est pas dans l’édition"),
+    ("is not pinned", "n’est pas épinglé"),
+    ("is not excluded", "n’est pas exclu"),
+    ("this item cannot move further", "cet article ne peut pas aller plus loin"),
+    ("is not a candidate of", "n’est pas candidat à l’édition du"),
+    ("the test was not accepted", "le test n’a pas été accepté"),
+    ("invalid address", "adresse invalide"),
+    ("must be on one line", "doit tenir sur une ligne"),
+    ("must have at most", "doit avoir au plus"),
+    ("characters", "caractères"),
+)
+
+
+def _french(message: str) -> str:
+    """The use case's English message with its key phrases in French (pages are French;
+    the details such as ids and provider answers stay as they are)."""
+    for english, french in _FRENCH:
+        message = message.replace(english, french)
+    return message[:1].upper() + message[1:]

@@ -1,0 +1,677 @@
+"""Editors' pages through the real ASGI app (httpx's ASGI transport, cookies kept between
+requests like a browser): sign-in, sessions, CSRF, rate limits, the editions list, a
+draft's preview and every decision, the test send, approval and hold, the audience pages,
+and bad input that answers a 4xx page and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from datetime import date
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from newsletter.app import App
+from newsletter.config import Settings
+from newsletter.passwords import hash_password, verify_password
+from newsletter.store.db import transaction
+from newsletter.store.models import Delivery, Subscriber, Suppression
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.timeutil import utcnow
+from newsletter.web.app import create_app
+from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
+from newsletter.web.editor_audience import EXPORT_BATCH
+
+DAY = date(2026, 3, 25)
+EDITOR = "redaction@example.ma"
+PASSWORD = "un mot de passe assez long"
+HASH = hash_password(PASSWORD)
+
+
+class Browser:
+    """httpx's ASGI transport driven synchronously, keeping cookies between requests (on
+    their path) as a browser does. Each call is one real ASGI request."""
+
+    def __init__(self, asgi: object, base_url: str = "http://localhost:8000") -> None:
+        self.asgi, self.base_url = asgi, base_url
+        self.cookies = httpx.Cookies()
+
+    def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.asgi)  # type: ignore[arg-type]
+            async with httpx.AsyncClient(
+                transport=transport, base_url=self.base_url, cookies=self.cookies
+            ) as client:
+                response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+                self.cookies = client.cookies
+                return response
+
+        return asyncio.run(go())
+
+    def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def csrf(self, path: str = "/editor/") -> str:
+        """The CSRF token of a page's forms."""
+        page = self.get(path)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert match, page.text[:500]
+        return match[1]
+
+    def sign_in(self, email: str = EDITOR, password: str = PASSWORD) -> httpx.Response:
+        token = self.csrf("/editor/login")
+        return self.post(
+            "/editor/login", data={"csrf_token": token, "email": email, "password": password}
+        )
+
+    def send(self, path: str, **fields: str) -> httpx.Response:
+        """POST a form with the session's CSRF token, as the page's button does."""
+        token = self.csrf()
+        return self.post(path, data={"csrf_token": token, **fields})
+
+
+@pytest.fixture
+def editor_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"editors": {EDITOR: HASH}})
+
+
+@pytest.fixture
+def site(app: App, editor_settings: Settings) -> tuple[Browser, App]:
+    """The sample articles of DAY and three readers; an editor account."""
+    application = App(editor_settings, engine=app.engine)
+    application.ingest_sample(DAY)
+    with application.sessions.begin() as session:
+        for email in ("a@example.org", "b@example.org", "c@example.org"):
+            add_subscriber(session, SubscriberRecord(email), source="test")
+    return Browser(create_app(application)), application
+
+
+@pytest.fixture
+def signed_in(site: tuple[Browser, App]) -> tuple[Browser, App]:
+    browser, application = site
+    answer = browser.sign_in()
+    assert answer.status_code == 303 and answer.headers["location"] == "/editor/"
+    return browser, application
+
+
+def composed(application: App) -> list[int]:
+    """Compose DAY's draft; its article ids in order."""
+    return [i.article_id for i in application.compose(DAY).edition.items]
+
+
+def order(application: App) -> list[int]:
+    edition = application.edition(DAY)
+    assert edition is not None
+    return [i.article_id for i in edition.items]
+
+
+# --- passwords and settings -------------------------------------------------------------------
+def test_argon2id_hashes_verify_only_the_right_password() -> None:
+    assert HASH.startswith("$argon2id$")
+    assert verify_password(HASH, PASSWORD)
+    assert not verify_password(HASH, PASSWORD + "!")
+    assert not verify_password(None, PASSWORD)
+    assert not verify_password("$argon2id$v=19$m=1,t=1,p=1$bad$bad", PASSWORD)
+    assert not verify_password(HASH, PASSWORD + "x" * 2000)
+
+
+def test_editors_come_from_the_environment_and_refuse_plain_passwords(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsletter.config import ConfigError, load_settings
+
+    monkeypatch.setenv("NEWSLETTER_EDITORS", f'{{"Redaction@Example.MA": "{HASH}"}}')
+    assert load_settings().editors == {EDITOR: HASH}
+    monkeypatch.setenv("NEWSLETTER_EDITORS", '{"redaction@example.ma": "hunter2"}')
+    with pytest.raises(ConfigError, match=r"NEWSLETTER_EDITORS: .*Argon2 hash"):
+        load_settings()
+
+
+def test_cli_hash_password_reads_stdin_and_prints_a_hash() -> None:
+    from typer.testing import CliRunner
+
+    from newsletter.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["editor", "hash-password"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    hashed = result.stdout.strip().splitlines()[0]
+    assert verify_password(hashed, PASSWORD) and PASSWORD not in result.stdout
+    short = CliRunner().invoke(cli, ["editor", "hash-password"], input="court\n")
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+
+
+# --- sign-in, sessions, CSRF ------------------------------------------------------------------
+def test_pages_need_a_signed_in_editor(site: tuple[Browser, App]) -> None:
+    browser, _ = site
+    for path in ("/editor/", "/editor/subscribers", "/editor/suppressions",
+                 f"/editor/editions/{DAY}", f"/editor/editions/{DAY}/email.html",
+                 "/editor/subscribers/export.csv"):  # fmt: skip
+        answer = browser.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/editor/login?next=" + path.split("?")[0])
+    for path in ("/editor/editions", f"/editor/editions/{DAY}/approve", "/editor/logout",
+                 f"/editor/editions/{DAY}/items/1", "/editor/subscribers/import"):  # fmt: skip
+        answer = browser.post(path, data={"action": "pin"})
+        assert answer.status_code == 401, path
+        assert "connectez-vous" in answer.text
+
+
+def test_sign_in_sets_a_strict_cookie_and_returns_to_the_page_asked(
+    site: tuple[Browser, App],
+) -> None:
+    browser, _ = site
+    first = browser.get("/editor/subscribers?q=a")
+    login = first.headers["location"]
+    form = browser.get(login)
+    assert form.status_code == 200 and 'name="next" value="/editor/subscribers?q=a"' in form.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
+    answer = browser.post(
+        "/editor/login",
+        data={"csrf_token": token, "email": "Redaction@Example.ma", "password": PASSWORD,
+              "next": "/editor/subscribers?q=a"},
+    )  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"] == "/editor/subscribers?q=a"
+    cookie = answer.headers["set-cookie"].lower()
+    assert cookie.startswith(COOKIE) and "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/editor" in cookie and "secure" not in cookie  # the base URL is http
+    page = browser.get("/editor/subscribers?q=a")
+    assert page.status_code == 200 and EDITOR in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_secure_cookie_when_the_base_url_is_https(app: App, editor_settings: Settings) -> None:
+    application = App(
+        editor_settings.model_copy(update={"base_url": "https://brief.example.ma"}),
+        engine=app.engine,
+    )
+    browser = Browser(create_app(application), base_url="https://brief.example.ma")
+    answer = browser.sign_in()
+    assert answer.status_code == 303 and "secure" in answer.headers["set-cookie"].lower()
+
+
+def test_wrong_password_unknown_account_and_open_redirect(site: tuple[Browser, App]) -> None:
+    browser, _ = site
+    wrong = browser.sign_in(password="not the password at all")
+    assert wrong.status_code == 401 and "incorrect" in wrong.text
+    unknown = browser.sign_in(email="someone@example.ma")
+    assert unknown.status_code == 401 and unknown.text.count("incorrect") == 1
+    assert browser.get("/editor/").status_code == 303
+    token = browser.csrf("/editor/login")
+    for target in ("https://evil.example/", "//evil.example/editor/", "/archive"):
+        answer = browser.post(
+            "/editor/login",
+            data={"csrf_token": token, "email": EDITOR, "password": PASSWORD, "next": target},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/editor/", target
+        token = browser.csrf()
+
+
+def test_login_needs_its_csrf_token(site: tuple[Browser, App]) -> None:
+    browser, _ = site
+    browser.get("/editor/login")
+    answer = browser.post("/editor/login", data={"email": EDITOR, "password": PASSWORD})
+    assert answer.status_code == 403
+    forged = browser.post(
+        "/editor/login", data={"csrf_token": "x" * 43, "email": EDITOR, "password": PASSWORD}
+    )
+    assert forged.status_code == 403
+    assert browser.get("/editor/").status_code == 303  # not signed in
+
+
+def test_login_rate_limit_per_account_and_per_ip(app: App, editor_settings: Settings) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from newsletter.web.auth import LoginLimits
+    from newsletter.web.editor import create_editor_app
+
+    application = App(editor_settings, engine=app.engine)
+    browser = Browser(create_app(application))
+    for _ in range(LOGINS_PER_ACCOUNT):
+        assert browser.sign_in(password="wrong wrong wrong").status_code == 401
+    blocked = browser.sign_in()  # even the right password: the account is locked for now
+    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
+    assert browser.get("/editor/").status_code == 303
+
+    limits = LoginLimits(per_ip=2, per_account=100)
+    mounted = Starlette(routes=[Mount("/editor", app=create_editor_app(application, limits))])
+    per_ip = Browser(mounted)
+    for email in ("x@example.ma", "y@example.ma"):
+        token = per_ip.csrf("/editor/login")
+        data = {"csrf_token": token, "email": email, "password": "wrong"}
+        assert per_ip.post("/editor/login", data=data).status_code == 401
+    token = per_ip.csrf("/editor/login")
+    data = {"csrf_token": token, "email": EDITOR, "password": PASSWORD}
+    assert per_ip.post("/editor/login", data=data).status_code == 429
+
+
+def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
+    signed_in: tuple[Browser, App],
+) -> None:
+    browser, application = signed_in
+    ids = composed(application)
+    for data in ({"action": "exclude"}, {"action": "exclude", "csrf_token": "forged"}):
+        answer = browser.post(f"/editor/editions/{DAY}/items/{ids[0]}", data=data)
+        assert answer.status_code == 403 and "formulaire" in answer.text
+    assert order(application) == ids
+    answer = browser.post(f"/editor/editions/{DAY}/approve", json={"csrf_token": "x"})
+    assert answer.status_code == 415
+    assert application.edition(DAY).approved_at is None
+
+
+def test_logout_ends_the_session(signed_in: tuple[Browser, App]) -> None:
+    browser, _ = signed_in
+    old_cookies = httpx.Cookies(browser.cookies)
+    answer = browser.send("/editor/logout")
+    assert answer.status_code == 303 and answer.headers["location"] == "/editor/login"
+    assert browser.get("/editor/").status_code == 303
+    browser.cookies = old_cookies  # a stolen cookie still works until it expires: idle limit
+    assert browser.get("/editor/").status_code == 200
+
+
+def test_idle_session_expires(signed_in: tuple[Browser, App], monkeypatch: pytest.MonkeyPatch
+                              ) -> None:  # fmt: skip
+    import time
+
+    browser, _ = signed_in
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 59 * 60)  # the idle limit is 60 min
+    assert browser.get("/editor/").status_code == 200  # and this use restarts it
+    monkeypatch.setattr(time, "time", lambda: real() + 118 * 60)
+    assert browser.get("/editor/").status_code == 200
+    monkeypatch.setattr(time, "time", lambda: real() + 180 * 60)  # 62 min unused
+    answer = browser.get("/editor/")  # the cookie's Max-Age and signature have both expired
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/editor/login")
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(
+    app: App, editor_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    settings = editor_settings.model_copy(
+        update={"editor_idle_minutes": 1440, "editor_session_hours": 1}
+    )
+    browser = Browser(create_app(App(settings, engine=app.engine)))
+    browser.sign_in()
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 50 * 60)
+    assert browser.get("/editor/").status_code == 200  # used 50 minutes after sign-in
+    monkeypatch.setattr(time, "time", lambda: real() + 65 * 60)
+    answer = browser.get("/editor/")
+    assert answer.status_code == 303 and "expired=1" in answer.headers["location"]
+
+
+def test_size_levels_follow_gmail_clipping() -> None:
+    from newsletter.editorial import NEAR_CLIP_BYTES, size_level
+    from newsletter.render.edition import GMAIL_CLIP_BYTES
+
+    assert size_level(NEAR_CLIP_BYTES - 1) == "ok"
+    assert size_level(NEAR_CLIP_BYTES) == size_level(GMAIL_CLIP_BYTES) == "near"
+    assert size_level(GMAIL_CLIP_BYTES + 1) == "over"
+
+
+# --- editions -------------------------------------------------------------------------------
+def test_editions_list_and_compose(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    empty = browser.get("/editor/")
+    assert empty.status_code == 200 and "Aucune édition" in empty.text
+    answer = browser.send("/editor/editions", date=DAY.isoformat())
+    assert answer.status_code == 303 and answer.headers["location"] == f"/editor/editions/{DAY}"
+    assert application.edition(DAY) is not None
+    listed = browser.get("/editor/")
+    assert f'href="/editor/editions/{DAY}"' in listed.text and "brouillon" in listed.text
+
+
+def test_preview_shows_the_email_the_checks_and_the_scores(
+    signed_in: tuple[Browser, App],
+) -> None:
+    browser, application = signed_in
+    composed(application)
+    edition = application.edition(DAY)
+    page = browser.get(f"/editor/editions/{DAY}")
+    assert page.status_code == 200
+    text = page.text
+    assert f'src="/editor/editions/{DAY}/email.html" width="640"' in text
+    assert f'src="/editor/editions/{DAY}/email.html" width="375"' in text
+    from html import escape
+
+    assert escape(edition.subject, quote=True) in text and "Version texte" in text
+    assert "sur un budget de 5 min 00 s" in text
+    assert re.search(r'<span id="size">\d+,\d Ko</span> sur 102 Ko', text)
+    assert "fraîcheur" in text and "place dans le flux" in text
+    for item in edition.items:
+        assert f'data-article="{item.article_id}"' in text
+    frame = browser.get(f"/editor/editions/{DAY}/email.html")
+    assert frame.status_code == 200 and frame.text.startswith("<!DOCTYPE html")
+    assert "frame-ancestors 'self'" in frame.headers["content-security-policy"]
+    assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "lecteur@example.org" in frame.text
+
+
+def test_pin_exclude_include_move_and_unpin(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    ids = composed(application)
+    assert len(ids) >= 4
+    path = f"/editor/editions/{DAY}/items"
+    # pin the third: it leads (the first pin leads)
+    answer = browser.send(f"{path}/{ids[2]}", action="pin")
+    assert answer.status_code == 303
+    assert order(application)[0] == ids[2] and application.edition(DAY).pins == [ids[2]]
+    assert "Article épinglé." in browser.get(answer.headers["location"]).text
+    browser.send(f"{path}/{ids[2]}", action="unpin")
+    assert order(application) == ids and application.edition(DAY).pins == []
+    # move the last up, then down again: exactly a swap with its neighbour
+    browser.send(f"{path}/{ids[-1]}", action="up")
+    assert order(application) == [*ids[:-2], ids[-1], ids[-2]]
+    browser.send(f"{path}/{ids[-1]}", action="down")
+    assert order(application) == ids
+    browser.send(f"{path}/{ids[1]}", action="up")
+    assert order(application)[:2] == [ids[1], ids[0]]
+    # exclude, then include
+    browser.send(f"{path}/{ids[3]}", action="exclude")
+    assert ids[3] not in order(application) and application.edition(DAY).excludes == [ids[3]]
+    page = browser.get(f"/editor/editions/{DAY}")
+    assert "Exclus" in page.text and "Réintégrer" in page.text
+    browser.send(f"{path}/{ids[3]}", action="include")
+    assert ids[3] in order(application) and application.edition(DAY).excludes == []
+
+
+def test_pin_an_article_left_out(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    ids = composed(application)
+    page = browser.get(f"/editor/editions/{DAY}")
+    left = re.findall(r'items/(\d+)"><input type="hidden" name="csrf_token" value="[^"]+">'
+                      r'<input type="hidden" name="action" value="pin">', page.text)  # fmt: skip
+    outside = [int(a) for a in left if int(a) not in ids]
+    assert outside, "the sample day has more articles than five minutes hold"
+    browser.send(f"/editor/editions/{DAY}/items/{outside[0]}", action="pin")
+    assert order(application)[0] == outside[0]
+
+
+def test_bad_item_requests_are_4xx_and_change_nothing(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    ids = composed(application)
+    path = f"/editor/editions/{DAY}/items"
+    cases = [
+        (f"{path}/{ids[0]}", {"action": "up"}, 400),  # the lead cannot go up
+        (f"{path}/{ids[-1]}", {"action": "down"}, 400),
+        (f"{path}/{ids[0]}", {"action": "explode"}, 400),
+        (f"{path}/{ids[0]}", {"action": "unpin"}, 400),
+        (f"{path}/{ids[0]}", {"action": "include"}, 400),
+        (f"{path}/999999", {"action": "exclude"}, 400),
+        (f"{path}/999999", {"action": "pin"}, 400),
+        (f"{path}/abc", {"action": "pin"}, 404),
+        (f"/editor/editions/2026-02-30/items/{ids[0]}", {"action": "pin"}, 404),
+        (f"/editor/editions/2026-W13-3/items/{ids[0]}", {"action": "pin"}, 404),
+        (f"/editor/editions/2020-01-01/items/{ids[0]}", {"action": "pin"}, 404),
+        ("/editor/editions", {"date": "hier"}, 404),
+        ("/editor/editions", {"date": "9999-12-31"}, 400),
+        ("/editor/editions", {"date": "1900-01-01"}, 400),
+        (f"/editor/editions/{DAY}/hold", {"held": "maybe"}, 400),
+        (f"/editor/editions/{DAY}/texts", {"subject": "a" * 201}, 400),
+        (f"/editor/editions/{DAY}/texts", {"subject": "x\ny"}, 400),
+        (f"/editor/editions/{DAY}/test", {"email": "not an address"}, 400),
+        (f"/editor/editions/{DAY}/test", {"email": ""}, 400),
+    ]
+    for url, data, status in cases:
+        answer = browser.send(url, **data)
+        assert answer.status_code == status, (url, data, answer.text[:300])
+        assert "Rien n’a été modifié" in answer.text or status == 404
+    assert order(application) == ids
+    edition = application.edition(DAY)
+    assert edition.pins == [] and edition.excludes == [] and edition.subject_override is None
+    assert browser.get(f"/editor/editions/{DAY}/nothing").status_code == 404
+    assert browser.get("/editor/editions/25-03-2026").status_code == 404
+    assert browser.request("DELETE", f"/editor/editions/{DAY}").status_code == 405
+
+
+def test_subject_and_preheader(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    composed(application)
+    answer = browser.send(
+        f"/editor/editions/{DAY}/texts", subject="Le Brief du mercredi", preheader="Trois choses"
+    )
+    assert answer.status_code == 303
+    edition = application.edition(DAY)
+    assert (edition.subject, edition.preheader) == ("Le Brief du mercredi", "Trois choses")
+    frame = browser.get(f"/editor/editions/{DAY}/email.html")  # rendered again, not cached
+    assert "Trois choses" in frame.text
+    browser.send(f"/editor/editions/{DAY}/texts", subject="", preheader="")
+    edition = application.edition(DAY)
+    assert edition.subject_override is None and edition.subject != "Le Brief du mercredi"
+
+
+def test_test_send_through_the_file_provider_records_no_delivery(
+    signed_in: tuple[Browser, App],
+) -> None:
+    browser, application = signed_in
+    composed(application)
+    answer = browser.send(f"/editor/editions/{DAY}/test", email="relecture@example.org")
+    assert answer.status_code == 303
+    files = list((application.settings.effective_outbox_dir / f"tests-{DAY}").glob("*.eml"))
+    assert len(files) == 1
+    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    edition = application.edition(DAY)
+    assert message["Subject"] == "[TEST] " + edition.subject
+    assert message["To"] == "relecture@example.org"
+    html = message.get_body(("html",)).get_content()
+    assert "relecture@example.org" in html
+    with application.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+    assert edition.status == "draft"
+
+
+def test_test_send_over_smtp(
+    app: App, editor_settings: Settings, smtp_server: tuple[object, int]
+) -> None:
+    handler, port = smtp_server
+    settings = editor_settings.model_copy(
+        update={"provider": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port}
+    )
+    application = App(settings, engine=app.engine)
+    application.ingest_sample(DAY)
+    application.compose(DAY)
+    browser = Browser(create_app(application))
+    browser.sign_in()
+    answer = browser.send(f"/editor/editions/{DAY}/test", email="relecture@example.org")
+    assert answer.status_code == 303
+    assert "Test envoyé" in browser.get(answer.headers["location"]).text
+    assert len(handler.messages) == 1  # type: ignore[attr-defined]
+    received = handler.messages[0]  # type: ignore[attr-defined]
+    assert received.rcpt_tos == ["relecture@example.org"]
+    message = message_from_bytes(received.data, policy=policy.default)
+    assert message["Subject"].startswith("[TEST] ")
+    handler.refuse["refuse@example.org"] = (550, "5.1.1 no such user")  # type: ignore[attr-defined]
+    refused = browser.send(f"/editor/editions/{DAY}/test", email="refuse@example.org")
+    assert refused.status_code == 400 and "pas été accepté" in refused.text
+
+
+def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    composed(application)
+    browser.send(f"/editor/editions/{DAY}/hold", held="1")
+    assert application.edition(DAY).held
+    assert "retenue" in browser.get(f"/editor/editions/{DAY}").text
+    browser.send(f"/editor/editions/{DAY}/hold", held="0")
+    assert not application.edition(DAY).held
+    browser.send(f"/editor/editions/{DAY}/hold", held="1")
+    answer = browser.send(f"/editor/editions/{DAY}/approve")
+    assert answer.status_code == 303
+    edition = application.edition(DAY)
+    assert edition.approved_by == EDITOR and edition.approved_at is not None
+    assert not edition.held  # approving lifts the hold
+    again = browser.send(f"/editor/editions/{DAY}/approve")
+    assert "déjà approuvée" in browser.get(again.headers["location"]).text
+
+
+def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    ids = composed(application)
+    assert application.send(DAY).run.sent == 3
+    page = browser.get(f"/editor/editions/{DAY}")
+    assert page.status_code == 200 and "lecture seule" in page.text
+    assert "Approuver" not in page.text and 'value="exclude"' not in page.text
+    for url, data in (
+        (f"/editor/editions/{DAY}/items/{ids[0]}", {"action": "exclude"}),
+        (f"/editor/editions/{DAY}/texts", {"subject": "Autre"}),
+        (f"/editor/editions/{DAY}/approve", {}),
+        (f"/editor/editions/{DAY}/hold", {"held": "1"}),
+    ):
+        answer = browser.send(url, **data)
+        assert answer.status_code == 409, url
+    edition = application.edition(DAY)
+    assert order(application) == ids and edition.approved_at is None and not edition.held
+    recompose = browser.send("/editor/editions", date=DAY.isoformat())
+    assert "déjà partie" in browser.get(recompose.headers["location"]).text
+
+
+# --- audience -----------------------------------------------------------------------------
+def test_subscribers_counts_and_search(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    with transaction(application.sessions) as session:
+        add_subscriber(session, SubscriberRecord("100%_real@example.org"), source="test")
+    page = browser.get("/editor/subscribers")
+    assert page.status_code == 200 and "Abonnés (4)" in page.text
+    assert re.search(r"<th>actifs</th><td>4</td>", page.text)
+    found = browser.get("/editor/subscribers", params={"q": "B@EXAMPLE"})
+    assert "b@example.org" in found.text and "a@example.org" not in found.text
+    wildcard = browser.get("/editor/subscribers", params={"q": "%_"})
+    assert "100%_real@example.org" in wildcard.text and "a@example.org" not in wildcard.text
+    none = browser.get("/editor/subscribers", params={"q": "zzz"})
+    assert "Aucune adresse ne contient" in none.text
+    assert browser.get("/editor/subscribers", params={"q": "x" * 400}).status_code == 400
+    assert browser.get("/editor/subscribers", params={"q": "a\x00b"}).status_code == 400
+
+
+def test_csv_import_reports_bad_lines_and_export_round_trips(
+    signed_in: tuple[Browser, App],
+) -> None:
+    browser, application = signed_in
+    data = (
+        "email;name;topics\n"
+        "nouveau@example.org;Hélène;sport\n"
+        "pas-une-adresse;X;\n"
+        "a@example.org;Anne;culture\n"
+        "=cmd@example.org;=HYPERLINK(\"x\");\n"
+    ).encode()
+    token = browser.csrf("/editor/subscribers")
+    answer = browser.post(
+        "/editor/subscribers/import",
+        data={"csrf_token": token},
+        files={"file": ("lecteurs.csv", data, "text/csv")},
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    assert "2 ajoutés, 1 mis à jour, 1 refusés" in answer.text
+    assert "line 3: invalid address" in answer.text
+    with application.sessions() as session:
+        added = session.scalars(
+            select(Subscriber).where(Subscriber.email == "nouveau@example.org")
+        ).one()
+        assert added.name == "Hélène" and added.topics == ["sport"] and added.source == "editor"
+
+    export = browser.get("/editor/subscribers/export.csv")
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert "attachment" in export.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert len(rows) == 5 and rows[0].keys() >= {"email", "name", "topics", "status"}
+    by_email = {r["email"]: r for r in rows}
+    assert by_email["a@example.org"]["topics"] == "culture"
+    assert by_email["=cmd@example.org"]["name"] == "'=HYPERLINK(\"x\")"  # no formula
+
+    bad = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"name\nno email column\n", "text/csv")},
+    )  # fmt: skip
+    assert bad.status_code == 400 and "email" in bad.text
+    binary = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"\xff\xfe\x00bad", "text/csv")},
+    )  # fmt: skip
+    assert binary.status_code == 400 and "UTF-8" in binary.text
+    field = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"email,name\na@example.org," + b"x" * 200_000, "text/csv")},
+    )  # fmt: skip
+    assert field.status_code == 400 and "CSV" in field.text
+    nul = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("x.csv", b"email,name\nn\x00ul@example.org,A\n"
+                                  b"ok@example.org,A\x00B\n", "text/csv")},
+    )  # fmt: skip
+    assert nul.status_code == 200 and "1 ajoutés, 0 mis à jour, 1 refusés" in nul.text
+    missing = browser.post("/editor/subscribers/import", data={"csrf_token": token})
+    assert missing.status_code == 400
+    no_token = browser.post(
+        "/editor/subscribers/import", files={"file": ("x.csv", data, "text/csv")}
+    )
+    assert no_token.status_code == 403
+
+
+def test_export_streams_many_subscribers(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    now = utcnow()
+    with transaction(application.sessions) as session:  # more than one batch of the export
+        session.add_all(
+            Subscriber(email=f"r{n}@example.org", email_key=f"r{n}@example.org", topics=[],
+                       status="active", created_at=now)
+            for n in range(EXPORT_BATCH + 200)
+        )  # fmt: skip
+    export = browser.get("/editor/subscribers/export.csv")
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 3 + EXPORT_BATCH + 200 and len(set(lines)) == len(lines)
+
+
+def test_large_import_is_accepted_and_oversized_refused(signed_in: tuple[Browser, App]) -> None:
+    browser, _ = signed_in
+    from newsletter.web.editor_audience import MAX_IMPORT_BYTES
+
+    name = "Lecteur au nom assez long pour que le fichier pèse plus de 64 Ko"
+    big = "email,name\n" + "".join(f"lecteur{n}@example.org,{name} {n}\n" for n in range(1000))
+    assert len(big.encode()) > 64 * 1024  # over the readers' pages' body limit
+    token = browser.csrf("/editor/subscribers")
+    answer = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("big.csv", big.encode(), "text/csv")},
+    )  # fmt: skip
+    assert answer.status_code == 200 and "1000 ajoutés" in answer.text
+    huge = b"email\n" + b"x" * (MAX_IMPORT_BYTES + 100)
+    refused = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("huge.csv", huge, "text/csv")},
+    )  # fmt: skip
+    assert refused.status_code == 413
+
+
+def test_suppression_list(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    assert "La liste est vide" in browser.get("/editor/suppressions").text
+    with transaction(application.sessions) as session:
+        session.add(Suppression(email_key="gone@example.org", reason="hard_bounce",
+                                detail="550 5.1.1 <b>no</b>", created_at=utcnow()))  # fmt: skip
+    page = browser.get("/editor/suppressions")
+    assert "gone@example.org" in page.text and "hard_bounce" in page.text
+    assert "&lt;b&gt;no&lt;/b&gt;" in page.text  # escaped
+
+
+def test_readers_pages_keep_their_body_limit(site: tuple[Browser, App]) -> None:
+    browser, _ = site
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    answer = browser.post("/subscribe", content=b"email=" + b"a" * 70_000, headers=form)
+    assert answer.status_code == 413
+
+
+def test_no_editor_configured_shows_how_to_add_one(app: App, tmp_path: Path) -> None:
+    browser = Browser(create_app(app))
+    page = browser.get("/editor/login")
+    assert page.status_code == 200 and "newsletter editor hash-password" in page.text
+    assert browser.sign_in().status_code == 401
