@@ -136,3 +136,25 @@ def test_shipped_config_file_lists_every_setting_with_its_default(
     monkeypatch.delenv("NEWSLETTER_CONFIG")
     defaults = load_settings()
     assert from_file.model_dump() == defaults.model_dump()
+
+
+def test_editors_are_addresses_alone_or_addresses_with_a_password_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One setting for both uses: notices go to every editor, sign-in needs a hash."""
+    from newsletter.passwords import hash_password
+
+    monkeypatch.setenv("NEWSLETTER_EDITORS", "Chef@Example.MA, redaction@example.ma")
+    assert load_settings().editors == {"chef@example.ma": None, "redaction@example.ma": None}
+    hashed = hash_password("a long enough password")
+    monkeypatch.setenv("NEWSLETTER_EDITORS", f'{{"chef@example.ma": "{hashed}"}}')
+    assert load_settings().editors == {"chef@example.ma": hashed}
+    monkeypatch.setenv("NEWSLETTER_EDITORS", '{"chef@example.ma": "hunter2"}')
+    with pytest.raises(ConfigError, match=r"NEWSLETTER_EDITORS: .*Argon2 hash"):
+        load_settings()
+    monkeypatch.setenv("NEWSLETTER_EDITORS", '{"chef@example.ma": ')
+    with pytest.raises(ConfigError, match=r"NEWSLETTER_EDITORS: .*JSON"):
+        load_settings()
+    monkeypatch.setenv("NEWSLETTER_EDITORS", "not-an-address")
+    with pytest.raises(ConfigError, match="NEWSLETTER_EDITORS"):
+        load_settings()
