@@ -366,6 +366,10 @@ def create_app(application: App) -> Starlette:
     async def confirm_submit(request: Request) -> Response:
         """POST /c/<token>: activate the subscription (idempotent)."""
         subscriber_id = _confirmed_subscriber(request.path_params["token"])
+        if await request.body() and request.headers.get("content-type", "").startswith(
+            FORM_TYPES
+        ):  # the button sends an empty form; a malformed one is refused (400), not acted on
+            await request.form(max_files=0, max_fields=20)
         if confirm(application.sessions, subscriber_id) is None:
             raise HTTPException(404, "subscriber_gone")
         return show("confirm", title=title, done=True, action="")
@@ -378,6 +382,8 @@ def create_app(application: App) -> Starlette:
             detail = "method_not_allowed"
         elif status == 404 and detail == "Not Found":  # Starlette's: no such route
             detail = "not_found"
+        if request.url.path.startswith("/api/"):  # a program: the same words, as JSON
+            return JSONResponse({"error": say(detail)}, status_code=status)
         return show("error", status_code=status, title=title, message=say(detail))
 
     return Starlette(

@@ -2,8 +2,9 @@
 
 Every field is checked before anything is saved: one bad value refuses the whole form
 (:class:`PreferencesInvalid`, whose ``key`` names the message in
-:mod:`newsletter.web.texts`). Unchecked checkboxes send nothing, so ``topics`` is always
-read (absent: none); the other fields, when absent, are left as they are.
+:mod:`newsletter.web.texts`). Unchecked checkboxes send nothing, so ``topics`` is read as
+none when absent from the page's own form (``form=preferences``); a field absent
+otherwise is left as it is, and a form with none of the fields is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from newsletter.timeutil import UnknownTimeZone, get_zone
 MAX_PAUSE_DAYS = 366
 #: The width of the ``subscribers.timezone`` column.
 MAX_ZONE_CHARS = 64
+
+
+#: The fields of the form; ``form=preferences`` marks the page's own form, whose unchecked
+#: topic boxes (sent as nothing) mean "no topic".
+FIELDS = frozenset(
+    {"form", "topics", "frequency", "weekday", "paused_until", "format", "timezone"}
+)
 
 
 class PreferencesInvalid(ValueError):
@@ -59,14 +67,19 @@ def parse_preferences(
     ``FormData.getlist`` gives them); ``known_topics`` are the sections a reader may pick
     (others are dropped); ``today`` is the newsletter's local date.
 
-    Fields: ``topics`` (repeated), ``frequency`` (``daily``/``weekly``), ``weekday``
+    Fields: ``topics`` (repeated; absent: none when ``form=preferences``, the page's own
+    form, else unchanged), ``frequency`` (``daily``/``weekly``), ``weekday``
     (``0``-``6``, 0 = Monday; required for weekly), ``paused_until`` (``YYYY-MM-DD`` after
     ``today`` and at most :data:`MAX_PAUSE_DAYS` later; empty: no pause), ``format``
     (``html``/``text``), ``timezone`` (an IANA name checked with zoneinfo; empty: the
     newsletter's). Raises :class:`PreferencesInvalid` for the first bad field.
     """
-    known = set(known_topics)
-    topics = list(dict.fromkeys(t for t in form.get("topics", []) if t in known))
+    if not FIELDS & form.keys():
+        raise PreferencesInvalid("form", "bad_form")
+    topics: object = KEEP
+    if "topics" in form or _one(form, "form") == "preferences":
+        known = set(known_topics)
+        topics = list(dict.fromkeys(t for t in form.get("topics", []) if t in known))
 
     frequency: object = KEEP
     raw = _one(form, "frequency")
