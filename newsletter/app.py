@@ -330,7 +330,7 @@ class App:
             data = confirmation_message(
                 self.links, subscriber_id=outcome.subscriber_id, email=record.email,
                 title=s.title, sender_name=s.sender_name, sender_address=s.sender_address,
-                days=s.confirm_days,
+                days=s.confirm_days, language=s.language,
             )  # fmt: skip
             signer = self.dkim_signer()
             envelope = Envelope(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import date, timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import select
@@ -199,6 +200,11 @@ def test_pages_follow_the_configured_language(reader: tuple[TestClient, App, str
         "error": "This email address is not valid."
     }
     assert "Check your inbox" in client.post("/subscribe", data={"email": "e@example.org"}).text
+    [mail] = (english.settings.effective_outbox_dir / "confirmations").glob("*.eml")
+    confirmation = message_from_bytes(mail.read_bytes(), policy=policy.default)
+    assert confirmation["Subject"] == "Confirm your subscription to Le Brief"
+    body = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert "valid for 7 days" in body and "/c/" in body and "Bonjour" not in body
     assert "This link is not valid." in client.get("/u/forged").text
     assert "This page does not exist." in client.get("/nowhere").text
     assert "Method not allowed." in client.request("PUT", url).text
