@@ -58,6 +58,7 @@ def test_the_page_shows_every_current_value(reader: tuple[TestClient, App, str])
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     html = page.text
     assert '<html lang="fr">' in html and "a***@example.org" in html
+    assert '<meta name="referrer" content="no-referrer">' in html  # the URL holds the token
     assert 'value="culture" checked' in html and 'value="sport">' in html
     assert 'value="weekly" checked' in html and 'value="daily">' in html
     assert '<option value="4" selected>vendredi</option>' in html
