@@ -52,6 +52,7 @@ from newsletter.render.edition import (
     render_edition,
 )
 from newsletter.render.mime import PreparedMessage
+from newsletter.render.textonly import PreparedTextMessage
 from newsletter.signup import SignupOutcome, confirmation_message, request_signup
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
@@ -358,7 +359,7 @@ class App:
             data = confirmation_message(
                 self.links, subscriber_id=outcome.subscriber_id, email=record.email,
                 title=s.title, sender_name=s.sender_name, sender_address=s.sender_address,
-                days=s.confirm_days,
+                days=s.confirm_days, language=s.language,
             )  # fmt: skip
             signer = self.dkim_signer()
             envelope = Envelope(
@@ -640,15 +641,24 @@ class App:
 
     def sender(self, edition: Edition) -> Sender:
         """What turns the edition's claimed rows into envelopes: each variant rendered once,
-        on first use."""
-        cache: dict[str, PreparedMessage] = {}
+        on first use, which prepares both its multipart message and its text-only one
+        (readers who chose the text format)."""
+        cache: dict[str, RenderedEdition] = {}
 
-        def message_for(variant: str) -> PreparedMessage:
+        def rendered(variant: str) -> RenderedEdition:
             if variant not in edition.variants:
                 variant = ""
             if variant not in cache:
-                cache[variant] = self.render(edition, variant).message
+                cache[variant] = self.render(edition, variant)
             return cache[variant]
+
+        def message_for(variant: str) -> PreparedMessage:
+            return rendered(variant).message
+
+        def text_message_for(variant: str) -> PreparedTextMessage:
+            text_message = rendered(variant).text_message
+            assert text_message is not None  # render_edition always prepares it
+            return text_message
 
         return Sender(
             message_for=message_for,
@@ -658,6 +668,7 @@ class App:
             sender_domain=self.settings.sender_domain,
             unsubscribe_mailto=self.settings.unsubscribe_mailto,
             signer=self.dkim_signer(),
+            text_message_for=text_message_for,
         )
 
     def deliver(

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     postal_address: str = "Le Brief, 1 boulevard de l'Exemple, 20000 Casablanca, Maroc"
     list_id: str | None = None
     secret_key: SecretStr | None = None
+    old_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Former secret keys, comma-separated: links they signed still verify "
+        "(key rotation); new links are signed with secret_key.",
+    )
     confirm_days: float = Field(7, gt=0, le=90)
     unsubscribe_mailto: str | None = None
     feedback_id: str | None = None
@@ -359,6 +364,21 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters")
         return value
 
+    @field_validator("old_secret_keys", mode="before")
+    @classmethod
+    def _split_old_secret_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("old_secret_keys")
+    @classmethod
+    def _check_old_secret_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, key in enumerate(value, 1):
+            if len(key.get_secret_value()) < 16:
+                raise ValueError(f"key {number} must be at least 16 characters")
+        return value
+
     @field_validator("list_id")
     @classmethod
     def _check_list_id(cls, value: str | None) -> str | None:
@@ -576,21 +596,23 @@ class Settings(BaseSettings):
 
     @cached_property
     def secret_keys(self) -> list[str]:
-        """Signing keys, newest last (itsdangerous key-rotation order).
+        """Signing keys, newest last (itsdangerous key-rotation order): the
+        ``NEWSLETTER_OLD_SECRET_KEYS`` in their order, then the current key.
 
-        ``NEWSLETTER_SECRET_KEY`` when set; otherwise a random key created once in
-        ``<data_dir>/secret.key`` (mode 0600) so that a single box works out of the box.
-        Several machines must share one key: set the variable there.
+        The current key is ``NEWSLETTER_SECRET_KEY`` when set; otherwise a random key created
+        once in ``<data_dir>/secret.key`` (mode 0600) so that a single box works out of the
+        box. Several machines must share one key: set the variable there.
         """
+        old = [key.get_secret_value() for key in self.old_secret_keys]
         if self.secret_key is not None:
-            return [self.secret_key.get_secret_value()]
+            return [*old, self.secret_key.get_secret_value()]
         path = self.data_dir / "secret.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
-        return [path.read_text().strip()]
+        return [*old, path.read_text().strip()]
 
 
 #: NEWSLETTER_* variables that are not settings but are read elsewhere.

@@ -114,3 +114,8 @@ def long_date(day: date, language: str) -> str:
     weekday = _WEEKDAYS[lang][day.weekday()]
     day_number = "1er" if lang == "fr" and day.day == 1 else str(day.day)
     return f"{weekday} {day_number} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
+def weekday_names(language: str) -> list[str]:
+    """Monday ... Sunday in ``language`` (index 0 = Monday, as ``date.weekday()``)."""
+    return list(_WEEKDAYS[language_of(language)])

@@ -7,11 +7,12 @@ own salt, so a token made for "preferences" never verifies as "unsubscribe". Key
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 
 class Purpose(StrEnum):
@@ -30,6 +31,9 @@ MAX_AGE: dict[Purpose, int | None] = {
     Purpose.PREFERENCES: None,
     Purpose.UNSUBSCRIBE: None,
 }
+#: Clock-skew leeway in seconds: a token stamped up to this far in the future (another
+#: machine's clock ahead of ours) still verifies, and an expiry is checked this much late.
+CLOCK_SKEW_SECONDS = 300
 #: URL paths, one per purpose (short: the List-Unsubscribe header carries one).
 PATHS = {Purpose.CONFIRM: "c", Purpose.PREFERENCES: "p", Purpose.UNSUBSCRIBE: "u"}
 
@@ -67,17 +71,24 @@ class Links:
     def verify(self, purpose: Purpose, token: str, *, max_age: float | None = None) -> int:
         """The subscriber id in ``token``.
 
-        ``max_age`` (seconds) defaults to the purpose's lifetime in :data:`MAX_AGE`. Raises
-        :class:`TokenExpired` for a genuine but expired token, :class:`TokenError` for
-        anything forged, truncated or signed for another purpose.
+        ``max_age`` (seconds) defaults to the purpose's lifetime in :data:`MAX_AGE`; both ends
+        get :data:`CLOCK_SKEW_SECONDS` of leeway (machines' clocks differ). Every key of the
+        list verifies (rotation). Raises :class:`TokenExpired` for a genuine but expired
+        token, :class:`TokenError` for anything forged, truncated, signed with a key no
+        longer listed, for another purpose, or dated beyond the leeway in the future.
         """
         limit = MAX_AGE[purpose] if max_age is None else max_age
         try:
-            value = self._serializers[purpose].loads(token, max_age=limit)
-        except SignatureExpired as exc:
-            raise TokenExpired(f"this {purpose.value} link has expired") from exc
-        except BadSignature as exc:
+            # The age is checked here rather than by itsdangerous, which refuses any token
+            # stamped even one second ahead of this machine's clock.
+            value, stamped = self._serializers[purpose].loads(token, return_timestamp=True)
+        except BadData as exc:  # bad signature, or a payload that is not ours
             raise TokenError(f"this {purpose.value} link is not valid") from exc
+        age = time.time() - stamped.timestamp()
+        if age < -CLOCK_SKEW_SECONDS:
+            raise TokenError(f"this {purpose.value} link is dated in the future")
+        if limit is not None and age > limit + CLOCK_SKEW_SECONDS:
+            raise TokenExpired(f"this {purpose.value} link has expired")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise TokenError(f"this {purpose.value} link is not valid")
         return value

@@ -110,39 +110,43 @@ def parse(raw: bytes) -> EmailMessage:
     return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
+def assert_headers(raw: bytes, dkim_public: bytes) -> EmailMessage:
+    """Every header check a sent edition passes (CRLF, line lengths, the required headers,
+    one unencoded List-Unsubscribe with its mailto, RFC 8058, Feedback-ID, DKIM); returns
+    the parsed message. Shared with the text-only format's test."""
+    assert b"\r\n" in raw and not re.search(rb"(?<!\r)\n", raw), "bare LF"
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert all(len(line) <= 76 for line in body.split(b"\r\n")), "QP line over 76"
+    message = parse(raw)
+    for name in REQUIRED_HEADERS:
+        assert message[name], name
+    assert message["Message-ID"].endswith("@example.ma>")
+    unsubscribe_lines = [
+        line for line in head.split(b"\r\n") if line.lower().startswith(b"list-unsubscribe:")
+    ]
+    assert len(unsubscribe_lines) == 1 and b"=?" not in head.split(b"List-Unsubscribe:")[1][:200]
+    value = str(message["List-Unsubscribe"])
+    https, mailto = re.findall(r"<([^>]+)>", value)
+    assert https.startswith("https://brief.example.ma/u/") and len(https) < 100
+    token = https.rsplit("/", 1)[1]
+    assert mailto == f"mailto:unsubscribe@example.ma?subject=unsubscribe-{token}"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert re.fullmatch(r"20260325:brief\.example\.ma:edition:lebrief", str(message["Feedback-ID"]))
+    signed = message["DKIM-Signature"]
+    for header in SIGNED:
+        assert header in re.sub(r"\s", "", signed.split("h=")[1].split(";")[0]).split(":")
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: dkim_public)
+    assert not dkim.verify(
+        raw.replace(b"Subject:", b"Subject: X", 1), dnsfunc=lambda n, timeout=5: dkim_public
+    )
+    return message
+
+
 def test_headers_body_and_dkim(sent: tuple[list[bytes], App], dkim_key: tuple[Path, bytes]) -> None:
     messages, _ = sent
     for raw in messages:
-        assert b"\r\n" in raw and not re.search(rb"(?<!\r)\n", raw), "bare LF"
-        head, body = raw.split(b"\r\n\r\n", 1)
-        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
-        assert all(len(line) <= 76 for line in body.split(b"\r\n")), "QP line over 76"
-        message = parse(raw)
-        for name in REQUIRED_HEADERS:
-            assert message[name], name
-        assert message["Message-ID"].endswith("@example.ma>")
-        unsubscribe_lines = [
-            line for line in head.split(b"\r\n") if line.lower().startswith(b"list-unsubscribe:")
-        ]
-        assert (
-            len(unsubscribe_lines) == 1 and b"=?" not in head.split(b"List-Unsubscribe:")[1][:200]
-        )
-        value = str(message["List-Unsubscribe"])
-        https, mailto = re.findall(r"<([^>]+)>", value)
-        assert https.startswith("https://brief.example.ma/u/") and len(https) < 100
-        token = https.rsplit("/", 1)[1]
-        assert mailto == f"mailto:unsubscribe@example.ma?subject=unsubscribe-{token}"
-        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert re.fullmatch(
-            r"20260325:brief\.example\.ma:edition:lebrief", str(message["Feedback-ID"])
-        )
-        signed = message["DKIM-Signature"]
-        for header in SIGNED:
-            assert header in re.sub(r"\s", "", signed.split("h=")[1].split(";")[0]).split(":")
-        assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: dkim_key[1])
-        assert not dkim.verify(
-            raw.replace(b"Subject:", b"Subject: X", 1), dnsfunc=lambda n, timeout=5: dkim_key[1]
-        )
+        message = assert_headers(raw, dkim_key[1])
         text, html = (part.get_content() for part in message.get_payload())
         assert "utm_source=newsletter" in html and "utm_campaign=brief-2026-03-25" in text
         assert "/u/" in html and "utm_" not in re.search(r'href="([^"]*/u/[^"]*)"', html)[1]

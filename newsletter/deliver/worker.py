@@ -28,6 +28,7 @@ from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.links import Links
 from newsletter.providers.base import Envelope, InDoubt, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
+from newsletter.render.textonly import PreparedTextMessage
 from newsletter.store.db import transaction
 from newsletter.store.editions import mark_edition_sent
 from newsletter.store.models import DeliveryStatus
@@ -126,6 +127,8 @@ class Sender:
     sender_domain: str
     unsubscribe_mailto: str | None = None
     signer: Callable[[bytes], bytes] | None = None  # DKIM, when configured
+    # variant key -> the text/plain-only message (cached), for readers who chose "text"
+    text_message_for: Callable[[str], PreparedTextMessage] | None = None
 
     def envelope(self, claim: ClaimedDelivery) -> Envelope:
         """The personalised envelope of ``claim``; raises ``ValueError`` for an address that
@@ -135,7 +138,10 @@ class Sender:
             day=self.day, delivery_id=claim.delivery_id, sender_domain=self.sender_domain,
             unsubscribe_mailto=self.unsubscribe_mailto,
         )  # fmt: skip
-        data = self.message_for(claim.variant).personalise(personal)
+        if claim.format == "text" and self.text_message_for is not None:
+            data = self.text_message_for(claim.variant).personalise(personal)
+        else:
+            data = self.message_for(claim.variant).personalise(personal)
         return Envelope(
             key=claim.delivery_id,
             sender=self.envelope_sender,

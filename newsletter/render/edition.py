@@ -20,6 +20,7 @@ from newsletter import i18n
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.templates import environment
+from newsletter.render.textonly import PreparedTextMessage
 
 #: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
 #: help); we keep a margin.
@@ -78,6 +79,7 @@ class RenderedEdition:
     placeholder: re.Pattern[str]
     prefix: str
     warnings: list[str] = field(default_factory=list)
+    text_message: PreparedTextMessage | None = None  # for readers who chose "text"
 
     @property
     def html_bytes(self) -> int:
@@ -172,7 +174,8 @@ def render_edition(
         warnings.append(
             f"the HTML is {size} bytes; Gmail clips messages over about {GMAIL_CLIP_BYTES} bytes"
         )
-    return RenderedEdition(html, text, message, pattern, prefix, warnings)
+    text_message = PreparedTextMessage(static_headers, text, pattern)
+    return RenderedEdition(html, text, message, pattern, prefix, warnings, text_message)
 
 
 def _list_id(identity: Identity) -> str:

@@ -48,6 +48,7 @@ class ClaimedDelivery:
     name: str | None
     attempts: int
     variant: str = ""  # the subscriber's topics key ("culture,sport"; "" = none)
+    format: str = "html"  # the subscriber's MessageFormat: "html" (multipart) or "text"
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,9 @@ def claim_batch(
     if not claimed:
         return []
     people = {
-        row.id: (row.name, ",".join(sorted(row.topics or [])))
+        row.id: (row.name, ",".join(sorted(row.topics or [])), row.format)
         for row in session.execute(
-            select(Subscriber.id, Subscriber.name, Subscriber.topics).where(
+            select(Subscriber.id, Subscriber.name, Subscriber.topics, Subscriber.format).where(
                 Subscriber.id.in_([row.subscriber_id for row in claimed])
             )
         )
@@ -177,9 +178,10 @@ def claim_batch(
                 row.id,
                 row.subscriber_id,
                 row.email,
-                people.get(row.subscriber_id, (None, ""))[0],
+                people.get(row.subscriber_id, (None, "", "html"))[0],
                 row.attempts + 1,
-                people.get(row.subscriber_id, (None, ""))[1],
+                people.get(row.subscriber_id, (None, "", "html"))[1],
+                people.get(row.subscriber_id, (None, "", "html"))[2] or "html",
             )
             for row in claimed
         ),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -33,8 +33,16 @@ from newsletter.render.templates import environment
 from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
+from newsletter.store.preferences import save_preferences as save_subscriber_preferences
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
+from newsletter.web import texts
 from newsletter.web.health import Running, health_routes
+from newsletter.web.preferences import (
+    MAX_PAUSE_DAYS,
+    PreferencesInvalid,
+    parse_preferences,
+    time_zones,
+)
 from newsletter.web.ratelimit import SlidingWindow
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
@@ -78,7 +86,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise HTTPException(413, "Requête trop grande.")
+                raise HTTPException(413, "too_large")
             return message
 
         await self.app(scope, limited, send)
@@ -87,12 +95,11 @@ class BodyLimit:
 #: Sign-ups allowed per hour from one IP address, and for one email address.
 SIGNUPS_PER_IP = 10
 SIGNUPS_PER_ADDRESS = 3
-TOO_MANY = "Trop de demandes : réessayez dans une heure."
 LOG = logging.getLogger("newsletter.web")
-#: The one answer to a sign-up, whether or not the address was known (no enumeration).
-SIGNUP_ANSWER = (
-    "Si cette adresse peut recevoir notre lettre, un e-mail de confirmation vient d’y être envoyé."
-)
+#: Message keys (see newsletter.web.texts): too many sign-ups, and the one answer to a
+#: sign-up, whether or not the address was known (no enumeration).
+TOO_MANY = "too_many"
+SIGNUP_ANSWER = "signup_answer"
 
 
 def mask(email: str) -> str:
@@ -102,9 +109,16 @@ def mask(email: str) -> str:
     return f"{shown}@{domain}"
 
 
-def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    """A rendered page (French), never cached: it may show a reader's address."""
-    html = environment().get_template(f"pages/{template}.html.j2").render(**context)
+def page(
+    template: str, status_code: int = 200, *, language: str = "fr", **context: object
+) -> HTMLResponse:
+    """A rendered page in ``language`` (its words as ``t``, see :mod:`newsletter.web.texts`),
+    never cached: it may show a reader's address."""
+    html = (
+        environment()
+        .get_template(f"pages/{template}.html.j2")
+        .render(t=texts.page_texts(language), lang=i18n.language_of(language), **context)
+    )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
@@ -118,19 +132,28 @@ def create_app(
 
     links = application.links
     title = application.settings.title
+    language = application.settings.language
+
+    def show(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+        """A page in the newsletter's language."""
+        return page(template, status_code, language=language, **context)
+
+    def say(key: str) -> str:
+        """Message ``key`` in the newsletter's language."""
+        return texts.message(key, language)
 
     def subscriber_for(purpose: Purpose, token: str) -> Subscriber:
         """The subscriber a ``purpose`` token names; 400 forged, 410 expired, 404 gone."""
         try:
             subscriber_id = links.verify(purpose, token)
         except TokenExpired as exc:
-            raise HTTPException(410, "Ce lien a expiré.") from exc
+            raise HTTPException(410, "link_expired") from exc
         except TokenError as exc:
-            raise HTTPException(400, "Ce lien n’est pas valide.") from exc
+            raise HTTPException(400, "link_invalid") from exc
         with application.sessions() as session:
             subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
-            raise HTTPException(404, "Cet abonnement n’existe plus.")
+            raise HTTPException(404, "subscriber_gone")
         return subscriber
 
     async def unsubscribe_page(request: Request) -> Response:
@@ -138,7 +161,7 @@ def create_app(
         token = request.path_params["token"]
         subscriber = subscriber_for(Purpose.UNSUBSCRIBE, token)
         done = subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
-        return page(
+        return show(
             "unsubscribe", title=title, email=mask(subscriber.email), done=done,
             action=request.url.path,
         )  # fmt: skip
@@ -159,58 +182,78 @@ def create_app(
                 unsubscribe_subscriber(session, row)
         if one_click:  # RFC 8058: a mail client's POST; a short plain answer, no redirect
             return Response("Unsubscribed.\n", media_type="text/plain; charset=utf-8")
-        return page("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
+        return show("unsubscribe", title=title, email=mask(subscriber.email), done=True, action="")
 
     async def preferences_page(request: Request) -> Response:
-        """GET /p/<token>: the reader's topics."""
+        """GET /p/<token>: the reader's preferences, with their current values."""
         subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
-        return _preferences(request, subscriber, saved=False)
+        return _preferences(request, subscriber)
 
     async def save_preferences(request: Request) -> Response:
-        """POST /p/<token>: save the topics (known sections only)."""
+        """POST /p/<token>: save the preferences (all fields checked first: one bad value
+        saves nothing and answers 400 with the form and the reason)."""
         subscriber = subscriber_for(Purpose.PREFERENCES, request.path_params["token"])
         if not request.headers.get("content-type", "").startswith(FORM_TYPES):
-            raise HTTPException(415, "Envoyez le formulaire de la page.")
+            raise HTTPException(415, "send_the_form")
         form = await request.form(max_files=0, max_fields=100)
-        chosen = [str(value) for value in form.getlist("topics")]
-        known = set(_topics(subscriber))
-        topics = [topic for topic in chosen if topic in known]
+        fields = {key: [str(v) for v in form.getlist(key)] for key in form}
+        try:
+            change = parse_preferences(
+                fields, known_topics=_topics(subscriber), today=application.today()
+            )
+        except PreferencesInvalid as exc:
+            return _preferences(request, subscriber, error=say(exc.key), status_code=400)
         with transaction(application.sessions) as session:
-            row = session.get(Subscriber, subscriber.id)
-            if row is not None:
-                row.topics = topics
-                subscriber = row
+            row = save_subscriber_preferences(session, subscriber.id, change)
+            if row is None:
+                raise HTTPException(404, "subscriber_gone")
+            subscriber = row
         return _preferences(request, subscriber, saved=True)
 
     def _topics(subscriber: Subscriber) -> list[str]:
         return list(dict.fromkeys([*application.settings.sections, *(subscriber.topics or [])]))
 
-    def _preferences(request: Request, subscriber: Subscriber, *, saved: bool) -> Response:
-        language = application.settings.language
+    def _preferences(
+        request: Request, subscriber: Subscriber, *, saved: bool = False,
+        error: str | None = None, status_code: int = 200,
+    ) -> Response:  # fmt: skip
         chosen = set(subscriber.topics or [])
         topics = [
             {"slug": slug, "title": i18n.section_title(slug, language), "on": slug in chosen}
             for slug in _topics(subscriber)
         ]
-        return page(
-            "preferences", title=title, email=mask(subscriber.email), topics=topics, saved=saved,
-            action=request.url.path,
+        today = application.today()
+        paused = subscriber.paused_until if (subscriber.paused_until or today) > today else None
+        zones = time_zones()
+        if subscriber.timezone and subscriber.timezone not in zones:
+            zones = sorted([*zones, subscriber.timezone])
+        return show(
+            "preferences", status_code=status_code, title=title, email=mask(subscriber.email),
+            topics=topics, saved=saved, error=error, action=request.url.path,
             unsubscribe=links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber.id),
             active=subscriber.status == SubscriberStatus.ACTIVE,
+            frequency=subscriber.frequency or "daily", weekday=subscriber.weekday,
+            weekdays=i18n.weekday_names(language),
+            paused_until=paused.isoformat() if paused else "",
+            paused_label=i18n.long_date(paused, language) if paused else "",
+            pause_min=(today + timedelta(days=1)).isoformat(),
+            pause_max=(today + timedelta(days=MAX_PAUSE_DAYS)).isoformat(),
+            format=subscriber.format or "html", timezone=subscriber.timezone or "",
+            zones=zones, default_zone=application.settings.timezone,
         )  # fmt: skip
 
     async def edition_page(request: Request) -> Response:
         """GET /editions/YYYY-MM-DD: a released edition without personal links."""
         value = request.path_params["day"]
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise HTTPException(404, "Cette édition n’existe pas.")
+            raise HTTPException(404, "edition_missing")
         try:
             day = date.fromisoformat(value)
         except ValueError as exc:
-            raise HTTPException(404, "Cette édition n’existe pas.") from exc
+            raise HTTPException(404, "edition_missing") from exc
         edition = application.edition(day)
         if edition is None or edition.status == EditionStatus.DRAFT:
-            raise HTTPException(404, "Cette édition n’existe pas (encore).")
+            raise HTTPException(404, "edition_not_yet")
         rendered = application.render(edition, public=True)
         html, _ = rendered.fill({"email": "", "unsubscribe_url": "", "preferences_url": ""})
         return HTMLResponse(html)
@@ -228,7 +271,6 @@ def create_app(
                 .order_by(Edition.date.desc())
                 .limit(365)
             ).all()
-        language = application.settings.language
         rows = [
             {
                 "url": links.edition_url(e.date),
@@ -237,7 +279,7 @@ def create_app(
             }
             for e in editions
         ]
-        return page("archive", title=title, editions=rows)
+        return show("archive", title=title, editions=rows)
 
     per_ip = SlidingWindow(SIGNUPS_PER_IP, 3600)
     per_address = SlidingWindow(SIGNUPS_PER_ADDRESS, 3600)
@@ -249,14 +291,14 @@ def create_app(
     def _signup_page(
         request: Request, *, error: str | None = None, done: bool = False, status_code: int = 200
     ) -> Response:
-        language = application.settings.language
         topics = [
             {"slug": s, "title": i18n.section_title(s, language)}
             for s in application.settings.sections
         ]
-        return page(
-            "subscribe", status_code=status_code, title=title, topics=topics, error=error, done=done
-        )
+        return show(
+            "subscribe", status_code=status_code, title=title, topics=topics,
+            error=say(error) if error else None, done=done,
+        )  # fmt: skip
 
     def _signup(
         request: Request, email: str, name: str | None, topics: list[str]
@@ -270,7 +312,7 @@ def create_app(
         try:
             record = make_record(email, name)
         except InvalidSubscriber:
-            return 400, "Cette adresse e-mail n’est pas valide.", None
+            return 400, "email_invalid", None
         if not per_address.allow(record.email.lower()):  # the stored form: no respelling
             return 429, TOO_MANY, None
         known = set(application.settings.sections)
@@ -291,8 +333,8 @@ def create_app(
             [str(t) for t in form.getlist("topics")],
         )  # fmt: skip
         if status == 202:
-            answer = page(
-                "subscribe", title=title, topics=[], error=None, done=True, message=message
+            answer = show(
+                "subscribe", title=title, topics=[], error=None, done=True, message=say(message)
             )
             answer.background = work
             return answer
@@ -312,9 +354,9 @@ def create_app(
         name = payload.get("name") if isinstance(payload.get("name"), str) else None
         status, message, work = _signup(request, payload["email"], name, topics)
         body = (
-            {"status": "pending_confirmation", "message": message}
+            {"status": "pending_confirmation", "message": say(message)}
             if status == 202
-            else {"error": message}
+            else {"error": say(message)}
         )
         return JSONResponse(body, status_code=status, background=work)
 
@@ -324,11 +366,9 @@ def create_app(
                 Purpose.CONFIRM, token, max_age=int(application.settings.confirm_days * 86400)
             )
         except TokenExpired as exc:
-            raise HTTPException(
-                410, "Ce lien de confirmation a expiré : abonnez-vous à nouveau."
-            ) from exc
+            raise HTTPException(410, "confirm_expired") from exc
         except TokenError as exc:
-            raise HTTPException(400, "Ce lien n’est pas valide.") from exc
+            raise HTTPException(400, "link_invalid") from exc
 
     async def confirm_page(request: Request) -> Response:
         """GET /c/<token>: a page with a confirmation button; changes nothing."""
@@ -336,24 +376,32 @@ def create_app(
         with application.sessions() as session:
             subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
-            raise HTTPException(404, "Cet abonnement n’existe plus.")
+            raise HTTPException(404, "subscriber_gone")
         done = subscriber.status == SubscriberStatus.ACTIVE
-        return page("confirm", title=title, done=done, action=request.url.path)
+        return show("confirm", title=title, done=done, action=request.url.path)
 
     async def confirm_submit(request: Request) -> Response:
         """POST /c/<token>: activate the subscription (idempotent)."""
         subscriber_id = _confirmed_subscriber(request.path_params["token"])
+        if await request.body() and request.headers.get("content-type", "").startswith(
+            FORM_TYPES
+        ):  # the button sends an empty form; a malformed one is refused (400), not acted on
+            await request.form(max_files=0, max_fields=20)
         if confirm(application.sessions, subscriber_id) is None:
-            raise HTTPException(404, "Cet abonnement n’existe plus.")
-        return page("confirm", title=title, done=True, action="")
+            raise HTTPException(404, "subscriber_gone")
+        return show("confirm", title=title, done=True, action="")
 
     async def error(request: Request, exc: Exception) -> Response:
         """Every error as a page with its status (4xx for bad input); nothing changed."""
         status = getattr(exc, "status_code", 500)
-        detail = getattr(exc, "detail", "Une erreur est survenue.")
+        detail = str(getattr(exc, "detail", "") or "error")
         if status == 405:
-            detail = "Méthode non permise."
-        return page("error", status_code=status, title=title, message=detail)
+            detail = "method_not_allowed"
+        elif status == 404 and detail == "Not Found":  # Starlette's: no such route
+            detail = "not_found"
+        if request.url.path.startswith("/api/"):  # a program: the same words, as JSON
+            return JSONResponse({"error": say(detail)}, status_code=status)
+        return show("error", status_code=status, title=title, message=say(detail))
 
     return Starlette(
         routes=[
