@@ -410,6 +410,40 @@ def edition_set(
     _decide(day, subject=subject, preheader=preheader)
 
 
+@edition_app.command("approve")
+def edition_approve(
+    day: DateOption = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Who approves (recorded with the approval).")
+    ] = "cli",
+) -> None:
+    """Approve the draft (and lift a hold): with require_approval, the scheduler sends only
+    an approved edition."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        changed = application.approve(target, by=by)
+    except UsageError as exc:
+        fail(str(exc))
+    typer.echo(f"approved {target.isoformat()}" if changed else "already approved")
+
+
+@edition_app.command("hold")
+def edition_hold(
+    day: DateOption = None,
+    release: Annotated[bool, typer.Option("--release", help="Lift the hold instead.")] = False,
+) -> None:
+    """Hold the draft: the scheduler does not send it until the hold is lifted."""
+    application = load_app()
+    target = parse_date(day, application)
+    try:
+        changed = application.hold(target, held=not release)
+    except UsageError as exc:
+        fail(str(exc))
+    state = "hold lifted" if release else "held"
+    typer.echo(f"{state}: {target.isoformat()}" if changed else f"already {state.split()[0]}")
+
+
 @app.command()
 def preview(
     day: DateOption = None,
@@ -881,8 +915,10 @@ def schedule(
     ] = False,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="ISO date-time to start from (local time without an "
-                     "offset; default now)."),
+        typer.Option(
+            "--from",
+            help="ISO date-time to start from (local time without an offset; default now).",
+        ),
     ] = None,
     days: Annotated[int, typer.Option("--days", help="Local days to cover.", min=1, max=366)] = 7,
 ) -> None:
@@ -956,7 +992,7 @@ def editor_hash_password() -> None:
         fail(str(exc), 2)
     typer.echo(hashed)
     typer.echo(
-        "add it to the settings, e.g. NEWSLETTER_EDITORS='{\"you@example.ma\": \"<hash>\"}'",
+        'add it to the settings, e.g. NEWSLETTER_EDITORS=\'{"you@example.ma": "<hash>"}\'',
         err=True,
     )
 

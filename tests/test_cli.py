@@ -229,3 +229,28 @@ def test_pause_and_resume_from_the_command_line(tmp_path: Path) -> None:
     status = json.loads(run("status", "--date", "2026-03-25", "--json", cwd=tmp_path).stdout)
     assert {"pending", "sending", "sent", "deferred", "failed"} <= set(status)
     assert status["edition_status"] == "draft" and status["workers"] == 0
+
+
+def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    missing = run("edition", "approve", "--date", "2026-03-25", cwd=tmp_path)
+    assert missing.returncode == 1 and "no edition" in missing.stderr
+    feed_file = tmp_path / "feed.rss"
+    feed_file.write_text(
+        '<rss version="2.0"><channel><title>T</title><item><title>Le Parlement vote</title>'
+        "<link>https://news.example/1</link><pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate>"
+        "</item></channel></rss>"
+    )
+    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+    assert run("compose", "--date", "2026-03-25", cwd=tmp_path).returncode == 0
+    held = run("edition", "hold", "--date", "2026-03-25", cwd=tmp_path)
+    assert held.returncode == 0 and "held: 2026-03-25" in held.stdout
+    again = run("edition", "hold", "--date", "2026-03-25", cwd=tmp_path)
+    assert again.returncode == 0 and "already held" in again.stdout
+    approved = run("edition", "approve", "--date", "2026-03-25", "--by", "chef@example.ma",
+                   cwd=tmp_path)  # fmt: skip
+    assert approved.returncode == 0 and "approved 2026-03-25" in approved.stdout
+    compose = json.loads(run("compose", "--date", "2026-03-25", "--json", cwd=tmp_path).stdout)
+    assert compose["items"]  # recomposing a draft keeps it a draft
+    bad = run("edition", "hold", "--date", "2026-02-30", cwd=tmp_path)
+    assert bad.returncode == 2
