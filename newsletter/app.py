@@ -644,9 +644,10 @@ class App:
         on first use, which prepares both its multipart message and its text-only one
         (readers who chose the text format)."""
         cache: dict[str, RenderedEdition] = {}
+        variants = frozenset(edition.variants)  # computed once: this runs per message
 
         def rendered(variant: str) -> RenderedEdition:
-            if variant not in edition.variants:
+            if variant not in variants:
                 variant = ""
             if variant not in cache:
                 cache[variant] = self.render(edition, variant)

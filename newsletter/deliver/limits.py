@@ -29,7 +29,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config import Settings
-from newsletter.providers.base import BatchResult, Envelope, MessageResult, Provider, Result
+from newsletter.providers.base import (
+    BatchResult,
+    Envelope,
+    InDoubt,
+    MessageResult,
+    Provider,
+    Result,
+)
 from newsletter.store.db import transaction
 from newsletter.store.editions import pause_for
 from newsletter.store.usage import WINDOW, sent_in_window
@@ -128,6 +135,11 @@ class GuardedProvider:
                 self.on_pause(self.paused)
             batch.stop = f"{self.paused} (the edition is paused: `newsletter resume` goes on)"
         return batch
+
+    def settle(self, messages: Sequence[InDoubt]) -> dict[int, bool]:
+        """The wrapped provider's answers about messages in doubt (none if it cannot tell)."""
+        settle = getattr(self.inner, "settle", None)
+        return settle(messages) if settle is not None else {}
 
     def close(self) -> None:
         """Close the wrapped provider."""

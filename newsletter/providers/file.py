@@ -22,6 +22,7 @@ class FileProvider:
 
     def __init__(self, outbox_dir: Path) -> None:
         self.outbox_dir = Path(outbox_dir)
+        self._folders: set[Path] = set()  # made already (one mkdir per folder, not message)
 
     def path_for(self, envelope: Envelope | InDoubt) -> Path:
         """Where ``envelope`` is written."""
@@ -40,7 +41,9 @@ class FileProvider:
         for index, envelope in enumerate(envelopes):
             path = self.path_for(envelope)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                if path.parent not in self._folders:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(path.parent)
                 temporary = path.with_suffix(".tmp")
                 with open(temporary, "wb") as handle:
                     handle.write(envelope.data)
