@@ -244,6 +244,9 @@ class Settings(BaseSettings):
         180, ge=1, le=1440,
         description="A send starting this late still happens; later, the day is skipped.",
     )
+    timezone_waves: bool = Field(
+        False, description="Send each reader the edition at send_time in their own time zone."
+    )
     scheduler_check_seconds: float = Field(
         60, ge=0.5, le=3600,
         description="How often the scheduler looks for approvals, lifted holds, late sends.",

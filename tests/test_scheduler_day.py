@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.utils import format_datetime
 from pathlib import Path
@@ -310,3 +310,36 @@ def test_an_approved_draft_goes_as_approved_even_when_news_arrives_after(
     assert day.send() == Outcome.SENT
     sent = day.app.edition(DAY)
     assert sent is not None and [i.article_id for i in sent.items] == approved
+
+
+def test_time_zone_waves_send_at_the_readers_own_send_time_once(
+    make_day: Callable[..., tuple[Day, Clock]], smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    handler, _ = smtp_server
+    tokyo, new_york = "tokyo@example.org", "newyork@example.org"
+    day, clock = make_day(timezone_waves=True)
+    with day.app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord(tokyo, timezone="Asia/Tokyo"), source="test")
+        add_subscriber(session, SubscriberRecord(new_york, timezone="America/New_York"),
+                       source="test")  # fmt: skip
+    day.app.ingest_sample(DAY)
+    send_at = day.timing.send.fire_time(DAY)
+    assert send_at == datetime(2026, 10, 14, 7, 0, tzinfo=UTC)  # Casablanca, UTC+0
+
+    def got() -> Counter[str]:
+        return Counter(r for m in handler.messages for r in m.rcpt_tos if r not in EDITORS)
+
+    clock.now = send_at
+    assert day.send() == Outcome.SENT
+    # Tokyo's 07:00 came first (22:00 UTC the day before): it goes with the release
+    assert got() == Counter([*READERS, tokyo])
+    clock.now = datetime(2026, 10, 14, 10, 59, tzinfo=UTC)
+    assert Outcome.SENT not in day.check()
+    assert got()[new_york] == 0
+    clock.now = datetime(2026, 10, 14, 11, 0, tzinfo=UTC)  # 07:00 in New York (EDT)
+    assert Outcome.SENT in day.check()
+    clock.now = datetime(2026, 10, 14, 11, 5, tzinfo=UTC)
+    assert Outcome.SENT not in day.check()
+    assert got() == Counter([*READERS, tokyo, new_york])  # each once
+    edition = day.app.edition(DAY)
+    assert edition is not None and edition.status == EditionStatus.SENT

@@ -23,6 +23,7 @@ from newsletter.app import App, UsageError
 from newsletter.deliver.worker import worker_id
 from newsletter.scheduler.mail import mail_editors
 from newsletter.scheduler.timing import Timing
+from newsletter.scheduler.waves import send_wave
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus
 from newsletter.store.runs import RunKey, claim, finish
@@ -96,6 +97,34 @@ class Day:
         if self.app.edition(compose_day) is None:
             outcomes.append(self.compose_day(compose_day, now))
         outcomes.append(self.send_day(self.timing.send.day_of(now), now))
+        if self.app.settings.timezone_waves:
+            outcomes.extend(self.waves(now))
+        return outcomes
+
+    def waves(self, now: datetime) -> list[Outcome]:
+        """Time-zone waves: add and send the rows of the zones whose send time came, for the
+        editions of the last two days (a zone far west of the newsletter's gets its wave
+        up to a day later)."""
+        outcomes = []
+        latest = self.timing.send.day_of(now)
+        for day in (latest - timedelta(days=1), latest):
+            try:
+                with self._lock:
+                    wave = send_wave(self.app, day, now, release=False,
+                                     should_stop=self.stopping.is_set)  # fmt: skip
+            except Exception as exc:
+                LOG.exception("a time-zone wave of %s failed", day, extra=_fields(day))
+                self.alert("failed", day, f"a time-zone wave failed: {exc}")
+                outcomes.append(Outcome.FAILED)
+                continue
+            if wave is not None and (wave.created or wave.run.sent):
+                LOG.info(
+                    "time-zone wave of %s: %d new deliveries, %d sent", day, wave.created,
+                    wave.run.sent, extra=_fields(day, event="wave", deliveries=wave.created,
+                                                 sent=wave.run.sent,
+                                                 waiting=len(wave.waiting)),
+                )  # fmt: skip
+                outcomes.append(Outcome.SENT)
         return outcomes
 
     # --- the actions ---------------------------------------------------------------------
@@ -269,7 +298,14 @@ class Day:
                 "minutes after its send time",
             )  # fmt: skip
         try:
-            result = self.app.send(day, should_stop=self.stopping.is_set)
+            if self.app.settings.timezone_waves:
+                result = send_wave(self.app, day, self.clock(), release=True,
+                                   should_stop=self.stopping.is_set)  # fmt: skip
+                if result is None:  # paused by an operator meanwhile
+                    self._finish(key, "skipped", "paused")
+                    return Outcome.ALREADY
+            else:
+                result = self.app.send(day, should_stop=self.stopping.is_set)
         except UsageError as exc:
             self._finish(key, "failed", str(exc))
             self.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")

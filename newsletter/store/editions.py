@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.store.models import Edition, EditionItem, EditionStatus
+from newsletter.store.models import Delivery, DeliveryStatus, Edition, EditionItem, EditionStatus
 from newsletter.timeutil import utcnow
 
 
@@ -236,3 +236,24 @@ def editions_to_deliver(session: Session) -> list[int]:
             select(Edition.id).where(Edition.status == EditionStatus.SENDING).order_by(Edition.date)
         )
     )
+
+
+def reopen_for_wave(session: Session, edition_id: int) -> bool:
+    """Move a ``sent`` edition back to ``sending`` when it has deliveries still to send (a
+    later time-zone wave added them; issue 7), in one guarded statement; True if it did.
+    Its content never changes: only the workers' state."""
+    open_rows = (
+        select(Delivery.id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
+        )
+        .exists()
+    )
+    result = session.execute(
+        update(Edition)
+        .where(Edition.id == edition_id, Edition.status == EditionStatus.SENT, open_rows)
+        .values(status=EditionStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)

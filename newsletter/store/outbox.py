@@ -11,12 +11,24 @@ uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers and ign
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, true, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import (
@@ -76,6 +88,7 @@ def create_deliveries(
     *,
     frequency: Frequency = Frequency.DAILY,
     weekday: int | None = None,
+    zones: Sequence[str | None] | None = None,
 ) -> int:
     """Insert a ``pending`` row for every eligible subscriber without one for this edition,
     copying the address; one ``INSERT ... SELECT`` (no object per subscriber). Returns the
@@ -84,7 +97,8 @@ def create_deliveries(
     Eligible: ``active``, not on the suppression list, on ``frequency`` (the daily one by
     default; for the weekly edition, ``Frequency.WEEKLY`` and the readers whose ``weekday``
     is given, 0 = Monday), and not paused on the edition's local date (``paused_until`` is
-    the first date they receive again).
+    the first date they receive again). With ``zones`` (time-zone waves), only readers whose
+    ``timezone`` is one of them (None: readers without one).
     """
     edition_date = session.scalar(select(Edition.date).where(Edition.id == edition_id))
     now = utcnow()
@@ -103,6 +117,7 @@ def create_deliveries(
         Subscriber.email_key.not_in(select(Suppression.email_key)),
         Subscriber.frequency == frequency,
         Subscriber.weekday == weekday if weekday is not None else true(),
+        _in_zones(zones),
         or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= edition_date),
     )
     dialect = session.get_bind().dialect.name
@@ -121,6 +136,17 @@ def create_deliveries(
     session.execute(statement)
     # rowcount of INSERT ... SELECT is not reported by every driver (psycopg gives -1).
     return (session.scalar(count) or 0) - before
+
+
+def _in_zones(zones: Sequence[str | None] | None) -> Any:
+    """The condition "the reader's timezone is one of ``zones``" (None: no condition)."""
+    if zones is None:
+        return true()
+    named = [zone for zone in zones if zone is not None]
+    either = [Subscriber.timezone.in_(named)] if named else []
+    if None in zones:
+        either.append(Subscriber.timezone.is_(None))
+    return or_(*either) if either else false()
 
 
 def claim_batch(
