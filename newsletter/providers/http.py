@@ -333,3 +333,38 @@ def send_one_by_one(
             batch.stop = answer.detail
         break
     return batch
+
+
+def send_in_batches(
+    envelopes: Sequence[Envelope],
+    size: int,
+    build: Callable[[Envelope], Any],
+    call: Callable[[list[Any], list[Envelope]], BatchResult],
+    invalid: type[Exception],
+) -> BatchResult:
+    """Send ``envelopes`` in API calls of at most ``size`` messages, for a provider with a
+    batch endpoint. ``build`` turns an envelope into the provider's JSON for one message
+    (raising ``invalid`` fails that message alone); ``call`` sends the built messages with
+    their envelopes and reads one result per envelope. After a call that stops the send,
+    the rest of the envelopes is ``unsent``. One result per envelope, in order."""
+    batch = BatchResult()
+    for start in range(0, len(envelopes), size):
+        part = envelopes[start : start + size]
+        if batch.stop:
+            batch.results += [MessageResult(e.key, Result.UNSENT) for e in part]
+            continue
+        bodies: list[Any] = []
+        built: list[Envelope] = []
+        results: dict[int, MessageResult] = {}
+        for envelope in part:
+            try:
+                bodies.append(build(envelope))
+                built.append(envelope)
+            except invalid as exc:
+                results[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
+        if bodies:
+            answer = call(bodies, built)
+            results.update({r.key: r for r in answer.results})
+            batch.stop = answer.stop
+        batch.results += [results[e.key] for e in part]
+    return batch

@@ -34,7 +34,13 @@ from typing import Any
 import httpx
 
 from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
-from newsletter.providers.http import Failure, HTTPCaller, RetryPolicy, response_text
+from newsletter.providers.http import (
+    Failure,
+    HTTPCaller,
+    RetryPolicy,
+    response_text,
+    send_in_batches,
+)
 from newsletter.providers.message import MessageFormatError, parse_message
 
 #: Messages per call (Postmark's batch limit).
@@ -97,36 +103,16 @@ class PostmarkProvider:
 
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Send ``envelopes`` in calls of at most :attr:`batch_size`; one result each."""
-        batch = BatchResult()
-        for start in range(0, len(envelopes), self.batch_size):
-            part = envelopes[start : start + self.batch_size]
-            if batch.stop:
-                batch.results += [MessageResult(e.key, Result.UNSENT) for e in part]
-                continue
-            answer = self._send_call(part)
-            batch.results += answer.results
-            batch.stop = answer.stop
-        return batch
+        return send_in_batches(
+            envelopes, self.batch_size, self._message, self._call, MessageFormatError
+        )
 
-    def _send_call(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        messages, keys, results = [], [], {}
-        for envelope in envelopes:
-            try:
-                messages.append(self._message(envelope))
-                keys.append(envelope)
-            except MessageFormatError as exc:
-                results[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
-        stop = None
-        if messages:
-            request = self.caller.client.build_request(
-                "POST", self.url, json=messages,
-                headers={"Accept": "application/json", "X-Postmark-Server-Token": self.token},
-            )  # fmt: skip
-            answer = self.caller.call(request)
-            outcome = self._read(answer, keys)
-            stop = outcome.stop
-            results.update({r.key: r for r in outcome.results})
-        return BatchResult([results[e.key] for e in envelopes], stop=stop)
+    def _call(self, messages: list[dict[str, Any]], sent: list[Envelope]) -> BatchResult:
+        request = self.caller.client.build_request(
+            "POST", self.url, json=messages,
+            headers={"Accept": "application/json", "X-Postmark-Server-Token": self.token},
+        )  # fmt: skip
+        return self._read(self.caller.call(request), sent)
 
     def _read(self, answer: httpx.Response | Failure, sent: list[Envelope]) -> BatchResult:
         if isinstance(answer, Failure):

@@ -27,7 +27,13 @@ from typing import Any
 import httpx
 
 from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
-from newsletter.providers.http import Failure, HTTPCaller, RetryPolicy, response_text
+from newsletter.providers.http import (
+    Failure,
+    HTTPCaller,
+    RetryPolicy,
+    response_text,
+    send_in_batches,
+)
 from newsletter.providers.message import MessageFormatError, parse_message
 
 #: Emails per call (Resend's batch limit).
@@ -84,38 +90,19 @@ class ResendProvider:
 
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Send ``envelopes`` in calls of at most :attr:`batch_size`; one result each."""
-        batch = BatchResult()
-        for start in range(0, len(envelopes), self.batch_size):
-            part = envelopes[start : start + self.batch_size]
-            if batch.stop:
-                batch.results += [MessageResult(e.key, Result.UNSENT) for e in part]
-                continue
-            answer = self._send_call(part)
-            batch.results += answer.results
-            batch.stop = answer.stop
-        return batch
+        return send_in_batches(
+            envelopes, self.batch_size, self._email, self._call, MessageFormatError
+        )
 
-    def _send_call(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        emails, sent, results = [], [], {}
-        for envelope in envelopes:
-            try:
-                emails.append(self._email(envelope))
-                sent.append(envelope)
-            except MessageFormatError as exc:
-                results[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
-        stop = None
-        if emails:
-            request = self.caller.client.build_request(
-                "POST", self.url, json=emails,
-                headers={
-                    "Authorization": f"Bearer {self.api_key}",
-                    "Idempotency-Key": idempotency_key(sent),
-                },
-            )  # fmt: skip
-            outcome = self._read(self.caller.call(request), sent)
-            stop = outcome.stop
-            results.update({r.key: r for r in outcome.results})
-        return BatchResult([results[e.key] for e in envelopes], stop=stop)
+    def _call(self, emails: list[dict[str, Any]], sent: list[Envelope]) -> BatchResult:
+        request = self.caller.client.build_request(
+            "POST", self.url, json=emails,
+            headers={
+                "Authorization": f"Bearer {self.api_key}",
+                "Idempotency-Key": idempotency_key(sent),
+            },
+        )  # fmt: skip
+        return self._read(self.caller.call(request), sent)
 
     def _read(self, answer: httpx.Response | Failure, sent: list[Envelope]) -> BatchResult:
         if isinstance(answer, Failure):
