@@ -38,7 +38,13 @@ from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
-from newsletter.providers.base import Envelope, Provider, ProviderConfigError, Result
+from newsletter.providers.base import (
+    Envelope,
+    MessageResult,
+    Provider,
+    ProviderConfigError,
+    Result,
+)
 from newsletter.providers.failover import FailoverProvider
 from newsletter.providers.file import FileProvider
 from newsletter.providers.registry import HTTP_PROVIDERS, make_http_provider
@@ -367,16 +373,23 @@ class App:
                 sender=s.sender_address, recipient=record.email,
                 data=signer(data) if signer else data, message_id="", campaign="confirmations",
             )  # fmt: skip
-            provider = self.provider()
-            try:
-                batch = provider.send([envelope])
-            finally:
-                provider.close()
-            result = batch.results[0] if batch.results else None
-            if result is None or result.result != Result.SENT:
-                reason = batch.stop or (result.detail if result else "no answer")
-                raise UsageError(f"the confirmation could not be sent: {reason}")
+            self.send_one(envelope, "the confirmation")
         return outcome
+
+    def send_one(self, envelope: Envelope, what: str) -> MessageResult:
+        """Hand one message outside any edition's outbox (a confirmation, a test send) to a
+        provider of its own. Raises :class:`UsageError` naming ``what`` unless the provider
+        accepted it."""
+        provider = self.provider()
+        try:
+            batch = provider.send([envelope])
+        finally:
+            provider.close()
+        result = batch.results[0] if batch.results else None
+        if result is None or result.result != Result.SENT:
+            reason = batch.stop or (result.detail if result else None) or "no answer"
+            raise UsageError(f"{what} was not accepted: {reason}")
+        return result
 
     def today(self) -> date:
         """Today's date in the newsletter's time zone."""

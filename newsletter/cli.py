@@ -701,19 +701,22 @@ def resume(day: DateOption = None) -> None:
     _set_paused(day, False)
 
 
+HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
+BehindProxyOption = Annotated[
+    bool,
+    typer.Option(
+        "--behind-proxy",
+        help="Trust X-Forwarded-For from 127.0.0.1 (a reverse proxy on this machine).",
+    ),
+]
+
+
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
-    ] = 8000,
-    behind_proxy: Annotated[
-        bool,
-        typer.Option(
-            "--behind-proxy",
-            help="Trust X-Forwarded-For from 127.0.0.1 (a reverse proxy on this machine).",
-        ),
-    ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    behind_proxy: BehindProxyOption = False,
 ) -> None:
     """Serve the readers' pages (sign-up, unsubscribe, preferences, archive) and the
     editors' pages (/editor) with uvicorn."""
@@ -936,17 +939,9 @@ def schedule(
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
-    ] = 8000,
-    behind_proxy: Annotated[
-        bool,
-        typer.Option(
-            "--behind-proxy",
-            help="Trust X-Forwarded-For from 127.0.0.1 (a reverse proxy on this machine).",
-        ),
-    ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    behind_proxy: BehindProxyOption = False,
 ) -> None:
     """The scheduler (compose, notify the editors, send each day) and the web app in one
     process, with JSON logs on stderr. Add `newsletter worker` processes to deliver."""

@@ -19,7 +19,7 @@ from email.utils import format_datetime
 
 from newsletter.app import App, UsageError
 from newsletter.audience import InvalidSubscriber, normalise_email
-from newsletter.providers.base import Envelope, Result
+from newsletter.providers.base import Envelope
 from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import Personal, PreparedMessage
@@ -242,15 +242,7 @@ def send_proof(app: App, edition: Edition, recipient: str, preview: Preview) -> 
         data=signer(data) if signer else data, message_id=personal.message_id,
         campaign=f"tests-{edition.date.isoformat()}",
     )  # fmt: skip
-    provider = app.provider()
-    try:
-        batch = provider.send([envelope])
-    finally:
-        provider.close()
-    result = batch.results[0] if batch.results else None
-    if result is None or result.result != Result.SENT:
-        reason = batch.stop or (result.detail if result else None) or "no answer"
-        raise UsageError(f"the test was not accepted: {reason}")
+    result = app.send_one(envelope, "the test")
     return result.provider_message_id or "accepted"
 
 
