@@ -75,7 +75,8 @@ def routes(editors: Editors) -> list[Route]:
                 )
         rows = [
             {
-                "email": s.email, "name": s.name or "", "status": s.status,
+                "email": s.email, "name": s.name or "",
+                "status": t.get(f"subscriber_{s.status}", s.status),
                 "topics": ", ".join(s.topics or []),
                 "created": s.created_at.strftime(t["date_format"]),
             }
