@@ -943,3 +943,39 @@ def test_every_editor_page_speaks_the_configured_language_only(
     for name, words in expected.items():
         assert words in pages[name].text, (name, words)
     assert "line 4: invalid address" in report.text  # the import's own report, as the CLI's
+    # The reader who chose sport has a personalised edition: its line counts its articles.
+    assert re.search(r"<li>Sport\W+\d+ articles, \d", pages["composed"].text)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("size_level", ["near", "over"])
+def test_the_preview_s_rare_branches_have_their_words(language: str, size_level: str) -> None:
+    """Over budget, near or over Gmail's clipping, a render warning, personalised editions:
+    the branches the sample day does not reach, rendered from the template."""
+    from newsletter.render.templates import environment
+    from newsletter.web.editor_texts import editor_texts, usage_message
+
+    t = editor_texts(language)
+    warning = usage_message(
+        "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes", language
+    )
+    html = environment().get_template("pages/editor/edition.html.j2").render(
+        title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
+        csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",
+        date="25", status="draft", status_label=t["status_draft"], draft=True, held=True,
+        approved_by=None, approved_at=None, subject="S", preheader="P", subject_override="",
+        preheader_override="", reading="6 min 00 s", budget="5 min 00 s", reading_percent=100,
+        over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
+        size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
+        left_out=[], test_address=EDITOR, test_prefix="[TEST]",
+        variants=[{"topics": "Sport", "items": 4, "reading": "4 min 00 s"}],
+    )  # fmt: skip
+    assert t["over_budget"] in html and t["send_held"] in html
+    assert t["clip_near" if size_level == "near" else "clip_over"] in html
+    assert t["variants"] in html and "4 articles" in html
+    expected = {
+        "fr": "Le HTML fait 120000 octets\u202f; Gmail coupe les messages au-delà d’environ "
+              "102000 octets",
+        "en": "The HTML is 120000 bytes; Gmail clips messages over about 102000 bytes",
+    }[language]  # fmt: skip
+    assert warning == expected and expected in html
