@@ -901,6 +901,10 @@ def test_every_editor_page_speaks_the_configured_language_only(
     visit("import unreadable", upload(b"email,name\na@example.org," + b"x" * 200_000), 400)
     visit("import no file", browser.post("/editor/subscribers/import",
                                          data={"csrf_token": token}), 400)  # fmt: skip
+    extra = {f"field{n}": "x" for n in range(9)}  # the import's form has 5 fields at most
+    visit("import too many fields", browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token, **extra},
+        files={"file": ("readers.csv", b"email\n", "text/csv")}), 400)  # fmt: skip
     visit("suppressions", browser.get("/editor/suppressions"))
     with transaction(application.sessions) as session:
         session.execute(Suppression.__table__.delete())
@@ -931,14 +935,16 @@ def test_every_editor_page_speaks_the_configured_language_only(
                          "1 laissés désabonnés ou en échec.",
                "up": "Cet article ne peut pas aller plus loin", "not found": "Cette page n’existe",
                "subscribers": "actifs", "signed out": "connectez-vous de nouveau",
-               "read only": "lecture seule", "bad address": "Adresse invalide"},
+               "read only": "lecture seule", "bad address": "Adresse invalide",
+               "import too many fields": "Ce formulaire n’a pas pu être lu."},
         "en": {"login": "Newsroom sign-in", "pinned": "Article pinned.",
                "approved": "Approved by " + EDITOR,
                "import": "1 added, 1 updated, 1 rejected, 1 repeated lines merged, 1 left "
                          "unsubscribed or bounced.",
                "up": "This item cannot move further", "not found": "This page does not exist",
                "subscribers": "awaiting confirmation", "signed out": "please sign in again",
-               "read only": "read-only", "bad address": "Invalid address"},
+               "read only": "read-only", "bad address": "Invalid address",
+               "import too many fields": "This form could not be read."},
     }[language]  # fmt: skip
     for name, words in expected.items():
         assert words in pages[name].text, (name, words)

@@ -11,6 +11,7 @@ from datetime import date
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -130,10 +131,16 @@ def editor_only(editors: Editors) -> Callable[[Handler], Handler]:
 
 
 async def form(request: Request, *, max_fields: int = 50, max_files: int = 0) -> FormData:
-    """The POSTed form, its CSRF token checked (403 otherwise); 415 for another body."""
+    """The POSTed form, its CSRF token checked (403 otherwise); 415 for another body, 400
+    for a form that cannot be read (malformed multipart, too many fields or files)."""
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
         raise Refusal(415, "send_the_form")
-    data = await request.form(max_files=max_files, max_fields=max_fields)
+    try:
+        data = await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:  # Starlette's own words, in English: ours instead
+        if exc.status_code == 400:
+            raise Refusal(400, "bad_form") from None
+        raise
     check_csrf(request, data)
     return data
 

@@ -48,6 +48,7 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
         ),
         "signed_out": "Session absente ou expirée\u00a0: connectez-vous de nouveau.",
         "send_the_form": "Envoyez le formulaire de la page.",
+        "bad_form": "Ce formulaire n’a pas pu être lu.",
         "field_not_text": "Le champ «\u202f{name}\u202f» doit être du texte.",
         "field_too_long": (
             "Le champ «\u202f{name}\u202f» est trop long ({limit} caractères au plus)."
@@ -254,6 +255,7 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
         ),
         "signed_out": "No session, or it has expired: please sign in again.",
         "send_the_form": "Please send the page's form.",
+        "bad_form": "This form could not be read.",
         "field_not_text": "The field “{name}” must be text.",
         "field_too_long": "The field “{name}” is too long ({limit} characters at most).",
         "bad_date": "This is not a valid date (YYYY-MM-DD).",
