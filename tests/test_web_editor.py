@@ -11,6 +11,7 @@ import io
 import re
 from datetime import date
 from email import message_from_bytes, policy
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -675,3 +676,312 @@ def test_no_editor_configured_shows_how_to_add_one(app: App, tmp_path: Path) -> 
     page = browser.get("/editor/login")
     assert page.status_code == 200 and "newsletter editor hash-password" in page.text
     assert browser.sign_in().status_code == 401
+
+
+# --- languages ------------------------------------------------------------------------------
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+EDITOR_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pages" / "editor"
+EDITOR_CODE = Path(__file__).resolve().parent.parent / "newsletter" / "web"
+#: Marks of French in a page's own words (accents, French quotes and spaces, short words).
+FRENCH_MARKS = re.compile(
+    r"[àâçéèêëîïôûùœ’«»\u202f\u00a0]|\b(?:le|la|les|des|du|une|aux|est|pas|sur|pour|dans|avec"
+    r"|ou|vos|votre)\b",
+    re.IGNORECASE,
+)
+
+
+def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
+    from newsletter.web.editor_texts import EDITOR_PAGES
+
+    french, english = EDITOR_PAGES["fr"], EDITOR_PAGES["en"]
+    assert french.keys() == english.keys()
+    for key, words in french.items():
+        assert words.strip() and english[key].strip(), key
+        assert sorted(PLACEHOLDER.findall(words)) == sorted(
+            PLACEHOLDER.findall(english[key])
+        ), key
+
+
+def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
+    from newsletter.store.models import EditionStatus, SubscriberStatus
+    from newsletter.web.editor_editions import ACTIONS, SCORE_PARTS
+    from newsletter.web.editor_texts import EDITOR_PAGES
+
+    used: set[str] = set()
+    for template in EDITOR_TEMPLATES.glob("*.html.j2"):
+        used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
+    for module in ("auth", "editor", "editor_pages", "editor_editions", "editor_audience"):
+        code = (EDITOR_CODE / f"{module}.py").read_text()
+        used |= set(re.findall(r'Refusal\(\d+, "(\w+)"', code))
+        used |= set(re.findall(r'say\("(\w+)"', code))
+        used |= set(re.findall(r'\bt\["(\w+)"\]', code))
+        used |= set(re.findall(r'detail = "(\w+)"', code))
+        for pair in re.findall(r'say\("(\w+)" if \w+ else "(\w+)"\)', code):
+            used |= set(pair)
+    used |= {f"done_{action}" for action in ACTIONS}
+    used |= {f"status_{status.value}" for status in EditionStatus}
+    used |= {f"audience_{status.value}" for status in SubscriberStatus}
+    used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
+    used |= {f"score_{part}" for part in SCORE_PARTS}
+    used |= {"error", "too_large"}  # the error page's fallback; the body limit's refusal
+    table = set(EDITOR_PAGES["fr"])
+    assert used - table == set(), "words asked for but missing from the tables"
+    assert table - used == set(), "words in the tables that no page uses"
+
+
+class _Visible(HTMLParser):
+    """A page's visible words: text (not styles nor the email's text part) and the
+    attributes a reader sees or hears (title, aria-label, placeholder, alt)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.words: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "pre", "script"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("title", "aria-label", "placeholder", "alt") and value:
+                self.words.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "pre", "script"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.words.append(data)
+
+
+def visible(html: str, data: list[str]) -> str:
+    """The page's own words: its visible text without ``data`` (titles, names, subjects of
+    the sample, which are French whatever the pages' language)."""
+    parser = _Visible()
+    parser.feed(html)
+    text = "\n".join(parser.words)
+    for value in sorted(data, key=len, reverse=True):
+        if value.strip():
+            text = text.replace(value, " ")
+    return text
+
+
+def fragments(language: str) -> list[str]:
+    """The words of ``language``'s table (split at placeholders) that the other table never
+    uses: none of them may appear in a page of the other language."""
+    from newsletter.web.editor_texts import EDITOR_PAGES
+
+    other = " ".join(v for k, v in EDITOR_PAGES["en" if language == "fr" else "fr"].items())
+    found = []
+    for key, words in EDITOR_PAGES[language].items():
+        if key.endswith("_format") or key in ("decimal_mark", "separator"):
+            continue
+        for part in PLACEHOLDER.split(words)[::2]:
+            part = part.strip(" .,:;()“”«»\u00a0\u202f—#")
+            if sum(c.isalpha() for c in part) >= 4 and part not in other:
+                found.append(part)
+    return found
+
+
+def sample_data(application: App) -> list[str]:
+    """Every text of the sample a page may show: the newsletter's title, articles, sources,
+    categories, the edition's subject and preheader, readers' names."""
+    from newsletter.store.models import Article, Edition
+
+    with application.sessions() as session:
+        data = [application.settings.title] + [
+            value
+            for row in session.execute(
+                select(Article.title, Article.source_name, Article.category)
+            ).all()
+            for value in row
+            if value
+        ]
+        for edition in session.scalars(select(Edition)):
+            data += [edition.subject, edition.preheader]
+        data += [name for name in session.scalars(select(Subscriber.name)) if name]
+    return data
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_editor_page_speaks_the_configured_language_only(
+    app: App, editor_settings: Settings, language: str
+) -> None:
+    """Every editors' page, flash message and refusal, in French and in English: the page
+    says so (``lang``) and holds no word of the other language's table; an English page
+    shows no French mark either (the sample's own French titles aside)."""
+    settings = editor_settings.model_copy(update={"language": language})
+    application = App(settings, engine=app.engine)
+    application.ingest_sample(DAY)
+    with application.sessions.begin() as session:
+        for email, topics in (("a@example.org", []), ("b@example.org", []),
+                              ("c@example.org", ["sport"])):  # fmt: skip
+            add_subscriber(session, SubscriberRecord(email, topics=topics), source="test")
+    browser = Browser(create_app(application))
+    pages: dict[str, httpx.Response] = {}
+
+    def visit(name: str, answer: httpx.Response, status: int = 200) -> httpx.Response:
+        if answer.status_code == 303:  # a POST: the page it goes back to, with its message
+            answer = browser.get(answer.headers["location"])
+        assert answer.status_code == status, (name, answer.text[:400])
+        pages[name] = answer
+        return answer
+
+    visit("signed out", browser.post("/editor/logout", data={}), 401)
+    visit("login", browser.get("/editor/login"))
+    visit("login expired", browser.get("/editor/login?expired=1"))
+    visit("csrf", browser.post("/editor/login", data={"email": EDITOR, "password": "x"}), 403)
+    visit("wrong password", browser.sign_in(password="not the right one at all"), 401)
+    for _ in range(LOGINS_PER_ACCOUNT):
+        browser.sign_in("nobody@example.org", "not the right one at all")
+    visit("too many", browser.sign_in("nobody@example.org", "not the right one at all"), 429)
+    assert browser.sign_in().status_code == 303
+    visit("no editions", browser.get("/editor/"))
+    visit("composed", browser.send("/editor/editions", date=DAY.isoformat()))
+    ids = order(application)
+    items = f"/editor/editions/{DAY}/items"
+    visit("pinned", browser.send(f"{items}/{ids[2]}", action="pin"))
+    visit("unpinned", browser.send(f"{items}/{ids[2]}", action="unpin"))
+    visit("moved up", browser.send(f"{items}/{ids[1]}", action="up"))
+    visit("moved down", browser.send(f"{items}/{ids[1]}", action="down"))
+    visit("excluded", browser.send(f"{items}/{ids[3]}", action="exclude"))
+    visit("put back", browser.send(f"{items}/{ids[3]}", action="include"))
+    visit("excluded again", browser.send(f"{items}/{ids[3]}", action="exclude"))
+    visit("held", browser.send(f"/editor/editions/{DAY}/hold", held="1"))
+    visit("released", browser.send(f"/editor/editions/{DAY}/hold", held="0"))
+    visit("held again", browser.send(f"/editor/editions/{DAY}/hold", held="1"))
+    visit("texts", browser.send(f"/editor/editions/{DAY}/texts", subject="", preheader=""))
+    visit("test sent", browser.send(f"/editor/editions/{DAY}/test", email="proof@example.org"))
+    visit("approved", browser.send(f"/editor/editions/{DAY}/approve"))
+    visit("approved again", browser.send(f"/editor/editions/{DAY}/approve"))
+    visit("editions", browser.get("/editor/"))
+    refusals = [
+        ("up", f"{items}/{order(application)[0]}", {"action": "up"}, 400),
+        ("unknown action", f"{items}/{ids[0]}", {"action": "explode"}, 400),
+        ("not in the edition", f"{items}/999999", {"action": "exclude"}, 400),
+        ("no such edition", f"/editor/editions/2020-01-01/items/{ids[0]}", {"action": "pin"},
+         404),
+        ("bad date", "/editor/editions", {"date": "yesterday"}, 404),
+        ("date range", "/editor/editions", {"date": "9999-12-31"}, 400),
+        ("bad held", f"/editor/editions/{DAY}/hold", {"held": "maybe"}, 400),
+        ("long field", f"/editor/editions/{DAY}/texts", {"subject": "a" * 1001}, 400),
+        ("long subject", f"/editor/editions/{DAY}/texts", {"subject": "a" * 201}, 400),
+        ("two lines", f"/editor/editions/{DAY}/texts", {"subject": "x\ny"}, 400),
+        ("no address", f"/editor/editions/{DAY}/test", {"email": ""}, 400),
+        ("bad address", f"/editor/editions/{DAY}/test", {"email": "not an address"}, 400),
+    ]  # fmt: skip
+    for name, url, data, status in refusals:
+        visit(name, browser.send(url, **data), status)
+    visit("not a form", browser.post(f"/editor/editions/{DAY}/approve", json={}), 415)
+    visit("not found", browser.get("/editor/nothing/here"), 404)
+    visit("method", browser.request("DELETE", f"/editor/editions/{DAY}"), 405)
+
+    with transaction(application.sessions) as session:
+        add_subscriber(session, SubscriberRecord("gone@example.org"), source="test")
+        session.add(Suppression(email_key="gone@example.org", reason="hard_bounce",
+                                detail="550 5.1.1 user unknown", created_at=utcnow()))  # fmt: skip
+    visit("subscribers", browser.get("/editor/subscribers"))
+    visit("search", browser.get("/editor/subscribers", params={"q": "example"}))
+    visit("search none", browser.get("/editor/subscribers", params={"q": "zzz"}))
+    visit("search long", browser.get("/editor/subscribers", params={"q": "x" * 400}), 400)
+    visit("search control", browser.get("/editor/subscribers", params={"q": "a\x01"}), 400)
+    token = browser.csrf("/editor/subscribers")
+
+    def upload(content: bytes) -> httpx.Response:
+        return browser.post("/editor/subscribers/import", data={"csrf_token": token},
+                            files={"file": ("readers.csv", content, "text/csv")})  # fmt: skip
+
+    csv_data = (b"email,name\nnew@example.org,Ann\nnew@example.org,Ann\nwrong,X\n"
+                b"a@example.org,Bob\n")  # fmt: skip
+    with transaction(application.sessions) as session:
+        gone = session.scalars(select(Subscriber).where(Subscriber.email == "a@example.org"))
+        gone.one().status = "unsubscribed"
+    report = visit("import", upload(csv_data))
+    visit("import refused", upload(b"name\nno email column\n"), 400)
+    visit("import unreadable", upload(b"email,name\na@example.org," + b"x" * 200_000), 400)
+    visit("import no file", browser.post("/editor/subscribers/import",
+                                         data={"csrf_token": token}), 400)  # fmt: skip
+    extra = {f"field{n}": "x" for n in range(9)}  # the import's form has 5 fields at most
+    visit("import too many fields", browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token, **extra},
+        files={"file": ("readers.csv", b"email\n", "text/csv")}), 400)  # fmt: skip
+    visit("suppressions", browser.get("/editor/suppressions"))
+    with transaction(application.sessions) as session:
+        session.execute(Suppression.__table__.delete())
+    visit("no suppressions", browser.get("/editor/suppressions"))
+    assert application.send(DAY).run.sent >= 1
+    visit("read only", browser.get(f"/editor/editions/{DAY}"))
+    visit("locked", browser.send(f"{items}/{ids[0]}", action="pin"), 409)
+    visit("locked pause", browser.send(f"/editor/editions/{DAY}/hold", held="1"), 409)
+    visit("recomposed", browser.send("/editor/editions", date=DAY.isoformat()))
+    visit("sent list", browser.get("/editor/"))
+
+    other = "en" if language == "fr" else "fr"
+    foreign = fragments(other)
+    data = sample_data(application)
+    for name, answer in pages.items():
+        assert f'<html lang="{language}">' in answer.text, name
+        words = visible(answer.text, data)
+        left = [f for f in foreign if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", words)]
+        assert left == [], (name, left)
+        if language == "en":
+            assert not FRENCH_MARKS.search(words), (name, FRENCH_MARKS.search(words), words)
+
+    # What the pages say, spot-checked in each language.
+    expected = {
+        "fr": {"login": "Connexion de la rédaction", "pinned": "Article épinglé.",
+               "approved": "Approuvée par " + EDITOR,
+               "import": "1 ajoutés, 1 mis à jour, 1 refusés, 1 lignes répétées fusionnées, "
+                         "1 laissés désabonnés ou en échec.",
+               "up": "Cet article ne peut pas aller plus loin", "not found": "Cette page n’existe",
+               "subscribers": "actifs", "signed out": "connectez-vous de nouveau",
+               "read only": "lecture seule", "bad address": "Adresse invalide",
+               "import too many fields": "Ce formulaire n’a pas pu être lu."},
+        "en": {"login": "Newsroom sign-in", "pinned": "Article pinned.",
+               "approved": "Approved by " + EDITOR,
+               "import": "1 added, 1 updated, 1 rejected, 1 repeated lines merged, 1 left "
+                         "unsubscribed or bounced.",
+               "up": "This item cannot move further", "not found": "This page does not exist",
+               "subscribers": "awaiting confirmation", "signed out": "please sign in again",
+               "read only": "read-only", "bad address": "Invalid address",
+               "import too many fields": "This form could not be read."},
+    }[language]  # fmt: skip
+    for name, words in expected.items():
+        assert words in pages[name].text, (name, words)
+    assert "line 4: invalid address" in report.text  # the import's own report, as the CLI's
+    # The reader who chose sport has a personalised edition: its line counts its articles.
+    assert re.search(r"<li>Sport\W+\d+ articles, \d", pages["composed"].text)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("size_level", ["near", "over"])
+def test_the_preview_s_rare_branches_have_their_words(language: str, size_level: str) -> None:
+    """Over budget, near or over Gmail's clipping, a render warning, personalised editions:
+    the branches the sample day does not reach, rendered from the template."""
+    from newsletter.render.templates import environment
+    from newsletter.web.editor_texts import editor_texts, usage_message
+
+    t = editor_texts(language)
+    warning = usage_message(
+        "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes", language
+    )
+    html = environment().get_template("pages/editor/edition.html.j2").render(
+        title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
+        csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",
+        date="25", status="draft", status_label=t["status_draft"], draft=True, held=True,
+        approved_by=None, approved_at=None, subject="S", preheader="P", subject_override="",
+        preheader_override="", reading="6 min 00 s", budget="5 min 00 s", reading_percent=100,
+        over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
+        size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
+        left_out=[], test_address=EDITOR, test_prefix="[TEST]",
+        variants=[{"topics": "Sport", "items": 4, "reading": "4 min 00 s"}],
+    )  # fmt: skip
+    assert t["over_budget"] in html and t["send_held"] in html
+    assert t["clip_near" if size_level == "near" else "clip_over"] in html
+    assert t["variants"] in html and "4 articles" in html
+    expected = {
+        "fr": "Le HTML fait 120000 octets\u202f; Gmail coupe les messages au-delà d’environ "
+              "102000 octets",
+        "en": "The HTML is 120000 bytes; Gmail clips messages over about 102000 bytes",
+    }[language]  # fmt: skip
+    assert warning == expected and expected in html

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from newsletter.config import Settings
+from newsletter.web.editor_texts import Refusal
 from newsletter.web.ratelimit import SlidingWindow
 
 #: Session cookie name (its path is the editors' prefix).
@@ -78,7 +78,8 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, form: FormData) -> None:
-    """Raise HTTP 403 unless the form's token equals the session's (constant time)."""
+    """Raise HTTP 403 (:class:`~newsletter.web.editor_texts.Refusal` ``csrf_refused``)
+    unless the form's token equals the session's (constant time)."""
     expected = request.session.get("csrf")
     given = form.get(CSRF_FIELD)
     if (
@@ -86,11 +87,7 @@ def check_csrf(request: Request, form: FormData) -> None:
         or not isinstance(given, str)
         or not hmac.compare_digest(expected.encode(), given.encode())
     ):
-        raise HTTPException(
-            403,
-            "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page et "
-            "recommencez (les cookies doivent être permis).",
-        )
+        raise Refusal(403, "csrf_refused")
 
 
 def current_editor(request: Request, policy: Policy, now: float | None = None) -> str:

@@ -28,6 +28,7 @@ from newsletter.web import editor_audience, editor_editions
 from newsletter.web.app import BodyLimit
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
+from newsletter.web.editor_texts import Refusal
 
 #: Largest request body of the editors' pages (the CSV import), in bytes.
 MAX_EDITOR_BODY = editor_audience.MAX_IMPORT_BYTES + 64 * 1024
@@ -110,13 +111,13 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
         if not editors.limits.allow(client, email):
             return login_page(
                 request, status_code=429, email=email,
-                error="Trop de tentatives : réessayez dans un quart d’heure.",
+                error=editors.say("login_too_many"),
             )  # fmt: skip
         hashed = settings.editors.get(email)
         if not await run_in_threadpool(verify_password, hashed, password) or not email:
             return login_page(
                 request, status_code=401, email=email,
-                error="Adresse ou mot de passe incorrect.",
+                error=editors.say("login_wrong"),
             )  # fmt: skip
         target = safe_next(request, text_field(data, "next", 2000))
         sign_in(request, email)
@@ -130,14 +131,20 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
         return RedirectResponse(href(request, "login"), status_code=303)
 
     async def error(request: Request, exc: Exception) -> Response:
-        """Every error as an editors' page with its status (4xx for bad input)."""
+        """Every error as an editors' page with its status (4xx for bad input), in the
+        newsletter's language: a :class:`Refusal` by its key and values, Starlette's own
+        404 and 405 by ours, any other detail as it is."""
         status = getattr(exc, "status_code", 500)
-        detail = getattr(exc, "detail", "Une erreur est survenue.")
-        if status == 404 and detail in ("Not Found", None):
-            detail = "Cette page n’existe pas."
-        if status == 405:
-            detail = "Méthode non permise."
-        return page(request, editors, "error", status_code=status, message=detail)
+        if isinstance(exc, Refusal):
+            message = editors.say(exc.key, **exc.values)
+        else:
+            detail = getattr(exc, "detail", None) or "error"
+            if status == 404 and detail == "Not Found":
+                detail = "not_found"
+            if status == 405:
+                detail = "method_not_allowed"
+            message = editors.say(detail)
+        return page(request, editors, "error", status_code=status, message=message)
 
     return Starlette(
         routes=[

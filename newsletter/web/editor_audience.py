@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -24,10 +23,12 @@ from newsletter.audience import InvalidSubscriber, import_csv
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import count_by_status, email_key
 from newsletter.web.editor_pages import Editors, editor_only, form, page
+from newsletter.web.editor_texts import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-TOO_LARGE = f"Fichier trop grand ({MAX_IMPORT_BYTES // 2**20} Mo au plus)."
+#: Longest search, in characters (an address: 64 + 1 + 255, RFC 3696 section 3).
+MAX_QUERY = 320
 #: Rows shown by a search, and suppressions listed.
 SHOWN = 100
 SUPPRESSIONS_SHOWN = 500
@@ -36,13 +37,6 @@ EXPORT_BATCH = 1000
 #: Columns of the export: the import's (so that it imports back), then the state.
 EXPORT_COLUMNS = ("email", "name", "topics", "timezone", "status", "frequency", "format",
                   "created_at")  # fmt: skip
-STATUS_LABELS = {
-    "pending": "en attente de confirmation",
-    "active": "actifs",
-    "unsubscribed": "désabonnés",
-    "bounced": "adresses en échec",
-    "complained": "plaintes (spam)",
-}
 
 
 def _like(text: str) -> str:
@@ -61,6 +55,10 @@ def routes(editors: Editors) -> list[Route]:
     """The audience routes (relative to the editors' prefix)."""
     app = editors.application
     guard = editor_only(editors)
+    t = editors.texts
+
+    def too_large() -> Refusal:
+        return Refusal(413, "import_too_large", mb=MAX_IMPORT_BYTES // 2**20)
 
     def overview(query: str) -> tuple[dict[str, int], list[dict[str, Any]]]:
         with app.sessions() as session:
@@ -77,8 +75,10 @@ def routes(editors: Editors) -> list[Route]:
                 )
         rows = [
             {
-                "email": s.email, "name": s.name or "", "status": s.status,
-                "topics": ", ".join(s.topics or []), "created": s.created_at.strftime("%d/%m/%Y"),
+                "email": s.email, "name": s.name or "",
+                "status": t.get(f"subscriber_{s.status}", s.status),
+                "topics": ", ".join(s.topics or []),
+                "created": s.created_at.strftime(t["date_format"]),
             }
             for s in found
         ]  # fmt: skip
@@ -89,7 +89,7 @@ def routes(editors: Editors) -> list[Route]:
         counts, rows = overview(query)
         return page(
             request, editors, "subscribers", status_code=status_code,
-            counts=[(STATUS_LABELS.get(k, k), v) for k, v in counts.items()],
+            counts=[(t.get(f"audience_{k}", k), v) for k, v in counts.items()],
             total=sum(counts.values()), query=query, rows=rows, searched=bool(query),
             shown=SHOWN, report=report, max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
         )  # fmt: skip
@@ -98,10 +98,10 @@ def routes(editors: Editors) -> list[Route]:
     async def subscribers(request: Request) -> Response:
         """GET /subscribers (``q``: part of an address): counts by state and the matches."""
         query = request.query_params.get("q", "").strip()
-        if len(query) > 320:
-            raise HTTPException(400, "La recherche est trop longue (320 caractères au plus).")
+        if len(query) > MAX_QUERY:
+            raise Refusal(400, "search_too_long", limit=MAX_QUERY)
         if any(ord(c) < 32 for c in query):  # PostgreSQL refuses NUL in a string
-            raise HTTPException(400, "La recherche contient un caractère de contrôle.")
+            raise Refusal(400, "search_control")
         return await run_in_threadpool(_page, request, query)
 
     @guard
@@ -109,14 +109,14 @@ def routes(editors: Editors) -> list[Route]:
         """POST /subscribers/import (multipart ``file``): the CSV import of the command line
         (header ``email[,name,topics,timezone]``); the report lists rejected lines."""
         if int(request.headers.get("content-length") or 0) > MAX_IMPORT_BYTES + 64 * 1024:
-            raise HTTPException(413, TOO_LARGE)
+            raise too_large()
         data = await form(request, max_files=1, max_fields=5)
         upload = data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise HTTPException(400, "Choisissez un fichier CSV à importer.")
+            raise Refusal(400, "import_no_file")
         content = await upload.read(MAX_IMPORT_BYTES + 1)
         if len(content) > MAX_IMPORT_BYTES:
-            raise HTTPException(413, TOO_LARGE)
+            raise too_large()
 
         def run() -> Any:
             fd, name = tempfile.mkstemp(suffix=".csv")
@@ -132,10 +132,9 @@ def routes(editors: Editors) -> list[Route]:
             report = await run_in_threadpool(run)
         except InvalidSubscriber as exc:
             message = str(exc).split(": ", 1)[-1]  # the temporary file's name means nothing
-            raise HTTPException(400, f"Fichier refusé : {message}") from None
+            raise Refusal(400, "import_refused", reason=message) from None
         except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
-            message = f"Fichier refusé : ce n’est pas un CSV lisible ({exc})."
-            raise HTTPException(400, message) from None
+            raise Refusal(400, "import_unreadable", reason=exc) from None
         return await run_in_threadpool(_page, request, "", report)
 
     @guard
@@ -195,7 +194,7 @@ def routes(editors: Editors) -> list[Route]:
                     "email": r.email_key,
                     "reason": r.reason,
                     "detail": r.detail or "",
-                    "created": r.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+                    "created": r.created_at.astimezone(zone).strftime(t["datetime_format"]),
                 }
                 for r in rows
             ]

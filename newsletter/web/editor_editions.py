@@ -29,25 +29,15 @@ from newsletter.web.editor_pages import (
     parse_day,
     text_field,
 )
+from newsletter.web.editor_texts import Refusal, usage_message
 
 #: Editions listed, newest first.
 LISTED = 60
 #: Dates an edition may be composed for (as ``newsletter compose --date``).
 FIRST_YEAR, LAST_YEAR = 1971, 9998
-#: What each part of a score means (``score_parts``, see ``compose.scoring``).
-SCORE_LABELS = {
-    "featured": "mis en avant par la source",
-    "coverage": "couverture (autres sources)",
-    "prominence": "place dans le flux",
-    "recency": "fraîcheur",
-    "category_weight": "poids de la rubrique (×)",
-}
-STATUS_LABELS = {
-    "draft": "brouillon",
-    "sending": "en cours d’envoi",
-    "paused": "envoi en pause",
-    "sent": "envoyée",
-}
+#: The parts of a score shown, in this order (``score_parts``, see ``compose.scoring``);
+#: their words are ``score_<part>`` in :mod:`newsletter.web.editor_texts`.
+SCORE_PARTS = ("featured", "coverage", "prominence", "recency", "category_weight")
 #: Item actions of the preview page's buttons.
 ACTIONS: dict[str, Callable[..., Edition]] = {
     "pin": editorial.pin,
@@ -56,14 +46,6 @@ ACTIONS: dict[str, Callable[..., Edition]] = {
     "include": editorial.include,
     "up": lambda app, day, article_id: editorial.move(app, day, article_id, -1),
     "down": lambda app, day, article_id: editorial.move(app, day, article_id, +1),
-}
-DONE = {
-    "pin": "Article épinglé.",
-    "unpin": "Article désépinglé.",
-    "exclude": "Article exclu de l’édition.",
-    "include": "Exclusion annulée.",
-    "up": "Article remonté.",
-    "down": "Article descendu.",
 }
 
 
@@ -78,12 +60,16 @@ def routes(editors: Editors) -> list[Route]:
     """The editions' routes (relative to the editors' prefix)."""
     app = editors.application
     guard = editor_only(editors)
+    language, t = editors.language, editors.texts
+
+    def status_label(status: str) -> str:
+        return t.get(f"status_{status}", status)
 
     def edition_or_404(day_text: str) -> Edition:
         day = parse_day(day_text)
         edition = app.edition(day)
         if edition is None:
-            raise HTTPException(404, f"Pas d’édition pour le {i18n.long_date(day, 'fr')}.")
+            raise Refusal(404, "no_edition", date=i18n.long_date(day, language))
         return edition
 
     @guard
@@ -107,9 +93,9 @@ def routes(editors: Editors) -> list[Route]:
             return [
                 {
                     "day": e.date.isoformat(),
-                    "date": i18n.long_date(e.date, "fr"),
+                    "date": i18n.long_date(e.date, language),
                     "status": e.status,
-                    "status_label": STATUS_LABELS.get(e.status, e.status),
+                    "status_label": status_label(e.status),
                     "subject": e.subject,
                     "items": counts.get(e.id, 0),
                     "reading": duration(e.reading_seconds),
@@ -129,13 +115,12 @@ def routes(editors: Editors) -> list[Route]:
         data = await form(request)
         day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise HTTPException(400, f"Choisissez une date entre {FIRST_YEAR} et {LAST_YEAR}.")
+            raise Refusal(400, "date_range", first=FIRST_YEAR, last=LAST_YEAR)
         result = await run_in_threadpool(app.compose, day)
         if result.locked:
-            message = "Cette édition est déjà partie : elle ne change plus."
+            message = editors.say("locked")
             return done(request, f"editions/{day.isoformat()}", message, error=True)
-        count = len(result.edition.items)
-        message = f"Brouillon composé : {count} articles."
+        message = editors.say("composed", count=len(result.edition.items))
         return done(request, f"editions/{day.isoformat()}", message)
 
     @guard
@@ -150,13 +135,13 @@ def routes(editors: Editors) -> list[Route]:
                 "article_id": item.article_id,
                 "title": item.title,
                 "url": item.url,
-                "section": i18n.section_title(item.section, "fr", item.category),
+                "section": i18n.section_title(item.section, language, item.category),
                 "source": item.source_name or "",
                 "seconds": round(item.reading_seconds),
                 "score": item.score,
                 "parts": [
-                    (SCORE_LABELS[key], item.score_parts[key])
-                    for key in SCORE_LABELS
+                    (t[f"score_{key}"], item.score_parts[key])
+                    for key in SCORE_PARTS
                     if key in (item.score_parts or {})
                 ],
                 "pinned": item.pinned,
@@ -170,9 +155,9 @@ def routes(editors: Editors) -> list[Route]:
         return page(
             request, editors, "edition",
             day=edition.date.isoformat(),
-            date=i18n.long_date(edition.date, "fr"),
+            date=i18n.long_date(edition.date, language),
             status=edition.status,
-            status_label=STATUS_LABELS.get(edition.status, edition.status),
+            status_label=status_label(edition.status),
             draft=editorial.is_draft(edition),
             held=edition.held,
             approved_by=edition.approved_by,
@@ -185,11 +170,11 @@ def routes(editors: Editors) -> list[Route]:
             budget=duration(edition.budget_seconds),
             reading_percent=min(100, round(100 * edition.reading_seconds / budget)),
             over_budget=edition.reading_seconds > edition.budget_seconds,
-            html_kb=f"{view.html_bytes / 1000:.1f}".replace(".", ","),
+            html_kb=f"{view.html_bytes / 1000:.1f}".replace(".", t["decimal_mark"]),
             clip_kb=round(GMAIL_CLIP_BYTES / 1000),
             size_percent=min(100, round(100 * view.html_bytes / GMAIL_CLIP_BYTES)),
             size_level=view.size_level,
-            warnings=view.warnings,
+            warnings=[usage_message(w, language) for w in view.warnings],
             text=view.text,
             items=items,
             excluded=excluded,
@@ -199,17 +184,18 @@ def routes(editors: Editors) -> list[Route]:
                 for a in left_out
             ],
             variants=[
-                {"topics": ", ".join(i18n.section_title(t, "fr") for t in key.split(",")),
+                {"topics": ", ".join(i18n.section_title(s, language) for s in key.split(",")),
                  "items": len(edition.variant_items(key)),
                  "reading": duration(edition.variant_seconds.get(key, 0))}
                 for key in edition.variants
             ],
             test_address=request.state.editor,
+            test_prefix=editorial.TEST_PREFIX.strip(),
         )  # fmt: skip
 
     def _local(moment: datetime | None) -> str | None:
         zone = app.settings.zone
-        return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else None
+        return moment.astimezone(zone).strftime(t["datetime_format"]) if moment else None
 
     def _excluded(edition: Edition) -> list[dict[str, Any]]:
         ids = list(edition.excludes or [])
@@ -244,11 +230,9 @@ def routes(editors: Editors) -> list[Route]:
         try:
             await run_in_threadpool(work)
         except EditionLocked:
-            raise HTTPException(
-                409, "Cette édition est déjà partie : elle ne change plus."
-            ) from None
+            raise Refusal(409, "locked") from None
         except UsageError as exc:
-            raise HTTPException(400, _french(str(exc))) from None
+            raise HTTPException(400, usage_message(str(exc), language)) from None
         return done(request, f"editions/{day}", message)
 
     @guard
@@ -259,11 +243,12 @@ def routes(editors: Editors) -> list[Route]:
         data = await form(request)
         action = text_field(data, "action", 20)
         if action not in ACTIONS:
-            raise HTTPException(400, "Action inconnue.")
+            raise Refusal(400, "unknown_action")
         article_id = request.path_params["article_id"]
         return await change(
-            request, lambda: ACTIONS[action](app, edition.date, article_id), DONE[action]
-        )
+            request, lambda: ACTIONS[action](app, edition.date, article_id),
+            editors.say(f"done_{action}"),
+        )  # fmt: skip
 
     @guard
     async def texts(request: Request) -> Response:
@@ -276,7 +261,7 @@ def routes(editors: Editors) -> list[Route]:
         return await change(
             request,
             lambda: editorial.set_texts(app, edition.date, subject, preheader),
-            "Objet et pré-en-tête enregistrés.",
+            editors.say("texts_saved"),
         )
 
     @guard
@@ -287,17 +272,17 @@ def routes(editors: Editors) -> list[Route]:
         data = await form(request)
         address = text_field(data, "email", 320).strip()
         if not address:
-            raise HTTPException(400, "Indiquez l’adresse qui doit recevoir le test.")
+            raise Refusal(400, "test_address_missing")
         view = await run_in_threadpool(editors.previews.get, edition)
         try:
             answer = await run_in_threadpool(
                 editorial.send_proof, app, edition, address, view
             )
         except UsageError as exc:
-            raise HTTPException(400, _french(str(exc))) from None
+            raise HTTPException(400, usage_message(str(exc), language)) from None
         return done(
             request, f"editions/{edition.date.isoformat()}",
-            f"Test envoyé à {address} ({answer}).",
+            editors.say("test_sent", address=address, answer=answer),
         )  # fmt: skip
 
     @guard
@@ -307,10 +292,10 @@ def routes(editors: Editors) -> list[Route]:
         edition = edition_or_404(request.path_params["day"])
         await form(request)
         if not editorial.is_draft(edition):
-            raise HTTPException(409, "Cette édition est déjà partie : elle ne change plus.")
+            raise Refusal(409, "locked")
         editor = request.state.editor
         changed = await run_in_threadpool(app.approve, edition.date, editor)
-        message = "Édition approuvée." if changed else "Cette édition était déjà approuvée."
+        message = editors.say("approved" if changed else "already_approved")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 
     @guard
@@ -320,12 +305,12 @@ def routes(editors: Editors) -> list[Route]:
         data = await form(request)
         value = text_field(data, "held", 5)
         if value not in ("0", "1"):
-            raise HTTPException(400, "Valeur attendue : held=1 ou held=0.")
+            raise Refusal(400, "bad_held")
         if not editorial.is_draft(edition):
-            raise HTTPException(409, "Cette édition est déjà partie : mettez son envoi en pause.")
+            raise Refusal(409, "locked_pause")
         held = value == "1"
         await run_in_threadpool(app.hold, edition.date, held)
-        message = "Envoi retenu." if held else "Envoi libéré."
+        message = editors.say("held" if held else "released")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 
     return [
@@ -339,25 +324,3 @@ def routes(editors: Editors) -> list[Route]:
         Route("/editions/{day}/approve", approve, methods=["POST"]),
         Route("/editions/{day}/hold", hold, methods=["POST"]),
     ]
-
-
-_FRENCH = (
-    ("is not in the edition", "n’est pas dans l’édition"),
-    ("is not pinned", "n’est pas épinglé"),
-    ("is not excluded", "n’est pas exclu"),
-    ("this item cannot move further", "cet article ne peut pas aller plus loin"),
-    ("is not a candidate of", "n’est pas candidat à l’édition du"),
-    ("the test was not accepted", "le test n’a pas été accepté"),
-    ("invalid address", "adresse invalide"),
-    ("must be on one line", "doit tenir sur une ligne"),
-    ("must have at most", "doit avoir au plus"),
-    ("characters", "caractères"),
-)
-
-
-def _french(message: str) -> str:
-    """The use case's English message with its key phrases in French (pages are French;
-    the details such as ids and provider answers stay as they are)."""
-    for english, french in _FRENCH:
-        message = message.replace(english, french)
-    return message[:1].upper() + message[1:]

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from newsletter import i18n
 from newsletter.app import App
 from newsletter.editorial import Previews
 from newsletter.render.templates import environment
@@ -27,6 +28,7 @@ from newsletter.web.auth import (
     csrf_token,
     current_editor,
 )
+from newsletter.web.editor_texts import Refusal, editor_texts, say
 
 Handler = Callable[[Request], Awaitable[Response]]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -45,6 +47,20 @@ class Editors:
     def __post_init__(self) -> None:
         self.previews = Previews(self.application)
 
+    @property
+    def language(self) -> str:
+        """The pages' language (``settings.language``: ``fr`` or ``en``)."""
+        return i18n.language_of(self.application.settings.language)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """The pages' words (see :mod:`newsletter.web.editor_texts`)."""
+        return editor_texts(self.language)
+
+    def say(self, key: str, **values: object) -> str:
+        """Message ``key`` in the pages' language, its placeholders filled from ``values``."""
+        return say(key, self.language, **values)
+
 
 def base(request: Request) -> str:
     """The editors' prefix as mounted (``/editor``, or under a proxy's root path)."""
@@ -59,14 +75,17 @@ def href(request: Request, path: str = "/") -> str:
 def page(
     request: Request, editors: Editors, template: str, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    """A rendered editors' page (French): navigation, the one-time message, the CSRF
-    token. Never cached, never framed."""
+    """A rendered editors' page in the newsletter's language (its words as ``t``, see
+    :mod:`newsletter.web.editor_texts`): navigation, the one-time message, the CSRF token.
+    Never cached, never framed."""
     settings = editors.application.settings
     html = (
         environment()
         .get_template(f"pages/editor/{template}.html.j2")
         .render(
             title=settings.title,
+            t=editors.texts,
+            lang=editors.language,
             root=base(request),
             editor=getattr(request.state, "editor", None),
             csrf=csrf_token(request),
@@ -103,9 +122,7 @@ def editor_only(editors: Editors) -> Callable[[Handler], Handler]:
                     if exc.expired:
                         login += "&expired=1"
                     return RedirectResponse(login, status_code=303)
-                raise HTTPException(
-                    401, "Session absente ou expirée : connectez-vous de nouveau."
-                ) from None
+                raise Refusal(401, "signed_out") from None
             return await handler(request)
 
         return guarded
@@ -114,10 +131,16 @@ def editor_only(editors: Editors) -> Callable[[Handler], Handler]:
 
 
 async def form(request: Request, *, max_fields: int = 50, max_files: int = 0) -> FormData:
-    """The POSTed form, its CSRF token checked (403 otherwise); 415 for another body."""
+    """The POSTed form, its CSRF token checked (403 otherwise); 415 for another body, 400
+    for a form that cannot be read (malformed multipart, too many fields or files)."""
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
-        raise HTTPException(415, "Envoyez le formulaire de la page.")
-    data = await request.form(max_files=max_files, max_fields=max_fields)
+        raise Refusal(415, "send_the_form")
+    try:
+        data = await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:  # Starlette's own words, in English: ours instead
+        if exc.status_code == 400:
+            raise Refusal(400, "bad_form") from None
+        raise
     check_csrf(request, data)
     return data
 
@@ -128,9 +151,9 @@ def text_field(data: FormData, name: str, limit: int = 1000) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise HTTPException(400, f"Le champ « {name} » doit être du texte.")
+        raise Refusal(400, "field_not_text", name=name)
     if len(value) > limit:
-        raise HTTPException(400, f"Le champ « {name} » est trop long ({limit} caractères au plus).")
+        raise Refusal(400, "field_too_long", name=name, limit=limit)
     return value
 
 
@@ -141,4 +164,4 @@ def parse_day(value: str) -> date:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise HTTPException(404, "Cette date n’est pas une date valide (AAAA-MM-JJ).") from None
+        raise Refusal(404, "bad_date") from None
