@@ -10,6 +10,7 @@ from datetime import date
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "reading_time": "Temps de lecture",
+        "colon": " :",  # French puts a (no-break) space before the colon
         "minutes": "min",
         "lead": "À la une",
         "view_online": "Voir dans le navigateur",
@@ -25,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "reading_time": "Reading time",
+        "colon": ":",
         "minutes": "min",
         "lead": "Top story",
         "view_online": "View in your browser",

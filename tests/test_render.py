@@ -190,3 +190,16 @@ def test_french_typography_never_inserts_or_touches_urls() -> None:
     )
     assert french_typography("https://example.ma/a?b=1 10:30") == "https://example.ma/a?b=1 10:30"
     assert french_typography("« Non »") == "«\u202fNon\u202f»"
+
+
+@pytest.mark.parametrize(
+    ("language", "dateline"),
+    [("fr", "Temps de lecture\u00a0: 5 min"), ("en", "Reading time: 5 min")],
+)
+def test_the_dateline_follows_each_language_s_punctuation(language: str, dateline: str) -> None:
+    """French puts a no-break space before a colon, English none."""
+    from dataclasses import replace
+
+    rendered = render_edition(sample_edition(), replace(IDENTITY, language=language))
+    assert dateline.replace("\u00a0", " ") in rendered.text  # plain text: plain spaces
+    assert dateline in rendered.html or dateline.replace("\u00a0", "&nbsp;") in rendered.html
