@@ -631,6 +631,11 @@ class App:
                 f"the edition of {day.isoformat()} has no items: nothing to send "
                 "(ingest articles, then compose again)"
             )
+        if edition.status == EditionStatus.DRAFT:
+            self._check_releasable(edition)
+            # The provider's settings are checked before the recipients are frozen: a
+            # missing key must not leave a released edition for a worker to send later.
+            self.provider().close()
         released = False
         created = 0
         with transaction(self.sessions) as session:
@@ -651,6 +656,21 @@ class App:
             resend_uncertain=resend_uncertain,
         )
         return SendResult(self.edition(day) or edition, released, created, run)
+
+    def _check_releasable(self, edition: Edition) -> None:
+        """Raise :class:`UsageError` when the editors keep the draft from being sent: it is
+        held, or approval is required (``require_approval``) and nobody approved it."""
+        day = edition.date.isoformat()
+        if edition.held:
+            raise UsageError(
+                f"the edition of {day} is held by an editor: lift the hold "
+                f"(newsletter edition hold --release --date {day}) or approve it"
+            )
+        if self.settings.require_approval and edition.approved_at is None:
+            raise UsageError(
+                f"the edition of {day} is not approved and NEWSLETTER_REQUIRE_APPROVAL is on: "
+                f"an editor approves it (/editor or newsletter edition approve --date {day})"
+            )
 
     def sender(self, edition: Edition) -> Sender:
         """What turns the edition's claimed rows into envelopes: each variant rendered once,

@@ -301,3 +301,34 @@ def test_the_file_outbox_settles_messages_left_in_doubt_by_a_dead_worker(app: Ap
 def prepare_emails(app: App) -> list[str]:
     with app.sessions() as session:
         return list(session.scalars(select(Subscriber.email)))
+
+
+def test_send_respects_the_editors_hold_and_the_approval_requirement(app: App) -> None:
+    """A cron job running `send` cannot go around the editors: a held draft, or an
+    unapproved one when approval is required, is refused and stays a draft."""
+    prepare(app, 3)
+    app.compose(DAY)
+    app.hold(DAY)
+    with pytest.raises(UsageError, match="held by an editor"):
+        app.send(DAY)
+    assert app.edition(DAY).status == "draft" and statuses(app) == Counter()  # type: ignore[union-attr]
+    app.hold(DAY, held=False)
+    strict = App(app.settings.model_copy(update={"require_approval": True}), engine=app.engine)
+    with pytest.raises(UsageError, match="not approved"):
+        strict.send(DAY)
+    assert strict.edition(DAY).status == "draft"  # type: ignore[union-attr]
+    strict.approve(DAY, by="chef@example.ma")
+    assert strict.send(DAY).run.sent == 3
+
+
+def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(app: App) -> None:
+    """A missing API key stops `send` with the variable's name and changes nothing: no
+    released edition is left for a worker to send later."""
+    from newsletter.config import ConfigError
+
+    prepare(app, 3)
+    broken = App(app.settings.model_copy(update={"provider": "sendgrid"}), engine=app.engine)
+    with pytest.raises(ConfigError, match="NEWSLETTER_SENDGRID_API_KEY"):
+        broken.send(DAY)
+    edition = app.edition(DAY)
+    assert edition is not None and edition.status == "draft" and statuses(app) == Counter()

@@ -173,6 +173,22 @@ def test_a_new_installation_started_late_reports_no_missed_day(
     assert handler.messages == []  # nothing was ever sent, so nothing was missed
 
 
+def test_editions_sent_by_hand_before_the_first_start_are_no_outage(
+    make_day: Callable[..., tuple[Day, Clock]], smtp_server: tuple[RecordingHandler, int]
+) -> None:
+    """`newsletter send` used by hand for a while, then `newsletter run` started for the
+    first time after a day's grace: no "downtime?" alert for the day before."""
+    handler, _ = smtp_server
+    day, clock = make_day()
+    earlier = DAY - timedelta(days=5)
+    day.app.ingest_sample(earlier)
+    assert day.app.send(earlier, early=True).run.sent == len(READERS)  # by hand
+    handler.messages.clear()
+    clock.now = day.timing.send.fire_time(DAY) + timedelta(hours=5)
+    assert day.check() == [Outcome.SKIPPED, Outcome.SKIPPED]
+    assert [m for m in editors_mail(handler) if "alerte" in m] == []
+
+
 def test_a_held_edition_waits_alerts_at_the_deadline_and_goes_when_released(
     make_day: Callable[..., tuple[Day, Clock]], smtp_server: tuple[RecordingHandler, int]
 ) -> None:

@@ -25,7 +25,7 @@ from newsletter.scheduler.mail import mail_editors
 from newsletter.scheduler.timing import Timing
 from newsletter.scheduler.waves import send_wave
 from newsletter.store.db import transaction
-from newsletter.store.models import Edition, EditionStatus
+from newsletter.store.models import EditionStatus, SchedulerRun
 from newsletter.store.runs import RunKey, claim, finish
 from newsletter.timeutil import utcnow
 from newsletter.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
@@ -352,13 +352,15 @@ class Day:
         return True
 
     def _sent_before(self, day: date) -> bool:
-        """True when an edition before ``day`` was released: the newsletter was running,
-        so a day without a send is a missed day worth an alert."""
+        """True when this scheduler sent an edition before ``day``: it was running, so a
+        day without a send is a missed day worth an alert. Editions sent by hand
+        (``newsletter send``) before the scheduler ever ran do not count: the first start
+        of ``newsletter run`` is not an outage."""
         with self.app.sessions() as session:
             return session.scalar(
-                select(Edition.id).where(
-                    Edition.newsletter == "default", Edition.date < day,
-                    Edition.status != EditionStatus.DRAFT,
+                select(SchedulerRun.id).where(
+                    SchedulerRun.newsletter == "default", SchedulerRun.job == "send",
+                    SchedulerRun.day < day,
                 ).limit(1)
             ) is not None  # fmt: skip
 
