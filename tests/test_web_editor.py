@@ -974,7 +974,7 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
         size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
         left_out=[], test_address=EDITOR, test_prefix="[TEST]",
-        variants=[{"topics": "Sport", "items": 4, "reading": "4 min 00 s"}],
+        variants=[{"topics": "Sport", "articles": 4, "reading": "4 min 00 s"}],
     )  # fmt: skip
     assert t["over_budget"] in html and t["send_held"] in html
     assert t["clip_near" if size_level == "near" else "clip_over"] in html
@@ -985,3 +985,16 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         "en": "The HTML is 120000 bytes; Gmail clips messages over about 102000 bytes",
     }[language]  # fmt: skip
     assert warning == expected and expected in html
+
+
+# --- fixes from a new-user trial --------------------------------------------------------------
+def test_the_editions_list_shows_the_article_count(signed_in: tuple[Browser, App]) -> None:
+    """The list's article column is a number (Jinja's ``e.items`` was the dict's method)."""
+    browser, application = signed_in
+    count = len(composed(application))
+    listed = browser.get("/editor/")
+    assert listed.status_code == 200 and "built-in method" not in listed.text
+    row = re.search(rf'<tr>\s*<td><a href="/editor/editions/{DAY}">.*?</tr>', listed.text, re.S)
+    assert row and re.findall(r"<td>(\d+)</td>", row[0]) == [str(count)]
+    preview = browser.get(f"/editor/editions/{DAY}")
+    assert preview.status_code == 200 and "built-in method" not in preview.text

@@ -97,7 +97,7 @@ def routes(editors: Editors) -> list[Route]:
                     "status": e.status,
                     "status_label": status_label(e.status),
                     "subject": e.subject,
-                    "items": counts.get(e.id, 0),
+                    "articles": counts.get(e.id, 0),
                     "reading": duration(e.reading_seconds),
                     "budget": duration(e.budget_seconds),
                     "held": e.held,
@@ -185,7 +185,7 @@ def routes(editors: Editors) -> list[Route]:
             ],
             variants=[
                 {"topics": ", ".join(i18n.section_title(s, language) for s in key.split(",")),
-                 "items": len(edition.variant_items(key)),
+                 "articles": len(edition.variant_items(key)),
                  "reading": duration(edition.variant_seconds.get(key, 0))}
                 for key in edition.variants
             ],
