@@ -265,7 +265,7 @@ def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
         assert answer.status_code == 403 and "formulaire" in answer.text
     assert order(application) == ids
     answer = browser.post(f"/editor/editions/{DAY}/approve", json={"csrf_token": "x"})
-    assert answer.status_code == 415
+    assert answer.status_code == 403
     assert application.edition(DAY).approved_at is None
 
 
@@ -872,7 +872,7 @@ def test_every_editor_page_speaks_the_configured_language_only(
     ]  # fmt: skip
     for name, url, data, status in refusals:
         visit(name, browser.send(url, **data), status)
-    visit("not a form", browser.post(f"/editor/editions/{DAY}/approve", json={}), 415)
+    visit("not a form", browser.post(f"/editor/editions/{DAY}/approve", json={}), 403)
     visit("not found", browser.get("/editor/nothing/here"), 404)
     visit("method", browser.request("DELETE", f"/editor/editions/{DAY}"), 405)
 

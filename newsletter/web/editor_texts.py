@@ -47,7 +47,6 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
             "recommencez (les cookies doivent être permis)."
         ),
         "signed_out": "Session absente ou expirée\u00a0: connectez-vous de nouveau.",
-        "send_the_form": "Envoyez le formulaire de la page.",
         "bad_form": "Ce formulaire n’a pas pu être lu.",
         "field_not_text": "Le champ «\u202f{name}\u202f» doit être du texte.",
         "field_too_long": (
@@ -254,7 +253,6 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
             "again (cookies must be allowed)."
         ),
         "signed_out": "No session, or it has expired: please sign in again.",
-        "send_the_form": "Please send the page's form.",
         "bad_form": "This form could not be read.",
         "field_not_text": "The field “{name}” must be text.",
         "field_too_long": "The field “{name}” is too long ({limit} characters at most).",
