@@ -362,3 +362,22 @@ def test_a_client_leaving_mid_body_is_logged_quietly(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert sum("client left" in r.getMessage() for r in caplog.records) == 3
     assert snapshot(app) == before
+
+
+def test_preferences_refuse_pseudo_time_zones(
+    world: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    """``localtime``, ``posixrules``, ``Factory`` and the ``right/``/``posix/`` copies are
+    not IANA zones a reader lives in: 400, nothing saved; ``UTC`` stays valid."""
+    from newsletter.web.preferences import time_zones
+
+    client, app, paths = world
+    before = snapshot(app)
+    for zone in ("localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Paris"):
+        assert zone not in time_zones()
+        response = client.post(paths["p"], data={"timezone": zone})
+        assert_clear_refusal(response, statuses={400})
+        assert 'role="alert"' in response.text, zone
+    assert snapshot(app) == before
+    assert client.post(paths["p"], data={"timezone": "UTC"}).status_code == 200
+    assert "UTC" in time_zones()
