@@ -381,3 +381,17 @@ def test_preferences_refuse_pseudo_time_zones(
     assert snapshot(app) == before
     assert client.post(paths["p"], data={"timezone": "UTC"}).status_code == 200
     assert "UTC" in time_zones()
+
+
+def test_an_unknown_topic_saves_nothing(world: tuple[TestClient, App, dict[str, str]]) -> None:
+    """``topics=nope`` is refused with 400 and a clear message (it was dropped and answered
+    200), even beside good values and other fields: nothing is saved."""
+    client, app, paths = world
+    before = snapshot(app)
+    for fields in ({"topics": "nope"}, {"topics": ["sport", "nope"], "format": "text"},
+                   {"form": "preferences", "topics": ["nope"], "frequency": "weekly",
+                    "weekday": "2"}):  # fmt: skip
+        response = client.post(paths["p"], data=fields)
+        assert_clear_refusal(response, statuses={400})
+        assert "Ce thème n’existe pas" in response.text and 'role="alert"' in response.text
+    assert snapshot(app) == before

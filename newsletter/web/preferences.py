@@ -78,7 +78,10 @@ def parse_preferences(
     topics: object = KEEP
     if "topics" in form or _one(form, "form") == "preferences":
         known = set(known_topics)
-        topics = list(dict.fromkeys(t for t in form.get("topics", []) if t in known))
+        chosen = form.get("topics", [])
+        if any(t not in known for t in chosen):  # one bad value saves nothing (README)
+            raise PreferencesInvalid("topics", "bad_topic")
+        topics = list(dict.fromkeys(chosen))
 
     frequency: object = KEEP
     raw = _one(form, "frequency")
