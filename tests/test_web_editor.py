@@ -1069,3 +1069,25 @@ def visible_message(html: str) -> str:
     match = re.search(r"<h1>(.*?)</h1>", html, re.S)
     assert match, html[-600:]
     return match[1]
+
+
+def test_an_edition_released_while_the_editor_decides_is_refused_in_words(
+    signed_in: tuple[Browser, App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page checks that the edition is a draft, then the use case checks again: when it
+    went out in between (the scheduler), approve and hold answer 409 in the page's words,
+    not a 500 with the use case's English."""
+    from newsletter import editorial
+
+    browser, application = signed_in
+    composed(application)
+    token = browser.csrf()
+    assert application.send(DAY).run.sent >= 1
+    monkeypatch.setattr(editorial, "is_draft", lambda edition: True)  # the page's check passed
+    for path, fields in (("approve", {}), ("hold", {"held": "1"})):
+        answer = browser.post(f"/editor/editions/{DAY}/{path}", data={"csrf_token": token,
+                                                                       **fields})  # fmt: skip
+        assert answer.status_code == 409, (path, answer.text[-500:])
+        assert "déjà partie" in answer.text and "already" not in answer.text
+    edition = application.edition(DAY)
+    assert edition.approved_at is None and not edition.held

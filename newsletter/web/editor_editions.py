@@ -321,7 +321,10 @@ def routes(editors: Editors) -> list[Route]:
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked")
         editor = request.state.editor
-        changed = await run_in_threadpool(app.approve, edition.date, editor)
+        try:
+            changed = await run_in_threadpool(app.approve, edition.date, editor)
+        except UsageError:  # released meanwhile (the scheduler): not the use case's English
+            raise Refusal(409, "locked") from None
         message = editors.say("approved" if changed else "already_approved")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 
@@ -336,7 +339,10 @@ def routes(editors: Editors) -> list[Route]:
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked_pause")
         held = value == "1"
-        await run_in_threadpool(app.hold, edition.date, held)
+        try:
+            await run_in_threadpool(app.hold, edition.date, held)
+        except UsageError:  # released meanwhile (the scheduler): not the use case's English
+            raise Refusal(409, "locked_pause") from None
         message = editors.say("held" if held else "released")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 
