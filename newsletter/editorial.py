@@ -172,11 +172,21 @@ def move(app: App, day: date, article_id: int, step: int) -> Edition:
     return app.decide(day, positions=positions).edition
 
 
+#: The longest subject and preheader an editor may set (characters); the editors' form
+#: fields say the same (``maxlength``).
+SUBJECT_MAX_CHARS = 200
+PREHEADER_MAX_CHARS = 300
+
+
 def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -> Edition:
     """Replace the generated subject and/or preheader ('' restores the generated one;
-    None leaves it). Raises :class:`UsageError` for a subject over 200 characters or text
+    None leaves it). Raises :class:`UsageError` for a subject over
+    :data:`SUBJECT_MAX_CHARS` (preheader: :data:`PREHEADER_MAX_CHARS`) characters or text
     on several lines."""
-    for name, value, limit in (("subject", subject, 200), ("preheader", preheader, 300)):
+    for name, value, limit in (
+        ("subject", subject, SUBJECT_MAX_CHARS),
+        ("preheader", preheader, PREHEADER_MAX_CHARS),
+    ):
         if value is not None and len(value) > limit:
             raise UsageError(f"the {name} must have at most {limit} characters")
         if value is not None and any(c in value for c in "\r\n\x00"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,14 +18,39 @@ class UnknownTimeZone(ValueError):
     """Raised when a time zone name is not in the IANA database."""
 
 
+#: Files of a zone directory that are not zones: the host's own setting (``localtime``),
+#: zic's template of POSIX rules (``posixrules``) and the "local time unknown" zone
+#: (``Factory``, tz-link.html); ``posix/`` and ``right/`` are copies of the whole database
+#: (``right/`` counting leap seconds, which no clock here does).
+PSEUDO_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+PSEUDO_PREFIXES = ("posix/", "right/")
+
+
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """The time zone names accepted anywhere (settings, preferences, imports): the IANA
+    names the ``tzdata`` package lists (its ``zones`` file; the system's
+    ``zoneinfo.available_timezones()`` when the package is missing) without
+    :data:`PSEUDO_ZONES` and the ``posix/``/``right/`` copies; ``UTC`` always."""
+    try:
+        listed = set(
+            importlib.resources.files("tzdata").joinpath("zones").read_text("utf-8").split()
+        )
+    except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - tzdata is a dependency
+        listed = set(zoneinfo.available_timezones())
+    names = {n for n in listed if n not in PSEUDO_ZONES and not n.startswith(PSEUDO_PREFIXES)}
+    return frozenset(names | {"UTC"})
+
+
 @functools.cache
 def get_zone(name: str) -> ZoneInfo:
     """Return the IANA zone ``name`` (e.g. ``"Africa/Casablanca"``).
 
+    Only names of :func:`zone_names` (no ``localtime``, ``Factory``, ``posix/...``).
     Prefers the ``tzdata`` package's data over the system's. Raises :class:`UnknownTimeZone`
-    for a name that neither knows.
+    for any other name.
     """
-    if not name or ".." in name or name.startswith("/"):
+    if not name or ".." in name or name.startswith("/") or name not in zone_names():
         raise UnknownTimeZone(f"unknown time zone {name!r}")
     try:
         resource = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))

@@ -158,3 +158,18 @@ def test_editors_are_addresses_alone_or_addresses_with_a_password_hash(
     monkeypatch.setenv("NEWSLETTER_EDITORS", "not-an-address")
     with pytest.raises(ConfigError, match="NEWSLETTER_EDITORS"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "zone", ["localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Paris"]
+)
+def test_the_time_zone_is_an_iana_name_not_a_pseudo_zone(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zone directory's pseudo-zones and copies are not time zones (tzdata's list)."""
+    monkeypatch.setenv("NEWSLETTER_TIMEZONE", zone)
+    with pytest.raises(ConfigError, match=r"NEWSLETTER_TIMEZONE.*unknown time zone"):
+        load_settings()
+    for name in ("UTC", "Europe/Paris", "America/Argentina/Buenos_Aires"):
+        monkeypatch.setenv("NEWSLETTER_TIMEZONE", name)
+        assert load_settings().timezone == name

@@ -281,3 +281,117 @@ def test_odd_query_strings_and_headers_are_harmless(
     )  # fmt: skip
     assert_clear_refusal(lying, statuses={413})
     assert snapshot(app) == before
+
+
+# --- fixes from a new-user trial --------------------------------------------------------------
+STARLETTE_WORDS = ("Too many files", "Maximum number", "Missing boundary", "Too many fields",
+                   "Request too large", "Request Entity")  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_framework_text_never_reaches_a_page(app: App, language: str) -> None:
+    """Unreadable forms and oversized bodies (declared or streamed) answer our page in the
+    configured language (JSON under /api/), with the right status, on readers' and
+    editors' routes alike."""
+    from newsletter.web import editor_texts, texts
+
+    application = App(app.settings.model_copy(update={"language": language}), engine=app.engine)
+    client = TestClient(create_app(application), base_url="http://localhost:8000")
+    words, editor_words = texts.page_texts(language), editor_texts.editor_texts(language)
+    too_big = {"content-type": "application/x-www-form-urlencoded", "content-length": "99999999"}
+    for path, ours in (("/subscribe", words), ("/editor/login", editor_words)):
+        for name, body in (("files", a_file()), ("boundary", multipart_without_boundary()),
+                           ("fields", many_fields())):  # fmt: skip
+            answer = client.post(path, **body)
+            assert answer.status_code == 400, (path, name)
+            assert ours["bad_form"] in answer.text, (path, name)
+            assert not any(w in answer.text for w in STARLETTE_WORDS), (path, name)
+            assert f'<html lang="{language}"' in answer.text
+        declared = client.post(path, content=b"email=x", headers=too_big)
+        assert declared.status_code == 413 and ours["too_large"] in declared.text, path
+        assert f'<html lang="{language}"' in declared.text
+    streamed = client.post("/subscribe", **huge())
+    assert streamed.status_code == 413 and words["too_large"] in streamed.text
+    api = client.post("/api/subscribe", content=b"{}", headers=too_big)
+    assert api.status_code == 413 and api.json() == {"error": words["too_large"]}
+
+
+def asgi_post(asgi: object, path: str, content_type: str) -> list[dict[str, object]]:
+    """POST ``path`` straight through ASGI: ``Content-Length: 100``, one byte, then the
+    client disconnects. The messages the app sent back."""
+    import asyncio
+
+    sent: list[dict[str, object]] = []
+    incoming = [
+        {"type": "http.request", "body": b"e", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "client": ("127.0.0.1", 5000), "server": ("localhost", 8000),
+        "headers": [(b"host", b"localhost:8000"), (b"content-type", content_type.encode()),
+                    (b"content-length", b"100")],
+    }  # fmt: skip
+    asyncio.run(asgi(scope, receive, send))  # type: ignore[operator]
+    return sent
+
+
+def test_a_client_leaving_mid_body_is_logged_quietly(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starlette's ClientDisconnect does not escape (no traceback at ERROR): an INFO line,
+    nothing saved."""
+    import logging
+
+    asgi = create_app(app)
+    before = snapshot(app)
+    form = "application/x-www-form-urlencoded"
+    with caplog.at_level(logging.DEBUG):
+        for path, kind in (("/api/subscribe", "application/json"), ("/subscribe", form),
+                           ("/editor/login", form)):  # fmt: skip
+            sent = asgi_post(asgi, path, kind)
+            assert sent and sent[0]["status"] == 400, path
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("client left" in r.getMessage() for r in caplog.records) == 3
+    assert snapshot(app) == before
+
+
+def test_preferences_refuse_pseudo_time_zones(
+    world: tuple[TestClient, App, dict[str, str]],
+) -> None:
+    """``localtime``, ``posixrules``, ``Factory`` and the ``right/``/``posix/`` copies are
+    not IANA zones a reader lives in: 400, nothing saved; ``UTC`` stays valid."""
+    from newsletter.web.preferences import time_zones
+
+    client, app, paths = world
+    before = snapshot(app)
+    for zone in ("localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Paris"):
+        assert zone not in time_zones()
+        response = client.post(paths["p"], data={"timezone": zone})
+        assert_clear_refusal(response, statuses={400})
+        assert 'role="alert"' in response.text, zone
+    assert snapshot(app) == before
+    assert client.post(paths["p"], data={"timezone": "UTC"}).status_code == 200
+    assert "UTC" in time_zones()
+
+
+def test_an_unknown_topic_saves_nothing(world: tuple[TestClient, App, dict[str, str]]) -> None:
+    """``topics=nope`` is refused with 400 and a clear message (it was dropped and answered
+    200), even beside good values and other fields: nothing is saved."""
+    client, app, paths = world
+    before = snapshot(app)
+    for fields in ({"topics": "nope"}, {"topics": ["sport", "nope"], "format": "text"},
+                   {"form": "preferences", "topics": ["nope"], "frequency": "weekly",
+                    "weekday": "2"}):  # fmt: skip
+        response = client.post(paths["p"], data=fields)
+        assert_clear_refusal(response, statuses={400})
+        assert "Ce thème n’existe pas" in response.text and 'role="alert"' in response.text
+    assert snapshot(app) == before

@@ -78,7 +78,7 @@ def test_saving_every_field_applies_from_the_next_edition(
     saved = client.post(
         url,
         data=full_form(
-            app, topics=["sport", "culture", "nope"], frequency="weekly", weekday="2",
+            app, topics=["sport", "culture"], frequency="weekly", weekday="2",
             paused_until=resume.isoformat(), format="text", timezone="America/Montreal",
         ),
     )  # fmt: skip

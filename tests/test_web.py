@@ -139,7 +139,11 @@ def test_preferences_save_topics_from_the_next_edition(
     url = path_of(app.links.subscriber_url(Purpose.PREFERENCES, subscriber_id))
     page = client.get(url)
     assert page.status_code == 200 and 'value="sport"' in page.text
-    saved = client.post(url, data={"topics": ["sport", "culture", "not-a-topic"]})
+    refused = client.post(url, data={"topics": ["sport", "culture", "not-a-topic"]})
+    assert refused.status_code == 400 and "Ce thème n’existe pas" in refused.text
+    with app.sessions() as session:  # one bad value saves nothing (README)
+        assert session.get(Subscriber, subscriber_id).topics != ["sport", "culture"]
+    saved = client.post(url, data={"topics": ["sport", "culture"]})
     assert saved.status_code == 200 and "enregistrées" in saved.text
     with app.sessions() as session:
         assert session.get(Subscriber, subscriber_id).topics == ["sport", "culture"]

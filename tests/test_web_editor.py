@@ -265,7 +265,7 @@ def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
         assert answer.status_code == 403 and "formulaire" in answer.text
     assert order(application) == ids
     answer = browser.post(f"/editor/editions/{DAY}/approve", json={"csrf_token": "x"})
-    assert answer.status_code == 415
+    assert answer.status_code == 403
     assert application.edition(DAY).approved_at is None
 
 
@@ -704,7 +704,7 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
-    from newsletter.web.editor_editions import ACTIONS, SCORE_PARTS
+    from newsletter.web.editor_editions import ACTIONS, EDITION_TEXTS, SCORE_PARTS
     from newsletter.web.editor_texts import EDITOR_PAGES
 
     used: set[str] = set()
@@ -723,6 +723,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used |= {f"audience_{status.value}" for status in SubscriberStatus}
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
     used |= {f"score_{part}" for part in SCORE_PARTS}
+    used |= {key for _, *keys in EDITION_TEXTS.values() for key in keys}
     used |= {"error", "too_large"}  # the error page's fallback; the body limit's refusal
     table = set(EDITOR_PAGES["fr"])
     assert used - table == set(), "words asked for but missing from the tables"
@@ -872,7 +873,7 @@ def test_every_editor_page_speaks_the_configured_language_only(
     ]  # fmt: skip
     for name, url, data, status in refusals:
         visit(name, browser.send(url, **data), status)
-    visit("not a form", browser.post(f"/editor/editions/{DAY}/approve", json={}), 415)
+    visit("not a form", browser.post(f"/editor/editions/{DAY}/approve", json={}), 403)
     visit("not found", browser.get("/editor/nothing/here"), 404)
     visit("method", browser.request("DELETE", f"/editor/editions/{DAY}"), 405)
 
@@ -935,7 +936,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
                          "1 laissés désabonnés ou en échec.",
                "up": "Cet article ne peut pas aller plus loin", "not found": "Cette page n’existe",
                "subscribers": "actifs", "signed out": "connectez-vous de nouveau",
-               "read only": "lecture seule", "bad address": "Adresse invalide",
+               "read only": "lecture seule",
+               "bad address": "«\u202fnot an address\u202f» n’est pas une adresse e-mail",
                "import too many fields": "Ce formulaire n’a pas pu être lu."},
         "en": {"login": "Newsroom sign-in", "pinned": "Article pinned.",
                "approved": "Approved by " + EDITOR,
@@ -943,7 +945,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
                          "unsubscribed or bounced.",
                "up": "This item cannot move further", "not found": "This page does not exist",
                "subscribers": "awaiting confirmation", "signed out": "please sign in again",
-               "read only": "read-only", "bad address": "Invalid address",
+               "read only": "read-only",
+               "bad address": "“not an address” is not a valid email address",
                "import too many fields": "This form could not be read."},
     }[language]  # fmt: skip
     for name, words in expected.items():
@@ -974,7 +977,8 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
         size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
         left_out=[], test_address=EDITOR, test_prefix="[TEST]",
-        variants=[{"topics": "Sport", "items": 4, "reading": "4 min 00 s"}],
+        variants=[{"topics": "Sport", "articles": 4, "reading": "4 min 00 s"}],
+        subject_max=200, preheader_max=300,
     )  # fmt: skip
     assert t["over_budget"] in html and t["send_held"] in html
     assert t["clip_near" if size_level == "near" else "clip_over"] in html
@@ -985,3 +989,105 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         "en": "The HTML is 120000 bytes; Gmail clips messages over about 102000 bytes",
     }[language]  # fmt: skip
     assert warning == expected and expected in html
+
+
+# --- fixes from a new-user trial --------------------------------------------------------------
+def test_the_editions_list_shows_the_article_count(signed_in: tuple[Browser, App]) -> None:
+    """The list's article column is a number (Jinja's ``e.items`` was the dict's method)."""
+    browser, application = signed_in
+    count = len(composed(application))
+    listed = browser.get("/editor/")
+    assert listed.status_code == 200 and "built-in method" not in listed.text
+    row = re.search(rf'<tr>\s*<td><a href="/editor/editions/{DAY}">.*?</tr>', listed.text, re.S)
+    assert row and re.findall(r"<td>(\d+)</td>", row[0]) == [str(count)]
+    preview = browser.get(f"/editor/editions/{DAY}")
+    assert preview.status_code == 200 and "built-in method" not in preview.text
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_refusals_of_the_draft_s_texts_read_in_one_language(
+    app: App, editor_settings: Settings, language: str
+) -> None:
+    """The subject and preheader limits are the form's ``maxlength`` (the server allowed
+    1000 characters where the field said 200), and their refusals, an invalid test address
+    and a pin outside the window are worded in the page's language alone (they read "The
+    subject doit tenir sur une ligne", "invalid caractères")."""
+    from datetime import datetime
+
+    from newsletter import editorial
+    from newsletter.store.models import Article
+    from newsletter.web.editor_texts import editor_texts
+
+    t = editor_texts(language)
+    settings = editor_settings.model_copy(update={"language": language})
+    application = App(settings, engine=app.engine)
+    application.ingest_sample(DAY)
+    browser = Browser(create_app(application))
+    assert browser.sign_in().status_code == 303
+    ids = composed(application)
+    texts = f"/editor/editions/{DAY}/texts"
+    preview = browser.get(f"/editor/editions/{DAY}").text
+    assert f'name="subject" value="" maxlength="{editorial.SUBJECT_MAX_CHARS}"' in preview
+    assert f'name="preheader" value="" maxlength="{editorial.PREHEADER_MAX_CHARS}"' in preview
+    refusals = [
+        ({"subject": "a" * 201}, t["subject_too_long"].format(limit=200)),
+        ({"subject": "a" * 1001}, t["subject_too_long"].format(limit=200)),
+        ({"preheader": "a" * 301}, t["preheader_too_long"].format(limit=300)),
+        ({"subject": "x\ny"}, t["subject_one_line"]),
+        ({"preheader": "x\ry"}, t["preheader_one_line"]),
+    ]
+    english = ("must", "characters", "invalid", "published", "window", "edition)")
+    french = ("doit", "caractères", "publié", "fenêtre", "ligne")
+    foreign = french if language == "en" else english
+    for fields, message in refusals:
+        answer = browser.send(texts, **fields)
+        assert answer.status_code == 400 and message in answer.text, fields
+        assert not any(w in visible_message(answer.text) for w in foreign), fields
+    assert application.edition(DAY).subject_override in (None, "")
+    for fields in ({"subject": "a" * 200}, {"preheader": "b" * 300}):
+        assert browser.send(texts, **fields).status_code == 303
+    edition = application.edition(DAY)
+    assert (edition.subject_override, edition.preheader_override) == ("a" * 200, "b" * 300)
+    bad = browser.send(f"/editor/editions/{DAY}/test", email="é@@x y")
+    assert bad.status_code == 400
+    assert t["test_address_invalid"].format(address="é@@x y") in bad.text
+    assert not any(w in visible_message(bad.text) for w in foreign)
+    with transaction(application.sessions) as session:  # an article outside the window
+        stale = session.scalars(select(Article).where(Article.id.not_in(ids))).first()
+        assert stale is not None
+        stale.published_at = datetime(2020, 1, 1, tzinfo=stale.published_at.tzinfo)
+        stale_id = stale.id
+    outside = browser.send(f"/editor/editions/{DAY}/items/{stale_id}", action="pin")
+    assert outside.status_code == 400, outside.text[-800:]
+    assert not any(w in visible_message(outside.text) for w in foreign), visible_message(
+        outside.text
+    )
+
+
+def visible_message(html: str) -> str:
+    """The refusal's message: the error page's heading."""
+    match = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    assert match, html[-600:]
+    return match[1]
+
+
+def test_an_edition_released_while_the_editor_decides_is_refused_in_words(
+    signed_in: tuple[Browser, App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page checks that the edition is a draft, then the use case checks again: when it
+    went out in between (the scheduler), approve and hold answer 409 in the page's words,
+    not a 500 with the use case's English."""
+    from newsletter import editorial
+
+    browser, application = signed_in
+    composed(application)
+    token = browser.csrf()
+    assert application.send(DAY).run.sent >= 1
+    monkeypatch.setattr(editorial, "is_draft", lambda edition: True)  # the page's check passed
+    for path, fields in (("approve", {}), ("hold", {"held": "1"})):
+        answer = browser.post(f"/editor/editions/{DAY}/{path}", data={"csrf_token": token,
+                                                                       **fields})  # fmt: skip
+        assert answer.status_code == 409, (path, answer.text[-500:])
+        assert "déjà partie" in answer.text and "already" not in answer.text
+    edition = application.edition(DAY)
+    assert edition.approved_at is None and not edition.held

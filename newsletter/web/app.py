@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,7 @@ from newsletter.store.models import Edition, EditionStatus, Subscriber, Subscrib
 from newsletter.store.preferences import save_preferences as save_subscriber_preferences
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web import texts
+from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.health import Running, health_routes
 from newsletter.web.preferences import (
     MAX_PAUSE_DAYS,
@@ -63,9 +65,13 @@ class BodyLimit:
         limit: int = MAX_BODY,
         larger: dict[str, int] | None = None,
         skip: tuple[str, ...] = (),
+        refuse: Callable[[Request], Awaitable[Response]] | None = None,
     ) -> None:
         self.app, self.limit, self.skip = app, limit, skip
         self.larger = larger or {}  # path -> a larger limit for that route (webhooks)
+        # The 413 answer to a declared Content-Length over the limit (the app's error
+        # page or JSON, in its language); a plain text without it.
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip):
@@ -77,7 +83,11 @@ class BodyLimit:
                                 self.limit)  # fmt: skip
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await PlainTextResponse("Request too large.\n", status_code=413)(scope, receive, send)
+            if self.refuse is not None:
+                answer = await self.refuse(Request(scope, receive))
+            else:
+                answer = PlainTextResponse("Request too large.\n", status_code=413)
+            await answer(scope, receive, send)
             return
         seen = 0
 
@@ -399,6 +409,8 @@ def create_app(
             detail = "method_not_allowed"
         elif status == 404 and detail == "Not Found":  # Starlette's: no such route
             detail = "not_found"
+        # Starlette's own English ("Too many files...", "Missing boundary..."): our words
+        detail = message_key(status, detail, texts.page_texts(language))
         if request.url.path.startswith("/api/"):  # a program: the same words, as JSON
             return JSONResponse({"error": say(detail)}, status_code=status)
         return show("error", status_code=status, title=title, message=say(detail))
@@ -421,6 +433,18 @@ def create_app(
             # Editors' pages (issue 8): their own sessions, CSRF and body limit.
             Mount("/editor", app=create_editor_app(application)),
         ],
-        exception_handlers={HTTPException: error, 404: error, 405: error},
-        middleware=[Middleware(BodyLimit, larger=WEBHOOK_BODY_LIMITS, skip=("/editor/",))],
+        exception_handlers={
+            HTTPException: error,
+            404: error,
+            405: error,
+            ClientDisconnect: client_gone,  # a client that left mid-body: quietly
+        },
+        middleware=[
+            Middleware(
+                BodyLimit,
+                larger=WEBHOOK_BODY_LIMITS,
+                skip=("/editor/",),
+                refuse=lambda request: error(request, HTTPException(413, "too_large")),
+            )
+        ],
     )

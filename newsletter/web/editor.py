@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +27,7 @@ from newsletter.passwords import verify_password
 from newsletter.web import editor_audience, editor_editions
 from newsletter.web.app import BodyLimit
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
+from newsletter.web.bad_requests import client_gone
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
 from newsletter.web.editor_texts import Refusal
 
@@ -154,7 +155,12 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
             *editor_editions.routes(editors),
             *editor_audience.routes(editors),
         ],
-        exception_handlers={HTTPException: error, 404: error, 405: error},
+        exception_handlers={
+            HTTPException: error,
+            404: error,
+            405: error,
+            ClientDisconnect: client_gone,  # a client that left mid-body: quietly
+        },
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(
@@ -166,7 +172,11 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
                 same_site="lax",
                 https_only=settings.base_url.startswith("https://"),
             ),
-            Middleware(BodyLimit, limit=MAX_EDITOR_BODY),
+            Middleware(
+                BodyLimit,
+                limit=MAX_EDITOR_BODY,
+                refuse=lambda request: error(request, Refusal(413, "too_large")),
+            ),
         ],
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -17,6 +18,7 @@ from starlette.routing import Route
 
 from newsletter import editorial, i18n
 from newsletter.app import UsageError
+from newsletter.audience import InvalidSubscriber, normalise_email
 from newsletter.render.edition import GMAIL_CLIP_BYTES
 from newsletter.store.editions import EditionLocked
 from newsletter.store.models import Article, Edition, EditionItem
@@ -38,6 +40,12 @@ FIRST_YEAR, LAST_YEAR = 1971, 9998
 #: The parts of a score shown, in this order (``score_parts``, see ``compose.scoring``);
 #: their words are ``score_<part>`` in :mod:`newsletter.web.editor_texts`.
 SCORE_PARTS = ("featured", "coverage", "prominence", "recency", "category_weight")
+#: The draft's texts an editor may set: their limit (characters, editorial's) and the
+#: keys of the refusals "too long" and "on one line".
+EDITION_TEXTS = {
+    "subject": (editorial.SUBJECT_MAX_CHARS, "subject_too_long", "subject_one_line"),
+    "preheader": (editorial.PREHEADER_MAX_CHARS, "preheader_too_long", "preheader_one_line"),
+}
 #: Item actions of the preview page's buttons.
 ACTIONS: dict[str, Callable[..., Edition]] = {
     "pin": editorial.pin,
@@ -97,7 +105,7 @@ def routes(editors: Editors) -> list[Route]:
                     "status": e.status,
                     "status_label": status_label(e.status),
                     "subject": e.subject,
-                    "items": counts.get(e.id, 0),
+                    "articles": counts.get(e.id, 0),
                     "reading": duration(e.reading_seconds),
                     "budget": duration(e.budget_seconds),
                     "held": e.held,
@@ -185,11 +193,13 @@ def routes(editors: Editors) -> list[Route]:
             ],
             variants=[
                 {"topics": ", ".join(i18n.section_title(s, language) for s in key.split(",")),
-                 "items": len(edition.variant_items(key)),
+                 "articles": len(edition.variant_items(key)),
                  "reading": duration(edition.variant_seconds.get(key, 0))}
                 for key in edition.variants
             ],
             test_address=request.state.editor,
+            subject_max=editorial.SUBJECT_MAX_CHARS,
+            preheader_max=editorial.PREHEADER_MAX_CHARS,
             test_prefix=editorial.TEST_PREFIX.strip(),
         )  # fmt: skip
 
@@ -256,13 +266,26 @@ def routes(editors: Editors) -> list[Route]:
         generated one)."""
         edition = edition_or_404(request.path_params["day"])
         data = await form(request)
-        subject = text_field(data, "subject", 1000) if "subject" in data else None
-        preheader = text_field(data, "preheader", 1000) if "preheader" in data else None
+        subject = _edition_text(data, "subject") if "subject" in data else None
+        preheader = _edition_text(data, "preheader") if "preheader" in data else None
         return await change(
             request,
             lambda: editorial.set_texts(app, edition.date, subject, preheader),
             editors.say("texts_saved"),
         )
+
+    def _edition_text(data: FormData, name: str) -> str:
+        """The subject or preheader field, checked here to be refused in the page's words
+        (the limits are editorial's, as the form's ``maxlength``)."""
+        limit, too_long, one_line = EDITION_TEXTS[name]
+        value = data.get(name) or ""
+        if not isinstance(value, str):
+            raise Refusal(400, "field_not_text", name=name)
+        if len(value) > limit:
+            raise Refusal(400, too_long, limit=limit)
+        if any(c in value for c in "\r\n\x00"):
+            raise Refusal(400, one_line)
+        return value
 
     @guard
     async def test_send(request: Request) -> Response:
@@ -273,6 +296,10 @@ def routes(editors: Editors) -> list[Route]:
         address = text_field(data, "email", 320).strip()
         if not address:
             raise Refusal(400, "test_address_missing")
+        try:
+            normalise_email(address)
+        except InvalidSubscriber:  # the validator's English detail is left out
+            raise Refusal(400, "test_address_invalid", address=address) from None
         view = await run_in_threadpool(editors.previews.get, edition)
         try:
             answer = await run_in_threadpool(
@@ -294,7 +321,10 @@ def routes(editors: Editors) -> list[Route]:
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked")
         editor = request.state.editor
-        changed = await run_in_threadpool(app.approve, edition.date, editor)
+        try:
+            changed = await run_in_threadpool(app.approve, edition.date, editor)
+        except UsageError:  # released meanwhile (the scheduler): not the use case's English
+            raise Refusal(409, "locked") from None
         message = editors.say("approved" if changed else "already_approved")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 
@@ -309,7 +339,10 @@ def routes(editors: Editors) -> list[Route]:
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked_pause")
         held = value == "1"
-        await run_in_threadpool(app.hold, edition.date, held)
+        try:
+            await run_in_threadpool(app.hold, edition.date, held)
+        except UsageError:  # released meanwhile (the scheduler): not the use case's English
+            raise Refusal(409, "locked_pause") from None
         message = editors.say("held" if held else "released")
         return done(request, f"editions/{edition.date.isoformat()}", message)
 

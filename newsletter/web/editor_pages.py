@@ -131,10 +131,11 @@ def editor_only(editors: Editors) -> Callable[[Handler], Handler]:
 
 
 async def form(request: Request, *, max_fields: int = 50, max_files: int = 0) -> FormData:
-    """The POSTed form, its CSRF token checked (403 otherwise); 415 for another body, 400
-    for a form that cannot be read (malformed multipart, too many fields or files)."""
+    """The POSTed form, its CSRF token checked (403 otherwise); 400 for a form that cannot
+    be read (malformed multipart, too many fields or files). Another body, or none, carries
+    no CSRF token: 403 too (as the README says), not 415."""
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
-        raise Refusal(415, "send_the_form")
+        raise Refusal(403, "csrf_refused")
     try:
         data = await request.form(max_files=max_files, max_fields=max_fields)
     except HTTPException as exc:  # Starlette's own words, in English: ours instead

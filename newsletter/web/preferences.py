@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
 from collections.abc import Sequence
 from datetime import date, timedelta
 
 from newsletter.store.models import Frequency, MessageFormat
 from newsletter.store.preferences import KEEP, PreferenceChange
-from newsletter.timeutil import UnknownTimeZone, get_zone
+from newsletter.timeutil import UnknownTimeZone, get_zone, zone_names
 
 #: The longest pause a reader may choose (days after today).
 MAX_PAUSE_DAYS = 366
@@ -47,8 +46,8 @@ def time_zones() -> list[str]:
     legacy aliases such as ``EST5EDT`` and the ``posix/``/``right/`` copies are left out)."""
     names = {
         name
-        for name in zoneinfo.available_timezones()
-        if "/" in name and not name.startswith(("posix/", "right/", "Etc/", "SystemV/", "US/"))
+        for name in zone_names()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
     }
     return sorted(names | {"UTC"})
 
@@ -79,7 +78,10 @@ def parse_preferences(
     topics: object = KEEP
     if "topics" in form or _one(form, "form") == "preferences":
         known = set(known_topics)
-        topics = list(dict.fromkeys(t for t in form.get("topics", []) if t in known))
+        chosen = form.get("topics", [])
+        if any(t not in known for t in chosen):  # one bad value saves nothing (README)
+            raise PreferencesInvalid("topics", "bad_topic")
+        topics = list(dict.fromkeys(chosen))
 
     frequency: object = KEEP
     raw = _one(form, "frequency")
