@@ -205,16 +205,25 @@ def subscribers_unsubscribe(
 def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV with header email[,name,topics,timezone].")],
 ) -> None:
-    """Import subscribers from a CSV; invalid rows are reported with their line number."""
+    """Import subscribers from a CSV; invalid rows are reported with their line number.
+
+    New addresses are added with the file's values; an existing subscriber keeps its
+    topics, time zone, frequency, format, pause and status (readers manage them), and only
+    gets a name if it had none. UTF-8, UTF-16 with a BOM, else read as Windows-1252 with a
+    warning. A file that cannot be used at all exits 2 and imports nothing.
+    """
     application = load_app()
     try:
         report = import_csv(application.sessions, file)
     except InvalidSubscriber as exc:
-        fail(str(exc))
+        fail(str(exc), 2)
+    for message in report.warnings:
+        warn(message)
     for line in report.rejected:
         typer.echo(f"  rejected: {line}", err=True)
     typer.echo(
-        f"{report.added} added, {report.updated} updated, {len(report.rejected)} rejected"
+        f"{report.added} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected"
         + (f", {report.duplicates} repeated rows merged" if report.duplicates else "")
         + (f", {report.kept_inactive} kept unsubscribed/bounced" if report.kept_inactive else "")
     )
@@ -796,7 +805,10 @@ def demo() -> None:
         f"{report.skipped} unchanged"
     )
     imported = import_csv(application.sessions, sample_dir() / "subscribers.csv", source="demo")
-    typer.echo(f"3. sample subscribers: {imported.added} added, {imported.updated} already there")
+    typer.echo(
+        f"3. sample subscribers: {imported.added} added, "
+        f"{imported.updated + imported.unchanged} already there"
+    )
     result = application.compose(day)
     edition = result.edition
     state = "already released, unchanged" if result.locked else "draft"

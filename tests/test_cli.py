@@ -254,3 +254,30 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     assert compose["items"]  # recomposing a draft keeps it a draft
     bad = run("edition", "hold", "--date", "2026-02-30", cwd=tmp_path)
     assert bad.returncode == 2
+
+
+def test_import_keeps_readers_choices_and_refuses_unusable_files(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    readers = tmp_path / "readers.csv"
+    readers.write_text("email,name,topics\nuser12@example.org,User 12,sport\n")
+    assert "1 new, 0 updated, 0 unchanged" in run("subscribers", "import", str(readers),
+                                                   cwd=tmp_path).stdout  # fmt: skip
+    add = run("subscribers", "add", "user12@example.org", "--topics", "culture", cwd=tmp_path)
+    assert add.returncode == 0  # stands for the reader's own choice on the preferences page
+    again = run("subscribers", "import", str(readers), cwd=tmp_path)
+    assert again.returncode == 0 and "0 new, 0 updated, 1 unchanged" in again.stdout
+    listed = json.loads(run("subscribers", "list", "--json", cwd=tmp_path).stdout)
+    assert listed[0]["topics"] == ["culture"]
+    huge = tmp_path / "huge.csv"
+    huge.write_text("email,name\nb@example.org," + "x" * 200_000 + "\n")
+    refused = run("subscribers", "import", str(huge), cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "line 2: not a readable subscriber CSV" in refused.stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("email;name;fax\nh@example.org;Hélène;1\n".encode("cp1252"))
+    excel = run("subscribers", "import", str(latin), cwd=tmp_path)
+    assert excel.returncode == 0 and "1 new" in excel.stdout and "0 rejected" in excel.stdout
+    assert "warning:" in excel.stderr and "Windows-1252" in excel.stderr
+    names = {s["email"]: s["name"] for s in json.loads(
+        run("subscribers", "list", "--json", cwd=tmp_path).stdout)}  # fmt: skip
+    assert names["h@example.org"] == "Hélène"
