@@ -853,11 +853,13 @@ def bounces_import(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Apply the bounce reports found in PATHS (safe to repeat: a report counts once)."""
-    from newsletter.inbound import Applier, import_paths
+    from newsletter.inbound import Applier, import_paths, path_problems
 
-    for path in paths:
-        if not path.exists():
-            fail(f"no such file or folder: {path}", 2)
+    problems = path_problems(paths)  # every path checked before anything is applied
+    for problem in problems[:-1]:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        fail(problems[-1], 2)
     application = load_app()
     report = import_paths(
         paths, Applier(application.sessions, application.settings.soft_bounce_limit)
