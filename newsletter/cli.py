@@ -332,6 +332,8 @@ def _decide(day: str | None, *, must_appear: int | None = None, **changes: objec
             )
     except EditionLocked as exc:
         fail(str(exc))
+    except UsageError as exc:  # e.g. a subject on two lines
+        fail(str(exc), 2)
     print_edition(result.edition)
 
 

@@ -19,6 +19,7 @@ from email.utils import format_datetime
 
 from newsletter.app import App, UsageError
 from newsletter.audience import InvalidSubscriber, normalise_email
+from newsletter.edition_texts import text_problem
 from newsletter.providers.base import Envelope
 from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
 from newsletter.render.headers import address_line, header_line
@@ -176,11 +177,10 @@ def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -
     """Replace the generated subject and/or preheader ('' restores the generated one;
     None leaves it). Raises :class:`UsageError` for a subject over 200 characters or text
     on several lines."""
-    for name, value, limit in (("subject", subject, 200), ("preheader", preheader, 300)):
-        if value is not None and len(value) > limit:
-            raise UsageError(f"the {name} must have at most {limit} characters")
-        if value is not None and any(c in value for c in "\r\n\x00"):
-            raise UsageError(f"the {name} must be on one line")
+    for name, value in (("subject", subject), ("preheader", preheader)):
+        problem = text_problem(name, value)
+        if problem:
+            raise UsageError(problem)
     return app.decide(
         day,
         subject=subject.strip() if subject is not None else None,

@@ -206,6 +206,13 @@ def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
     assert run("edition", "unpin", "2", *day, cwd=tmp_path).returncode == 1
     shown = json.loads(run("compose", *day, "--json", cwd=tmp_path).stdout)
     assert [i["pinned"] for i in shown["items"]] == [False, False]
+    for subject, reason in (("a\nb", "on one line"), ("x" * 201, "at most 200 characters")):
+        refused = run("edition", "set", "--subject", subject, *day, cwd=tmp_path)
+        assert refused.returncode == 2 and reason in refused.stderr, refused.stderr
+    two_lines = run("edition", "set", "--preheader", "a\rb", *day, cwd=tmp_path)
+    assert two_lines.returncode == 2 and "preheader must be on one line" in two_lines.stderr
+    kept = json.loads(run("compose", *day, "--json", cwd=tmp_path).stdout)
+    assert "\n" not in kept["edition"]["subject"]
     weights = run("compose", *day, cwd=tmp_path, NEWSLETTER_CATEGORY_WEIGHTS="xx")
     assert (
         weights.returncode == 2 and "NEWSLETTER_CATEGORY_WEIGHTS: expected JSON" in weights.stderr
