@@ -13,6 +13,8 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -723,6 +725,30 @@ BehindProxyOption = Annotated[
 ]
 
 
+# --- web server start-up failures (fixes-cli) -----------------------------------------------
+#: uvicorn's exit status when the server cannot start (uvicorn.server.STARTUP_FAILURE).
+UVICORN_STARTUP_FAILURE = 3
+
+
+@contextmanager
+def listening(host: str, port: int) -> Iterator[None]:
+    """Around ``uvicorn.run``: a server that cannot start (port in use, host that does not
+    resolve; uvicorn logs the reason and exits 3) exits 1 as the README's exit statuses
+    say, with ``error: cannot listen on host:port``."""
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code == UVICORN_STARTUP_FAILURE:
+            fail(
+                f"cannot listen on {host}:{port} (the reason is logged above, e.g. a port in use "
+                "or a host name that does not resolve); choose another with --host/--port"
+            )
+        raise
+
+
+# ---
+
+
 @app.command()
 def serve(
     host: HostOption = "127.0.0.1",
@@ -736,10 +762,11 @@ def serve(
     from newsletter.web.app import create_app
 
     application = load_app()
-    uvicorn.run(
-        create_app(application), host=host, port=port, log_level="info",
-        proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
-    )  # fmt: skip
+    with listening(host, port):
+        uvicorn.run(
+            create_app(application), host=host, port=port, log_level="info",
+            proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+        )  # fmt: skip
 
 
 @app.command()
@@ -972,11 +999,12 @@ def run(
     runner = Runner(application)
     runner.start()
     try:
-        uvicorn.run(
-            StopWithServer(create_app(application, scheduler=runner), runner.stop),
-            host=host, port=port, log_config=None, proxy_headers=behind_proxy,
-            forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
-        )  # fmt: skip
+        with listening(host, port):
+            uvicorn.run(
+                StopWithServer(create_app(application, scheduler=runner), runner.stop),
+                host=host, port=port, log_config=None, proxy_headers=behind_proxy,
+                forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+            )  # fmt: skip
     finally:
         runner.stop()  # when the server failed to start (a port in use)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from email import message_from_bytes, policy
@@ -288,3 +289,22 @@ def test_import_keeps_readers_choices_and_refuses_unusable_files(tmp_path: Path)
     names = {s["email"]: s["name"] for s in json.loads(
         run("subscribers", "list", "--json", cwd=tmp_path).stdout)}  # fmt: skip
     assert names["h@example.org"] == "Hélène"
+
+
+def test_settings_errors_and_a_busy_port_exit_with_the_documented_status(
+    tmp_path: Path,
+) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    mysql = run("subscribers", "list", cwd=tmp_path, NEWSLETTER_DATABASE_URL="mysql://x")
+    assert mysql.returncode == 2 and "NEWSLETTER_DATABASE_URL" in mysql.stderr
+    assert "unexpected" not in mysql.stderr
+    two = run("subscribers", "list", cwd=tmp_path, NEWSLETTER_FROM="Evil <a@b.c>, other@x.y")
+    assert two.returncode == 2 and "NEWSLETTER_FROM" in two.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        for command in ("serve", "run"):
+            result = run(command, "--port", port, cwd=tmp_path)
+            assert result.returncode == 1, (command, result.stderr)
+            assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
