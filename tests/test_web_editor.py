@@ -941,7 +941,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
     expected = {
         "fr": {"login": "Connexion de la rédaction", "pinned": "Article épinglé.",
                "approved": "Approuvée par " + EDITOR,
-               "import": "1 ajoutés, 1 mis à jour, 1 refusés, 1 lignes répétées fusionnées, "
+               "import": "1 ajoutés, 1 mis à jour, 0 inchangés, 1 refusés, 1 lignes répétées "
+                         "fusionnées, "
                          "1 laissés désabonnés ou en échec.",
                "up": "Cet article ne peut pas aller plus loin", "not found": "Cette page n’existe",
                "subscribers": "actifs", "signed out": "connectez-vous de nouveau",
@@ -949,8 +950,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
                "import too many fields": "Ce formulaire n’a pas pu être lu."},
         "en": {"login": "Newsroom sign-in", "pinned": "Article pinned.",
                "approved": "Approved by " + EDITOR,
-               "import": "1 added, 1 updated, 1 rejected, 1 repeated lines merged, 1 left "
-                         "unsubscribed or bounced.",
+               "import": "1 added, 1 updated, 0 unchanged, 1 rejected, 1 repeated lines merged, "
+                         "1 left unsubscribed or bounced.",
                "up": "This item cannot move further", "not found": "This page does not exist",
                "subscribers": "awaiting confirmation", "signed out": "please sign in again",
                "read only": "read-only", "bad address": "Invalid address",
