@@ -35,6 +35,7 @@ from newsletter.config import ConfigError, Settings
 from newsletter.deliver.limits import guard_for_edition
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
+from newsletter.edition_texts import text_problem
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
@@ -491,7 +492,14 @@ class App:
     def decide(self, day: date, **changes: Any) -> ComposeResult:
         """Record an editor's decisions on the draft of ``day`` (composing it first if
         needed; see :func:`newsletter.store.editions.set_decisions` for ``changes``) and
-        recompose. Raises ``EditionLocked`` for a released edition."""
+        recompose. Raises ``EditionLocked`` for a released edition, :class:`UsageError` for
+        a subject or preheader that breaks :mod:`newsletter.edition_texts`' rule."""
+        # --- editor's texts: one rule for every caller (fixes-cli) ---
+        for name in ("subject", "preheader"):
+            problem = text_problem(name, changes.get(name))
+            if problem:
+                raise UsageError(problem)
+        # ---
         if self.edition(day) is None:
             self.compose(day)
         with transaction(self.sessions) as session:

@@ -15,8 +15,9 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.csvtext import UndecodableText, decode_csv_bytes
 from newsletter.store.db import transaction
-from newsletter.store.subscribers import SubscriberRecord, add_subscriber, email_key
+from newsletter.store.subscribers import SubscriberRecord, email_key, import_subscriber
 from newsletter.textutil import clean_line, slugify
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
@@ -81,15 +82,19 @@ def make_record(
 
 @dataclass
 class ImportReport:
-    """Outcome of a CSV import: rows added, existing subscribers updated, rows of the file
-    that repeated an address (merged into one), subscribers kept in a
-    non-active status (e.g. unsubscribed), and rejected with their line numbers."""
+    """Outcome of a CSV import: subscribers added (new), existing subscribers updated (a
+    missing name filled in) or left unchanged, rows of the file that repeated an address
+    (merged into one), existing subscribers in a non-active status (e.g. unsubscribed, left
+    so), rows rejected with their line numbers, and warnings about the whole file (unknown
+    columns, encoding) that refuse nothing."""
 
     added: int = 0
     updated: int = 0
     duplicates: int = 0
     kept_inactive: int = 0
     rejected: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
@@ -102,33 +107,54 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str], int]:
+def read_csv(
+    path: Path, *, label: str | None = None
+) -> tuple[list[tuple[int, SubscriberRecord]], list[str], int, list[str]]:
     """Validated rows of a subscriber CSV (header ``email`` plus optional ``name``,
-    ``topics``, ``timezone``; UTF-8 with or without BOM; separated by commas, semicolons or
-    tabs) with their line numbers, the rejected rows' reasons, and the number of rows that
-    repeated an address of the file.
+    ``topics``, ``timezone``; separated by commas, semicolons or tabs) with their line
+    numbers, the rejected rows' reasons, the number of rows that repeated an address of the
+    file, and warnings about the whole file.
 
+    Encodings: see :func:`newsletter.csvtext.decode_csv_bytes` (UTF-8, UTF-16 with a BOM,
+    else Windows-1252 with a warning). ``label`` names the file in messages (default: the
+    path; the editors' page passes the uploaded file's name, not its temporary copy).
     Duplicate addresses in the file are merged (the later non-empty fields win). Raises
-    :class:`InvalidSubscriber` when the file cannot be read or has no ``email`` column.
+    :class:`InvalidSubscriber` when the file cannot be read, has no ``email`` column or is
+    not CSV (e.g. a field over the csv module's limit of 131,072 characters).
     """
+    label = label or str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text, encoding_warning = decode_csv_bytes(path.read_bytes())
     except OSError as exc:
-        raise InvalidSubscriber(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InvalidSubscriber(f"{path}: not UTF-8 text") from None
+        raise InvalidSubscriber(f"{label}: cannot read: {exc.strerror or exc}") from None
+    except UndecodableText as exc:
+        raise InvalidSubscriber(f"{label}: {exc}") from None
+    warnings = [f"{label}: {encoding_warning}"] if encoding_warning else []
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    try:
+        return _read_rows(reader, label, warnings)
+    except csv.Error as exc:
+        raise InvalidSubscriber(
+            f"{label}: line {reader.line_num + 1}: not a readable subscriber CSV ({exc}); "
+            "nothing was imported"
+        ) from None
+
+
+def _read_rows(
+    reader: csv.DictReader[str], label: str, warnings: list[str]
+) -> tuple[list[tuple[int, SubscriberRecord]], list[str], int, list[str]]:
+    """The body of :func:`read_csv`; lets :class:`csv.Error` through."""
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "email" not in header:
-        raise InvalidSubscriber(f"{path}: the first line must be a header with an 'email' column")
+        raise InvalidSubscriber(f"{label}: the first line must be a header with an 'email' column")
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise InvalidSubscriber(f"{path}: the header names {', '.join(repeated)} twice")
+        raise InvalidSubscriber(f"{label}: the header names {', '.join(repeated)} twice")
     reader.fieldnames = header
     unknown = [name for name in header if name not in CSV_COLUMNS]
-    rejected: list[str] = (
-        [f"{path}: ignoring unknown column(s) {', '.join(unknown)}"] if unknown else []
-    )
+    if unknown:
+        warnings.append(f"{label}: ignoring unknown column(s) {', '.join(unknown)}")
+    rejected: list[str] = []
     rows: dict[str, tuple[int, SubscriberRecord]] = {}
     duplicates = 0
     for row in reader:
@@ -151,25 +177,33 @@ def read_csv(path: Path) -> tuple[list[tuple[int, SubscriberRecord]], list[str],
                 timezone=record.timezone or previous.timezone,
             )
         rows[key] = (line, record)
-    return sorted(rows.values(), key=lambda pair: pair[0]), rejected, duplicates
+    return sorted(rows.values(), key=lambda pair: pair[0]), rejected, duplicates, warnings
 
 
 def import_csv(
-    factory: sessionmaker[Session], path: Path, *, source: str = "import"
-) -> ImportReport:
+    factory: sessionmaker[Session], path: Path, *, source: str = "import",
+    label: str | None = None,
+) -> ImportReport:  # fmt: skip
     """Import a subscriber CSV in one transaction; invalid rows are reported and skipped.
 
-    Raises :class:`InvalidSubscriber` for a file that cannot be used at all.
+    New addresses are added with the file's values. An existing subscriber keeps what
+    readers manage themselves (topics, time zone, frequency, format, pause) and its status:
+    only a missing name is filled in (see
+    :func:`newsletter.store.subscribers.import_subscriber`). ``label`` names the file in
+    messages (default: the path). Raises :class:`InvalidSubscriber` for a file that cannot
+    be used at all; nothing is imported then.
     """
-    rows, rejected, duplicates = read_csv(path)
-    report = ImportReport(rejected=rejected, duplicates=duplicates)
+    rows, rejected, duplicates, warnings = read_csv(path, label=label)
+    report = ImportReport(rejected=rejected, duplicates=duplicates, warnings=warnings)
     with transaction(factory) as session:
         for _line, record in rows:
-            result = add_subscriber(session, record, source=source)
-            if result.created:
+            outcome, status = import_subscriber(session, record, source=source)
+            if outcome == "added":
                 report.added += 1
-            else:
+            elif outcome == "updated":
                 report.updated += 1
-            if result.kept_status:
+            else:
+                report.unchanged += 1
+            if outcome != "added" and status != "active":
                 report.kept_inactive += 1
     return report

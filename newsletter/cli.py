@@ -13,6 +13,8 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -205,16 +207,25 @@ def subscribers_unsubscribe(
 def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV with header email[,name,topics,timezone].")],
 ) -> None:
-    """Import subscribers from a CSV; invalid rows are reported with their line number."""
+    """Import subscribers from a CSV; invalid rows are reported with their line number.
+
+    New addresses are added with the file's values; an existing subscriber keeps its
+    topics, time zone, frequency, format, pause and status (readers manage them), and only
+    gets a name if it had none. UTF-8, UTF-16 with a BOM, else read as Windows-1252 with a
+    warning. A file that cannot be used at all exits 2 and imports nothing.
+    """
     application = load_app()
     try:
         report = import_csv(application.sessions, file)
     except InvalidSubscriber as exc:
-        fail(str(exc))
+        fail(str(exc), 2)
+    for message in report.warnings:
+        warn(message)
     for line in report.rejected:
         typer.echo(f"  rejected: {line}", err=True)
     typer.echo(
-        f"{report.added} added, {report.updated} updated, {len(report.rejected)} rejected"
+        f"{report.added} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected"
         + (f", {report.duplicates} repeated rows merged" if report.duplicates else "")
         + (f", {report.kept_inactive} kept unsubscribed/bounced" if report.kept_inactive else "")
     )
@@ -323,6 +334,8 @@ def _decide(day: str | None, *, must_appear: int | None = None, **changes: objec
             )
     except EditionLocked as exc:
         fail(str(exc))
+    except UsageError as exc:  # e.g. a subject on two lines
+        fail(str(exc), 2)
     print_edition(result.edition)
 
 
@@ -712,6 +725,30 @@ BehindProxyOption = Annotated[
 ]
 
 
+# --- web server start-up failures (fixes-cli) -----------------------------------------------
+#: uvicorn's exit status when the server cannot start (uvicorn.server.STARTUP_FAILURE).
+UVICORN_STARTUP_FAILURE = 3
+
+
+@contextmanager
+def listening(host: str, port: int) -> Iterator[None]:
+    """Around ``uvicorn.run``: a server that cannot start (port in use, host that does not
+    resolve; uvicorn logs the reason and exits 3) exits 1 as the README's exit statuses
+    say, with ``error: cannot listen on host:port``."""
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code == UVICORN_STARTUP_FAILURE:
+            fail(
+                f"cannot listen on {host}:{port} (the reason is logged above, e.g. a port in use "
+                "or a host name that does not resolve); choose another with --host/--port"
+            )
+        raise
+
+
+# ---
+
+
 @app.command()
 def serve(
     host: HostOption = "127.0.0.1",
@@ -725,10 +762,11 @@ def serve(
     from newsletter.web.app import create_app
 
     application = load_app()
-    uvicorn.run(
-        create_app(application), host=host, port=port, log_level="info",
-        proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
-    )  # fmt: skip
+    with listening(host, port):
+        uvicorn.run(
+            create_app(application), host=host, port=port, log_level="info",
+            proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+        )  # fmt: skip
 
 
 @app.command()
@@ -796,7 +834,10 @@ def demo() -> None:
         f"{report.skipped} unchanged"
     )
     imported = import_csv(application.sessions, sample_dir() / "subscribers.csv", source="demo")
-    typer.echo(f"3. sample subscribers: {imported.added} added, {imported.updated} already there")
+    typer.echo(
+        f"3. sample subscribers: {imported.added} added, "
+        f"{imported.updated + imported.unchanged} already there"
+    )
     result = application.compose(day)
     edition = result.edition
     state = "already released, unchanged" if result.locked else "draft"
@@ -841,11 +882,13 @@ def bounces_import(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Apply the bounce reports found in PATHS (safe to repeat: a report counts once)."""
-    from newsletter.inbound import Applier, import_paths
+    from newsletter.inbound import Applier, import_paths, path_problems
 
-    for path in paths:
-        if not path.exists():
-            fail(f"no such file or folder: {path}", 2)
+    problems = path_problems(paths)  # every path checked before anything is applied
+    for problem in problems[:-1]:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        fail(problems[-1], 2)
     application = load_app()
     report = import_paths(
         paths, Applier(application.sessions, application.settings.soft_bounce_limit)
@@ -956,11 +999,12 @@ def run(
     runner = Runner(application)
     runner.start()
     try:
-        uvicorn.run(
-            StopWithServer(create_app(application, scheduler=runner), runner.stop),
-            host=host, port=port, log_config=None, proxy_headers=behind_proxy,
-            forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
-        )  # fmt: skip
+        with listening(host, port):
+            uvicorn.run(
+                StopWithServer(create_app(application, scheduler=runner), runner.stop),
+                host=host, port=port, log_config=None, proxy_headers=behind_proxy,
+                forwarded_allow_ips="127.0.0.1" if behind_proxy else "",
+            )  # fmt: skip
     finally:
         runner.stop()  # when the server failed to start (a port in use)
 

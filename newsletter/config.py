@@ -18,7 +18,7 @@ import re
 import secrets
 import tomllib
 from datetime import time
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -44,6 +44,10 @@ DEFAULT_CONFIG_PATH = Path("config/newsletter.toml")
 
 #: Sections in the order an edition shows them, by category slug (configurable).
 DEFAULT_SECTIONS = ["politique", "economie", "societe", "monde", "sport", "culture"]
+
+
+#: Database backends newsletter supports (and tests): SQLAlchemy backend names.
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 
 class ConfigError(Exception):
@@ -312,6 +316,11 @@ class Settings(BaseSettings):
     def _check_sender(cls, value: str) -> str:
         if "\r" in value or "\n" in value:
             raise ValueError("must be on one line")
+        if len(getaddresses([value])) != 1:  # fixes-cli: one sender (RFC 5322 3.6.2)
+            raise ValueError(
+                f"expected one address, got {value!r} (quote a name that has a comma: "
+                "'\"Doe, Jane\" <jane@example.org>')"
+            )
         _, address = parseaddr(value)
         if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
             raise ValueError(
@@ -351,9 +360,17 @@ class Settings(BaseSettings):
             url = make_url(value)
             if url.drivername in ("postgresql", "postgres"):
                 url = url.set(drivername="postgresql+psycopg")
-            url.get_dialect()
+            backend = url.get_backend_name()
+            if backend not in SUPPORTED_DATABASES:  # fixes-cli: only what is tested
+                raise ValueError(
+                    f"unsupported database {backend!r}: newsletter runs on "
+                    f"{' or '.join(SUPPORTED_DATABASES)} (e.g. postgresql://user:password@host/db)"
+                )
+            url.get_dialect().import_dbapi()  # the driver itself, not only SQLAlchemy's dialect
         except (NoSuchModuleError, ImportError) as exc:
-            raise ValueError(f"no driver for {value.split(':', 1)[0]!r}: {exc}") from None
+            raise ValueError(
+                f"no driver for {value.split(':', 1)[0]!r} is installed ({exc})"
+            ) from None
         except ArgumentError:
             raise ValueError(
                 f"not a database URL: {value!r} (e.g. postgresql://user:password@host/db)"

@@ -81,12 +81,18 @@ def parse(data: bytes) -> list[Event]:
     message_id = (message.get("Message-ID") or "").strip()
     reference = message_id or "sha256:" + hashlib.sha256(data).hexdigest()
     events = []
+    problems: list[str] = []
     for block in recipients:
         kind = kind_of(str(block.get("Action", "")), str(block.get("Status", "")))
         if kind is None:
+            problem = _unclassified(block)
+            if problem:
+                problems.append(problem)
             continue
         email = _recipient(block)
         if email is None:
+            final = " ".join(str(block.get("Final-Recipient", "")).split())
+            problems.append(f"the recipient {final!r} is not an rfc822 address")
             continue
         detail = " ".join(
             part for part in (str(block.get("Status", "")).strip(),
@@ -95,7 +101,25 @@ def parse(data: bytes) -> list[Event]:
         events.append(
             Event(PROVIDER, key_of(reference, email.lower()), kind, email, short(detail) or None)
         )
+    if problems and not events:
+        raise Malformed("; ".join(problems))
     return events
+
+
+def _unclassified(block: Message) -> str | None:
+    """Why a recipient block that reports a failure gives no event (None when it rightly
+    gives none: ``delayed``, ``relayed``...): a ``Status`` that is not an RFC 3463
+    ``class.subject.detail`` code with class 4 or 5."""
+    action = " ".join(str(block.get("Action", "")).split()).lower()
+    if action.split()[:1] != ["failed"]:
+        return None
+    status = " ".join(str(block.get("Status", "")).split())
+    if not status:
+        return "Action: failed without a Status field"
+    return (
+        f"Action: failed with an unreadable Status {status!r} "
+        "(RFC 3463 wants class.subject.detail, class 4 or 5, e.g. 5.1.1)"
+    )
 
 
 def _delivery_status(message: Message) -> Message | None:

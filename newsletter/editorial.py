@@ -19,6 +19,7 @@ from email.utils import format_datetime
 
 from newsletter.app import App, UsageError
 from newsletter.audience import InvalidSubscriber, normalise_email
+from newsletter.edition_texts import TEXT_LIMITS, text_problem
 from newsletter.providers.base import Envelope
 from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
 from newsletter.render.headers import address_line, header_line
@@ -174,8 +175,8 @@ def move(app: App, day: date, article_id: int, step: int) -> Edition:
 
 #: The longest subject and preheader an editor may set (characters); the editors' form
 #: fields say the same (``maxlength``).
-SUBJECT_MAX_CHARS = 200
-PREHEADER_MAX_CHARS = 300
+SUBJECT_MAX_CHARS = TEXT_LIMITS["subject"]
+PREHEADER_MAX_CHARS = TEXT_LIMITS["preheader"]
 
 
 def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -> Edition:
@@ -183,14 +184,10 @@ def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -
     None leaves it). Raises :class:`UsageError` for a subject over
     :data:`SUBJECT_MAX_CHARS` (preheader: :data:`PREHEADER_MAX_CHARS`) characters or text
     on several lines."""
-    for name, value, limit in (
-        ("subject", subject, SUBJECT_MAX_CHARS),
-        ("preheader", preheader, PREHEADER_MAX_CHARS),
-    ):
-        if value is not None and len(value) > limit:
-            raise UsageError(f"the {name} must have at most {limit} characters")
-        if value is not None and any(c in value for c in "\r\n\x00"):
-            raise UsageError(f"the {name} must be on one line")
+    for name, value in (("subject", subject), ("preheader", preheader)):
+        problem = text_problem(name, value)
+        if problem:
+            raise UsageError(problem)
     return app.decide(
         day,
         subject=subject.strip() if subject is not None else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mailbox
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,26 @@ def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
             yield f"{path}#{index + 1}", mbox.get_bytes(key)
         return
     yield str(path), path.read_bytes()
+
+
+def path_problems(paths: list[Path]) -> list[str]:
+    """Why some of ``paths`` cannot be imported, checked before anything is applied: a path
+    that does not exist, cannot be read, or a folder (not a Maildir) without any message
+    file (:func:`read_messages` would skip it without a word). An empty Maildir is fine: no
+    bounce yet."""
+    problems = []
+    for path in paths:
+        if not path.exists():
+            problems.append(f"no such file or folder: {path}")
+        elif not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            problems.append(f"cannot read {path}: permission denied")
+        elif (
+            path.is_dir()
+            and not all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
+            and not any(child.is_file() for child in path.iterdir())
+        ):
+            problems.append(f"{path} is a folder without message files (nor a Maildir)")
+    return problems
 
 
 def import_paths(paths: list[Path], apply: Applier) -> ImportReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from email import message_from_bytes, policy
@@ -206,6 +207,13 @@ def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
     assert run("edition", "unpin", "2", *day, cwd=tmp_path).returncode == 1
     shown = json.loads(run("compose", *day, "--json", cwd=tmp_path).stdout)
     assert [i["pinned"] for i in shown["items"]] == [False, False]
+    for subject, reason in (("a\nb", "on one line"), ("x" * 201, "at most 200 characters")):
+        refused = run("edition", "set", "--subject", subject, *day, cwd=tmp_path)
+        assert refused.returncode == 2 and reason in refused.stderr, refused.stderr
+    two_lines = run("edition", "set", "--preheader", "a\rb", *day, cwd=tmp_path)
+    assert two_lines.returncode == 2 and "preheader must be on one line" in two_lines.stderr
+    kept = json.loads(run("compose", *day, "--json", cwd=tmp_path).stdout)
+    assert "\n" not in kept["edition"]["subject"]
     weights = run("compose", *day, cwd=tmp_path, NEWSLETTER_CATEGORY_WEIGHTS="xx")
     assert (
         weights.returncode == 2 and "NEWSLETTER_CATEGORY_WEIGHTS: expected JSON" in weights.stderr
@@ -254,3 +262,49 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     assert compose["items"]  # recomposing a draft keeps it a draft
     bad = run("edition", "hold", "--date", "2026-02-30", cwd=tmp_path)
     assert bad.returncode == 2
+
+
+def test_import_keeps_readers_choices_and_refuses_unusable_files(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    readers = tmp_path / "readers.csv"
+    readers.write_text("email,name,topics\nuser12@example.org,User 12,sport\n")
+    assert "1 new, 0 updated, 0 unchanged" in run("subscribers", "import", str(readers),
+                                                   cwd=tmp_path).stdout  # fmt: skip
+    add = run("subscribers", "add", "user12@example.org", "--topics", "culture", cwd=tmp_path)
+    assert add.returncode == 0  # stands for the reader's own choice on the preferences page
+    again = run("subscribers", "import", str(readers), cwd=tmp_path)
+    assert again.returncode == 0 and "0 new, 0 updated, 1 unchanged" in again.stdout
+    listed = json.loads(run("subscribers", "list", "--json", cwd=tmp_path).stdout)
+    assert listed[0]["topics"] == ["culture"]
+    huge = tmp_path / "huge.csv"
+    huge.write_text("email,name\nb@example.org," + "x" * 200_000 + "\n")
+    refused = run("subscribers", "import", str(huge), cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "line 2: not a readable subscriber CSV" in refused.stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("email;name;fax\nh@example.org;Hélène;1\n".encode("cp1252"))
+    excel = run("subscribers", "import", str(latin), cwd=tmp_path)
+    assert excel.returncode == 0 and "1 new" in excel.stdout and "0 rejected" in excel.stdout
+    assert "warning:" in excel.stderr and "Windows-1252" in excel.stderr
+    names = {s["email"]: s["name"] for s in json.loads(
+        run("subscribers", "list", "--json", cwd=tmp_path).stdout)}  # fmt: skip
+    assert names["h@example.org"] == "Hélène"
+
+
+def test_settings_errors_and_a_busy_port_exit_with_the_documented_status(
+    tmp_path: Path,
+) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    mysql = run("subscribers", "list", cwd=tmp_path, NEWSLETTER_DATABASE_URL="mysql://x")
+    assert mysql.returncode == 2 and "NEWSLETTER_DATABASE_URL" in mysql.stderr
+    assert "unexpected" not in mysql.stderr
+    two = run("subscribers", "list", cwd=tmp_path, NEWSLETTER_FROM="Evil <a@b.c>, other@x.y")
+    assert two.returncode == 2 and "NEWSLETTER_FROM" in two.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        for command in ("serve", "run"):
+            result = run(command, "--port", port, cwd=tmp_path)
+            assert result.returncode == 1, (command, result.stderr)
+            assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr

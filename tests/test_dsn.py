@@ -192,6 +192,34 @@ def test_import_usage_errors(readers: App, tmp_path: Path) -> None:
     assert result.returncode == 0 and "1 unreadable" in result.stdout
     assert "broken.eml: the delivery-status report names no recipient" in result.stderr
     assert "Traceback" not in result.stderr
+    good = tmp_path / "good.eml"
+    good.write_bytes(sample("postfix-user-unknown.eml"))
+    empty = tmp_path / "empty-folder"
+    (empty / "sub").mkdir(parents=True)
+    for paths in ([str(tmp_path / "nowhere"), str(good)], [str(empty), str(good)],
+                  [str(good), str(empty)]):  # fmt: skip
+        refused = cli("bounces", "import", *paths, cwd=tmp_path)
+        assert refused.returncode == 2, (paths, refused.stderr)
+    assert "folder without message files" in refused.stderr
+    with readers.sessions() as session:  # nothing applied before the refusal
+        assert session.scalars(select(Suppression)).first() is None
+    unreadable = tmp_path / "unreadable.eml"
+    unreadable.write_bytes(sample("postfix-user-unknown.eml").replace(
+        b"Status: 5.1.1", b"Status: 5.abc"))  # fmt: skip
+    warned = cli("bounces", "import", str(unreadable), cwd=tmp_path)
+    assert warned.returncode == 0 and "1 unreadable" in warned.stdout
+    assert "unreadable Status '5.abc'" in warned.stderr and "no recipient" not in warned.stderr
+
+
+def test_failed_recipients_without_a_usable_status_or_address_say_so() -> None:
+    with pytest.raises(Malformed, match=r"Action: failed with an unreadable Status '5\.abc'"):
+        parse(sample("postfix-user-unknown.eml").replace(b"Status: 5.1.1", b"Status: 5.abc"))
+    bad_address = sample("postfix-user-unknown.eml").replace(
+        b"rfc822; a@example.org", b"rfc822; not-an-address"
+    ).replace(b"Original-Recipient: rfc822;a@example.org\n", b"")
+    with pytest.raises(Malformed, match="'rfc822; not-an-address' is not an rfc822 address"):
+        parse(bad_address)
+    assert parse(sample("postfix-delayed-warning.eml")) == []  # delayed: rightly nothing
 
 
 def test_inbound_smtp_server_applies_reports_once(readers: App) -> None:

@@ -48,7 +48,7 @@ def test_real_day_composed_and_sent_once_over_smtp(
         encoding="utf-8",
     )
     imported = run("subscribers", "import", str(subscribers), env=env)
-    assert "4 added" in imported.stdout and "line 4" in imported.stderr
+    assert "4 new" in imported.stdout and "line 4" in imported.stderr
     run("subscribers", "add", "late@example.org", "--name", "Marc Lefèvre", env=env)
     listed = json.loads(run("subscribers", "list", "--json", env=env).stdout)
     assert len(listed) == 5

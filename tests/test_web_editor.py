@@ -572,7 +572,7 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
         files={"file": ("lecteurs.csv", data, "text/csv")},
     )
     assert answer.status_code == 200, answer.text[:500]
-    assert "2 ajoutés, 1 mis à jour, 1 refusés" in answer.text
+    assert "2 ajoutés, 1 mis à jour, 0 inchangés, 1 refusés" in answer.text
     assert "line 3: invalid address" in answer.text
     with application.sessions() as session:
         added = session.scalars(
@@ -586,7 +586,8 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert len(rows) == 5 and rows[0].keys() >= {"email", "name", "topics", "status"}
     by_email = {r["email"]: r for r in rows}
-    assert by_email["a@example.org"]["topics"] == "culture"
+    # an existing reader keeps their (empty) topics; only the missing name was filled in
+    assert (by_email["a@example.org"]["topics"], by_email["a@example.org"]["name"]) == ("", "Anne")
     assert by_email["=cmd@example.org"]["name"] == "'=HYPERLINK(\"x\")"  # no formula
 
     bad = browser.post(
@@ -596,9 +597,18 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
     assert bad.status_code == 400 and "email" in bad.text
     binary = browser.post(
         "/editor/subscribers/import", data={"csrf_token": token},
-        files={"file": ("x.csv", b"\xff\xfe\x00bad", "text/csv")},
+        files={"file": ("x.csv", b"\xff\xfe\x00\xd8", "text/csv")},
     )  # fmt: skip
-    assert binary.status_code == 400 and "UTF-8" in binary.text
+    assert binary.status_code == 400 and "UTF-16" in binary.text
+    excel = browser.post(
+        "/editor/subscribers/import", data={"csrf_token": token},
+        files={"file": ("excel.csv", "email;nom\nhelene@example.org;Hélène\n".encode("cp1252"),
+                        "text/csv")},
+    )  # fmt: skip
+    assert excel.status_code == 200
+    assert "1 ajoutés, 0 mis à jour, 0 inchangés, 0 refusés" in excel.text
+    assert "excel.csv: not UTF-8: read as Windows-1252" in excel.text
+    assert "excel.csv: ignoring unknown column(s) nom" in excel.text and "/tmp" not in excel.text
     field = browser.post(
         "/editor/subscribers/import", data={"csrf_token": token},
         files={"file": ("x.csv", b"email,name\na@example.org," + b"x" * 200_000, "text/csv")},
@@ -609,7 +619,7 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
         files={"file": ("x.csv", b"email,name\nn\x00ul@example.org,A\n"
                                   b"ok@example.org,A\x00B\n", "text/csv")},
     )  # fmt: skip
-    assert nul.status_code == 200 and "1 ajoutés, 0 mis à jour, 1 refusés" in nul.text
+    assert nul.status_code == 200 and "1 ajoutés, 0 mis à jour, 0 inchangés, 1 refusés" in nul.text
     missing = browser.post("/editor/subscribers/import", data={"csrf_token": token})
     assert missing.status_code == 400
     no_token = browser.post(
@@ -932,7 +942,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
     expected = {
         "fr": {"login": "Connexion de la rédaction", "pinned": "Article épinglé.",
                "approved": "Approuvée par " + EDITOR,
-               "import": "1 ajoutés, 1 mis à jour, 1 refusés, 1 lignes répétées fusionnées, "
+               "import": "1 ajoutés, 1 mis à jour, 0 inchangés, 1 refusés, 1 lignes répétées "
+                         "fusionnées, "
                          "1 laissés désabonnés ou en échec.",
                "up": "Cet article ne peut pas aller plus loin", "not found": "Cette page n’existe",
                "subscribers": "actifs", "signed out": "connectez-vous de nouveau",
@@ -941,8 +952,8 @@ def test_every_editor_page_speaks_the_configured_language_only(
                "import too many fields": "Ce formulaire n’a pas pu être lu."},
         "en": {"login": "Newsroom sign-in", "pinned": "Article pinned.",
                "approved": "Approved by " + EDITOR,
-               "import": "1 added, 1 updated, 1 rejected, 1 repeated lines merged, 1 left "
-                         "unsubscribed or bounced.",
+               "import": "1 added, 1 updated, 0 unchanged, 1 rejected, 1 repeated lines merged, "
+                         "1 left unsubscribed or bounced.",
                "up": "This item cannot move further", "not found": "This page does not exist",
                "subscribers": "awaiting confirmation", "signed out": "please sign in again",
                "read only": "read-only",

@@ -81,6 +81,30 @@ def add_subscriber(
     return AddResult(existing, created=False, kept_status=kept)
 
 
+def import_subscriber(
+    session: Session, record: SubscriberRecord, *, source: str
+) -> tuple[str, str]:
+    """Merge one row of an import: ``(outcome, status)``, outcome ``"added"``,
+    ``"updated"`` or ``"unchanged"``, status the subscriber's status afterwards.
+
+    A new address is added, active, with the row's values. For an existing subscriber an
+    import never changes what readers manage on their preferences page (topics, time zone,
+    frequency, weekday, format, pause) nor the status (consent: an unsubscribed, bounced or
+    pending address stays so); it only fills in a missing name. Does not commit.
+    """
+    key = email_key(record.email)
+    existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+    if existing is None:
+        added = add_subscriber(session, record, source=source)
+        return "added", added.subscriber.status
+    outcome = "unchanged"
+    if record.name and not existing.name:
+        existing.name = record.name
+        outcome = "updated"
+        session.flush()
+    return outcome, existing.status
+
+
 def set_status(session: Session, email: str, status: SubscriberStatus) -> Subscriber | None:
     """Set the status of the subscriber with ``email`` (None if there is none). Does not
     commit."""

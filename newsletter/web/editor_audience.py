@@ -123,7 +123,9 @@ def routes(editors: Editors) -> list[Route]:
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(content)
-                report = import_csv(app.sessions, Path(name), source="editor")
+                report = import_csv(
+                    app.sessions, Path(name), source="editor", label=upload.filename
+                )
             finally:
                 os.unlink(name)
             return report

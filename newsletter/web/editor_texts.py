@@ -192,15 +192,20 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
         "search_first": "Les {shown} premières adresses seulement\u00a0: précisez la recherche.",
         "search_none": "Aucune adresse ne contient «\u202f{query}\u202f».",
         "import_heading": "Importer un fichier CSV",
-        "import_report": "{added} ajoutés, {updated} mis à jour, {rejected} refusés",
+        "import_report": (
+            "{added} ajoutés, {updated} mis à jour, {unchanged} inchangés, {rejected} refusés"
+        ),
         "import_duplicates": ", {count} lignes répétées fusionnées",
         "import_kept_inactive": ", {count} laissés désabonnés ou en échec",
         "import_button": "Importer",
         "import_help": (
             "Première ligne\u00a0: {email} puis, au choix, {name}, {topics}, {timezone} "
-            "(virgules, points-virgules ou tabulations\u202f; UTF-8\u202f; {max_mb} Mo au plus). "
+            "(virgules, points-virgules ou tabulations\u202f; UTF-8, UTF-16 ou Windows-1252\u202f; "
+            "{max_mb} Mo au plus). "
             "Les lignes invalides sont signalées avec leur numéro, les autres importées. "
-            "Une adresse désabonnée n’est jamais réactivée."
+            "Un abonné déjà inscrit garde ses rubriques, son fuseau, sa fréquence, son format "
+            "et son état (c’est le lecteur qui les choisit)\u202f: seul un nom manquant est "
+            "complété. Une adresse désabonnée n’est jamais réactivée."
         ),
         "export_heading": "Exporter",
         "export_link": "Télécharger tous les abonnés (CSV)",
@@ -392,14 +397,18 @@ EDITOR_PAGES: dict[str, dict[str, str]] = {
         "search_first": "The first {shown} addresses only: narrow the search.",
         "search_none": "No address contains “{query}”.",
         "import_heading": "Import a CSV file",
-        "import_report": "{added} added, {updated} updated, {rejected} rejected",
+        "import_report": (
+            "{added} added, {updated} updated, {unchanged} unchanged, {rejected} rejected"
+        ),
         "import_duplicates": ", {count} repeated lines merged",
         "import_kept_inactive": ", {count} left unsubscribed or bounced",
         "import_button": "Import",
         "import_help": (
             "First line: {email} then any of {name}, {topics}, {timezone} (commas, semicolons "
-            "or tabs; UTF-8; {max_mb} MB at most). Invalid lines are reported with their "
-            "number, the others imported. An unsubscribed address is never reactivated."
+            "or tabs; UTF-8, UTF-16 or Windows-1252; {max_mb} MB at most). Invalid lines are "
+            "reported with their number, the others imported. An existing subscriber keeps "
+            "their topics, time zone, frequency, format and status (readers choose them): "
+            "only a missing name is filled in. An unsubscribed address is never reactivated."
         ),
         "export_heading": "Export",
         "export_link": "Download every subscriber (CSV)",
