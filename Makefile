@@ -39,10 +39,12 @@ test: install-test $(CANIEMAIL)
 
 ## Measure: compose time for 1k/10k/100k candidates; delivery to BENCH_SUBSCRIBERS readers
 ## (file and SMTP sink, SQLite, and PostgreSQL when NEWSLETTER_TEST_DATABASE_URL is set).
+## BENCH_ARGS adds options, e.g. BENCH_ARGS="--million --only file/sqlite".
 BENCH_SUBSCRIBERS ?= 100000
+BENCH_ARGS ?=
 bench: install-test
 	$(BIN)/python -m benchmarks.bench_compose
-	$(BIN)/python -m benchmarks.bench_delivery --subscribers $(BENCH_SUBSCRIBERS)
+	$(BIN)/python -m benchmarks.bench_delivery --subscribers $(BENCH_SUBSCRIBERS) $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check newsletter tests benchmarks

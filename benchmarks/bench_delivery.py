@@ -9,7 +9,7 @@ The naive path (an EmailMessage and a premailer run per message, what the render
 design avoids) is timed on a sample and its rate compared.
 
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
-       [--million]  (1,000,000 subscribers)
+       [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
 """
 
 from __future__ import annotations
@@ -141,6 +141,10 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="1,000,000 subscribers")
     parser.add_argument(
+        "--only",
+        help="run one scenario, e.g. file/sqlite (a 1,000,000-reader memory check in minutes)",
+    )
+    parser.add_argument(
         "--postgres", help="PostgreSQL URL (default: $NEWSLETTER_TEST_DATABASE_URL)"
     )
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
@@ -167,6 +171,10 @@ def main() -> None:
         backends = [("sqlite", None)] + ([("postgresql", postgres)] if postgres else [])
         for backend, url in backends:
             for provider, workers in [("file", 1), ("smtp", 1)] + ([("smtp", 2)] if url else []):
+                if args.only and args.only != f"{provider}/{backend}" + (
+                    f" x{workers}" if workers > 1 else ""
+                ):
+                    continue
                 folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
                 database = url_for(backend, url, folder)
                 prepare(database, folder, count)
