@@ -67,7 +67,7 @@ def test_the_page_shows_every_current_value(reader: tuple[TestClient, App, str])
     assert 'value="text" checked' in html and 'value="html">' in html
     assert "<option selected>Europe/Paris</option>" in html
     assert "Celui de la lettre (Africa/Casablanca)" in html
-    assert re.search(r'<form method="post" action="http://localhost:8000/u/[^"]+">', html)
+    assert re.search(r'<form method="post" action="/u/[^"]+">', html)
 
 
 def test_saving_every_field_applies_from_the_next_edition(
@@ -159,8 +159,9 @@ def test_a_bad_value_saves_nothing_and_says_why(
 
 def test_unsubscribe_from_the_preferences_page(reader: tuple[TestClient, App, str]) -> None:
     client, app, url = reader
-    action = re.search(r'<form method="post" action="([^"]+/u/[^"]+)">', client.get(url).text)[1]
-    done = client.post(path_of(action), data={"confirm": "1"})
+    action = re.search(r'<form method="post" action="([^"]*/u/[^"]+)">', client.get(url).text)[1]
+    assert action.startswith("/u/")  # a path: the page may be served on another host or port
+    done = client.post(action, data={"confirm": "1"})
     assert done.status_code == 200 and "Vous êtes désabonné·e" in done.text
     assert subscriber(app, "a@example.org").status == "unsubscribed"
     page = client.get(url)  # the page says so, offers to come back, and still saves choices
@@ -210,6 +211,6 @@ def test_pages_follow_the_configured_language(reader: tuple[TestClient, App, str
     assert "This page does not exist." in client.get("/nowhere").text
     assert "Method not allowed." in client.request("PUT", url).text
     assert "No edition yet." in client.get("/archive").text
-    unsubscribe = re.search(r'action="([^"]+/u/[^"]+)"', preferences)[1]
-    assert "Do you confirm that a***@example.org" in client.get(path_of(unsubscribe)).text
-    assert "You are unsubscribed" in client.post(path_of(unsubscribe), data={"x": "1"}).text
+    unsubscribe = re.search(r'action="(/u/[^"]+)"', preferences)[1]
+    assert "Do you confirm that a***@example.org" in client.get(unsubscribe).text
+    assert "You are unsubscribed" in client.post(unsubscribe, data={"x": "1"}).text

@@ -212,8 +212,12 @@ def test_sign_up_errors_and_limits(app: App, monkeypatch: pytest.MonkeyPatch) ->
 
     client = TestClient(create_app(app), base_url="http://localhost:8000")
     assert client.post("/api/subscribe", json={"email": "not an address"}).status_code == 400
-    assert client.post("/api/subscribe", content=b"{nope").status_code == 400
+    bad_json = client.post("/api/subscribe", content=b"{nope")
+    assert bad_json.status_code == 400
+    assert bad_json.json()["error"] == "Attendu\u00a0: un objet JSON."
     assert client.post("/api/subscribe", json=["x"]).status_code == 400
+    topics = client.post("/api/subscribe", json={"email": "t@example.org", "topics": "sport"})
+    assert topics.status_code == 400 and "liste de thèmes" in topics.json()["error"]
     form = client.post("/subscribe", data={"email": "form@example.org"})
     assert form.status_code == 200 and "Vérifiez votre boîte" in form.text
     assert client.get("/subscribe").status_code == 200

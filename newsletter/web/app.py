@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -240,7 +241,9 @@ def create_app(
         return show(
             "preferences", status_code=status_code, title=title, email=mask(subscriber.email),
             topics=topics, saved=saved, error=error, action=request.url.path,
-            unsubscribe=links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber.id),
+            # A path, like every other form here: the page may be served under another host
+            # or port than NEWSLETTER_BASE_URL (behind a proxy, a test server).
+            unsubscribe=urlsplit(links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber.id)).path,
             active=subscriber.status == SubscriberStatus.ACTIVE,
             frequency=subscriber.frequency or "daily", weekday=subscriber.weekday,
             weekdays=i18n.weekday_names(language),
@@ -355,12 +358,12 @@ def create_app(
         try:
             payload = json.loads(await request.body())
         except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-            return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+            return JSONResponse({"error": say("json_object")}, status_code=400)
         if not isinstance(payload, dict) or not isinstance(payload.get("email"), str):
-            return JSONResponse({"error": 'expected {"email": "..."}'}, status_code=400)
+            return JSONResponse({"error": say("json_email")}, status_code=400)
         topics = payload.get("topics") or []
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            return JSONResponse({"error": "topics must be a list of strings"}, status_code=400)
+            return JSONResponse({"error": say("json_topics")}, status_code=400)
         name = payload.get("name") if isinstance(payload.get("name"), str) else None
         status, message, work = _signup(request, payload["email"], name, topics)
         body = (

@@ -110,6 +110,10 @@ PAGES: dict[str, dict[str, str]] = {
         "bad_topic": "Ce thème n’existe pas\u00a0: choisissez parmi ceux de la liste.",
         "bad_timezone": "Ce fuseau horaire est inconnu\u00a0: choisissez-en un dans la liste.",
         "bad_repeated": "Le formulaire contient deux fois le même champ.",
+        # /api/subscribe errors
+        "json_object": "Attendu : un objet JSON.",
+        "json_email": "Attendu : {\"email\": \"...\"}.",
+        "json_topics": "« topics » doit être une liste de thèmes.",
     },
     "en": {
         "nothing_done": "Nothing happens until you click this button.",
@@ -194,6 +198,9 @@ PAGES: dict[str, dict[str, str]] = {
         "bad_topic": "This topic does not exist: choose from the list.",
         "bad_timezone": "This time zone is unknown: choose one from the list.",
         "bad_repeated": "The form holds the same field twice.",
+        "json_object": "Expected a JSON object.",
+        "json_email": "Expected {\"email\": \"...\"}.",
+        "json_topics": "“topics” must be a list of topics.",
     },
 }
 
