@@ -220,10 +220,8 @@ def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
     )
 
 
-def test_pause_and_resume_from_the_command_line(tmp_path: Path) -> None:
-    assert run("init", cwd=tmp_path).returncode == 0
-    missing = run("pause", "--date", "2026-03-25", cwd=tmp_path)
-    assert missing.returncode == 1 and "no edition" in missing.stderr
+def one_article_draft(tmp_path: Path) -> None:
+    """Ingest a one-article feed and compose the draft of 2026-03-25 in ``tmp_path``."""
     feed_file = tmp_path / "feed.rss"
     feed_file.write_text(
         '<rss version="2.0"><channel><title>T</title><item><title>Le Parlement vote</title>'
@@ -232,6 +230,13 @@ def test_pause_and_resume_from_the_command_line(tmp_path: Path) -> None:
     )
     assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
     assert run("compose", "--date", "2026-03-25", cwd=tmp_path).returncode == 0
+
+
+def test_pause_and_resume_from_the_command_line(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    missing = run("pause", "--date", "2026-03-25", cwd=tmp_path)
+    assert missing.returncode == 1 and "no edition" in missing.stderr
+    one_article_draft(tmp_path)
     draft = run("pause", "--date", "2026-03-25", cwd=tmp_path)
     assert draft.returncode == 1 and "was not sending" in draft.stderr
     status = json.loads(run("status", "--date", "2026-03-25", "--json", cwd=tmp_path).stdout)
@@ -243,14 +248,7 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     missing = run("edition", "approve", "--date", "2026-03-25", cwd=tmp_path)
     assert missing.returncode == 1 and "no edition" in missing.stderr
-    feed_file = tmp_path / "feed.rss"
-    feed_file.write_text(
-        '<rss version="2.0"><channel><title>T</title><item><title>Le Parlement vote</title>'
-        "<link>https://news.example/1</link><pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate>"
-        "</item></channel></rss>"
-    )
-    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
-    assert run("compose", "--date", "2026-03-25", cwd=tmp_path).returncode == 0
+    one_article_draft(tmp_path)
     held = run("edition", "hold", "--date", "2026-03-25", cwd=tmp_path)
     assert held.returncode == 0 and "held: 2026-03-25" in held.stdout
     again = run("edition", "hold", "--date", "2026-03-25", cwd=tmp_path)

@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
+from enum import StrEnum
 
 from newsletter.store.models import Frequency, MessageFormat
 from newsletter.store.preferences import KEEP, PreferenceChange
@@ -52,6 +53,17 @@ def time_zones() -> list[str]:
     return sorted(names | {"UTC"})
 
 
+def _choice(form: dict[str, list[str]], name: str, choices: type[StrEnum], key: str) -> object:
+    """The form's ``name`` as one of ``choices``; :data:`KEEP` when absent. Raises
+    :class:`PreferencesInvalid` with the word-table ``key`` for any other value."""
+    raw = _one(form, name)
+    if raw is None:
+        return KEEP
+    if raw not in {choice.value for choice in choices}:
+        raise PreferencesInvalid(name, key)
+    return choices(raw)
+
+
 def _one(form: dict[str, list[str]], name: str) -> str | None:
     values = form.get(name) or []
     if len(values) > 1:
@@ -83,12 +95,7 @@ def parse_preferences(
             raise PreferencesInvalid("topics", "bad_topic")
         topics = list(dict.fromkeys(chosen))
 
-    frequency: object = KEEP
-    raw = _one(form, "frequency")
-    if raw is not None:
-        if raw not in {f.value for f in Frequency}:
-            raise PreferencesInvalid("frequency", "bad_frequency")
-        frequency = Frequency(raw)
+    frequency = _choice(form, "frequency", Frequency, "bad_frequency")
 
     weekday: object = KEEP
     raw = _one(form, "weekday")
@@ -117,12 +124,7 @@ def parse_preferences(
             if paused_until > today + timedelta(days=MAX_PAUSE_DAYS):
                 raise PreferencesInvalid("paused_until", "date_far")
 
-    message_format: object = KEEP
-    raw = _one(form, "format")
-    if raw is not None:
-        if raw not in {f.value for f in MessageFormat}:
-            raise PreferencesInvalid("format", "bad_format")
-        message_format = MessageFormat(raw)
+    message_format = _choice(form, "format", MessageFormat, "bad_format")
 
     timezone: object = KEEP
     raw = _one(form, "timezone")
