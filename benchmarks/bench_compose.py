@@ -18,8 +18,8 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from newsletter import i18n
 from newsletter.compose.edition import Candidate, Policy, compose_plan
+from newsletter.words import edition as i18n
 
 END = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)
 CATEGORIES = ["politique", "economie", "societe", "monde", "sport", "culture", "sante", "tech"]

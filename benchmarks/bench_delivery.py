@@ -43,7 +43,7 @@ def prepare(database_url: str, data_dir: Path, subscribers: int) -> None:
     from sqlalchemy import insert
 
     from newsletter.app import App
-    from newsletter.config import load_settings
+    from newsletter.config.settings import load_settings
     from newsletter.store.models import Subscriber
     from newsletter.timeutil import utcnow
 
@@ -77,7 +77,7 @@ def prepare(database_url: str, data_dir: Path, subscribers: int) -> None:
 def scenario(args: argparse.Namespace) -> None:
     """Child process: deliver the prepared edition; print a JSON line of measurements."""
     from newsletter.app import App
-    from newsletter.config import load_settings
+    from newsletter.config.settings import load_settings
 
     os.environ.update(NEWSLETTER_DATABASE_URL=args.database_url, NEWSLETTER_DATA_DIR=args.data_dir)
     if args.provider == "smtp":
@@ -108,7 +108,7 @@ def naive_rate(sample: int = 100) -> float:
     import premailer
 
     from newsletter.app import App
-    from newsletter.config import load_settings
+    from newsletter.config.settings import load_settings
 
     with tempfile.TemporaryDirectory() as folder:
         prepare(f"sqlite:///{folder}/naive.db", Path(folder), 1)
@@ -186,7 +186,7 @@ def main() -> None:
                 else:
                     # Release first, then let two worker processes share the edition.
                     from newsletter.app import App
-                    from newsletter.config import load_settings
+                    from newsletter.config.settings import load_settings
 
                     os.environ.update(
                         NEWSLETTER_DATABASE_URL=database, NEWSLETTER_DATA_DIR=str(folder)

@@ -20,8 +20,8 @@ import httpx
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import i18n
-from newsletter.audience import make_record
+from newsletter.audience.records import make_record
+from newsletter.audience.signup import SignupOutcome, confirmation_message, request_signup
 from newsletter.compose.edition import (
     SUBJECT_MAX_CHARS,
     Candidate,
@@ -31,11 +31,11 @@ from newsletter.compose.edition import (
     Policy,
     compose_plan,
 )
-from newsletter.config import ConfigError, Settings
+from newsletter.config.settings import ConfigError, Settings
 from newsletter.deliver.limits import guard_for_edition
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
-from newsletter.edition_texts import text_problem
+from newsletter.editions.texts import text_problem
 from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
@@ -60,7 +60,6 @@ from newsletter.render.edition import (
 )
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.signup import SignupOutcome, confirmation_message, request_signup
 from newsletter.store.articles import articles_in_window
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory, transaction
 from newsletter.store.editions import (
@@ -81,6 +80,7 @@ from newsletter.store.subscribers import active_topic_choices
 from newsletter.store.workers import beat, leave, live_workers
 from newsletter.textutil import truncate_words
 from newsletter.timeutil import edition_window, local_datetime, local_today, utcnow
+from newsletter.words import edition as i18n
 
 
 class UsageError(Exception):
@@ -356,7 +356,7 @@ class App:
     ) -> SignupOutcome:
         """A reader's sign-up (double opt-in): validate, record, send the confirmation.
 
-        Raises :class:`newsletter.audience.InvalidSubscriber` for an invalid address and
+        Raises :class:`newsletter.audience.records.InvalidSubscriber` for an invalid address and
         :class:`UsageError` when the confirmation cannot be handed to the provider (the
         sign-up is kept: asking again resends it)."""
         record = make_record(email, name, topics)
@@ -493,7 +493,7 @@ class App:
         """Record an editor's decisions on the draft of ``day`` (composing it first if
         needed; see :func:`newsletter.store.editions.set_decisions` for ``changes``) and
         recompose. Raises ``EditionLocked`` for a released edition, :class:`UsageError` for
-        a subject or preheader that breaks :mod:`newsletter.edition_texts`' rule."""
+        a subject or preheader that breaks :mod:`newsletter.editions.texts`' rule."""
         # --- editor's texts: one rule for every caller (fixes-cli) ---
         for name in ("subject", "preheader"):
             problem = text_problem(name, changes.get(name))

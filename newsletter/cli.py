@@ -24,10 +24,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from newsletter import i18n
 from newsletter.app import App, SendResult, UsageError, edition_json
-from newsletter.audience import InvalidSubscriber, import_csv, make_record
-from newsletter.config import ConfigError, load_settings, unknown_variables
+from newsletter.audience.records import InvalidSubscriber, import_csv, make_record
+from newsletter.config.settings import ConfigError, load_settings, unknown_variables
 from newsletter.deliver.worker import RunReport, is_dead
 from newsletter.ingest.run import SourceReport
 from newsletter.ingest.sample import sample_dir
@@ -43,6 +42,7 @@ from newsletter.store.subscribers import (
 )
 from newsletter.store.workers import live_workers
 from newsletter.timeutil import utcnow
+from newsletter.words import edition as i18n
 
 app = typer.Typer(
     name="newsletter",
@@ -882,7 +882,7 @@ def bounces_import(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Apply the bounce reports found in PATHS (safe to repeat: a report counts once)."""
-    from newsletter.inbound import Applier, import_paths, path_problems
+    from newsletter.feedback.mailboxes import Applier, import_paths, path_problems
 
     problems = path_problems(paths)  # every path checked before anything is applied
     for problem in problems[:-1]:
@@ -912,7 +912,7 @@ def bounces_serve(
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 2525,
 ) -> None:
     """Receive bounce reports by SMTP (point your MTA's bounce address here) until Ctrl-C."""
-    from newsletter.inbound import Applier, serve
+    from newsletter.feedback.mailboxes import Applier, serve
 
     application = load_app()
     applier = Applier(application.sessions, application.settings.soft_bounce_limit)
@@ -1019,7 +1019,7 @@ def editor_hash_password() -> None:
     """Print the Argon2id hash of a password for NEWSLETTER_EDITORS (or [editors] in the
     TOML file). The password is asked twice on a terminal, else read from the first line
     of standard input; it is never printed."""
-    from newsletter.passwords import WeakPassword, hash_password
+    from newsletter.web.passwords import WeakPassword, hash_password
 
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)

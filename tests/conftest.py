@@ -17,7 +17,7 @@ from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
 from newsletter.app import App
-from newsletter.config import Settings, load_settings
+from newsletter.config.settings import Settings, load_settings
 from newsletter.store.db import fresh_schema_url, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.app import App
-from newsletter.audience import InvalidSubscriber, import_csv, make_record
+from newsletter.audience.records import InvalidSubscriber, import_csv, make_record
 from newsletter.store.db import transaction
 from newsletter.store.models import Subscriber, SubscriberStatus
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from newsletter.app import App
-from newsletter.config import load_settings
-from newsletter.passwords import hash_password
+from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.web.app import create_app
+from newsletter.web.passwords import hash_password
 from tests.conftest import ROOT, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -25,7 +25,7 @@ from conftest import ROOT, free_port
 from sqlalchemy import select
 
 from newsletter.app import App
-from newsletter.config import load_settings
+from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.store.models import Subscriber
 

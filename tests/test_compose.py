@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from newsletter import i18n
 from newsletter.app import App, _candidates, edition_json
 from newsletter.compose.edition import Candidate, Decisions, Policy, _sections, compose_plan
 from newsletter.compose.fit import Option, fit, knapsack
@@ -21,6 +20,7 @@ from newsletter.store.articles import articles_in_window
 from newsletter.store.models import Article, Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.textutil import collapse
+from newsletter.words import edition as i18n
 from tests.conftest import feed
 
 END = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import ConfigError, Settings, load_settings, unknown_variables
+from newsletter.config.settings import ConfigError, Settings, load_settings, unknown_variables
 from tests.conftest import ROOT
 
 
@@ -146,7 +146,7 @@ def test_editors_are_addresses_alone_or_addresses_with_a_password_hash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One setting for both uses: notices go to every editor, sign-in needs a hash."""
-    from newsletter.passwords import hash_password
+    from newsletter.web.passwords import hash_password
 
     monkeypatch.setenv("NEWSLETTER_EDITORS", "Chef@Example.MA, redaction@example.ma")
     assert load_settings().editors == {"chef@example.ma": None, "redaction@example.ma": None}

@@ -324,7 +324,7 @@ def test_send_respects_the_editors_hold_and_the_approval_requirement(app: App) -
 def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(app: App) -> None:
     """A missing API key stops `send` with the variable's name and changes nothing: no
     released edition is left for a worker to send later."""
-    from newsletter.config import ConfigError
+    from newsletter.config.settings import ConfigError
 
     prepare(app, 3)
     broken = App(app.settings.model_copy(update={"provider": "sendgrid"}), engine=app.engine)

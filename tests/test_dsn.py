@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.app import App
-from newsletter.dsn import NotADsn, kind_of, parse
-from newsletter.inbound import Applier, NotAReport, parse_report, serve
+from newsletter.feedback.dsn import NotADsn, kind_of, parse
+from newsletter.feedback.mailboxes import Applier, NotAReport, parse_report, serve
+from newsletter.feedback.webhooks import Kind, Malformed
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
-from newsletter.tracking import Kind, Malformed
 from tests.conftest import free_port
 
 SAMPLES = Path(__file__).parent / "data" / "dsn"

@@ -18,7 +18,7 @@ import pytest
 from lxml import html as lxml_html
 
 from newsletter.app import App
-from newsletter.config import load_settings
+from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from tests.conftest import ROOT, RecordingHandler

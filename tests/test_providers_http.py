@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.app import App, make_provider
-from newsletter.config import ConfigError, Settings, load_settings
+from newsletter.config.settings import ConfigError, Settings, load_settings
 from newsletter.providers.base import Provider
 from newsletter.providers.failover import FailoverProvider
 from newsletter.providers.http import RetryPolicy, parse_reset, parse_retry_after
@@ -767,7 +767,7 @@ def test_missing_credentials_name_the_variable(
 
 
 def test_settings_come_from_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsletter.config import unknown_variables
+    from newsletter.config.settings import unknown_variables
 
     variables = {
         "NEWSLETTER_PROVIDER": "postmark",

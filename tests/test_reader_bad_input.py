@@ -293,7 +293,8 @@ def test_framework_text_never_reaches_a_page(app: App, language: str) -> None:
     """Unreadable forms and oversized bodies (declared or streamed) answer our page in the
     configured language (JSON under /api/), with the right status, on readers' and
     editors' routes alike."""
-    from newsletter.web import editor_texts, texts
+    from newsletter.words import editors as editor_texts
+    from newsletter.words import readers as texts
 
     application = App(app.settings.model_copy(update={"language": language}), engine=app.engine)
     client = TestClient(create_app(application), base_url="http://localhost:8000")

@@ -17,7 +17,7 @@ from newsletter.links import Purpose
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
-from newsletter.web.texts import PAGES
+from newsletter.words.readers import PAGES
 
 DAY = date(2026, 3, 25)
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from newsletter.config import ConfigError, load_settings
+from newsletter.config.settings import ConfigError, load_settings
 from newsletter.links import CLOCK_SKEW_SECONDS, Links, Purpose, TokenError, TokenExpired
 
 OLD = "old-secret-key-0123456789abcdef"

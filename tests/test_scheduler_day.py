@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.app import App
+from newsletter.editions.weekly import week_window, weekly_edition
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.scheduler.day import Day, Outcome
 from newsletter.store.articles import articles_in_window
 from newsletter.store.models import Delivery, Edition, EditionStatus, Frequency
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
-from newsletter.weekly import week_window, weekly_edition
 from tests.conftest import RecordingHandler
 
 DAY = date(2026, 10, 14)  # Africa/Casablanca, UTC+0 since 2026-09-20

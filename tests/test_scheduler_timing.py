@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from newsletter.config import load_settings
+from newsletter.config.settings import load_settings
 from newsletter.scheduler.timing import LocalDailyTrigger, Timing, planned_runs
 from newsletter.timeutil import get_zone, tzdata_version
 

@@ -19,7 +19,7 @@ from moto.ses.models import ses_backends
 from sqlalchemy import select
 
 from newsletter.app import App, make_provider
-from newsletter.config import ConfigError, load_settings
+from newsletter.config.settings import ConfigError, load_settings
 from newsletter.providers.base import Envelope, Result
 from newsletter.providers.ses import SESProvider
 from newsletter.store.models import Delivery

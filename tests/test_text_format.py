@@ -13,7 +13,7 @@ from conftest import RecordingHandler
 from test_email_quality import DAY_ISO, assert_headers, dkim_key  # noqa: F401 (fixture)
 
 from newsletter.app import App
-from newsletter.config import load_settings
+from newsletter.config.settings import load_settings
 from newsletter.links import Purpose
 from newsletter.store.db import make_engine
 from newsletter.store.models import Subscriber

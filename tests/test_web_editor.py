@@ -19,8 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from newsletter.app import App
-from newsletter.config import Settings
-from newsletter.passwords import hash_password, verify_password
+from newsletter.config.settings import Settings
 from newsletter.store.db import transaction
 from newsletter.store.models import Delivery, Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
@@ -28,6 +27,7 @@ from newsletter.timeutil import utcnow
 from newsletter.web.app import create_app
 from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
 from newsletter.web.editor_audience import EXPORT_BATCH
+from newsletter.web.passwords import hash_password, verify_password
 
 DAY = date(2026, 3, 25)
 EDITOR = "redaction@example.ma"
@@ -128,7 +128,7 @@ def test_argon2id_hashes_verify_only_the_right_password() -> None:
 def test_editors_come_from_the_environment_and_refuse_plain_passwords(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from newsletter.config import ConfigError, load_settings
+    from newsletter.config.settings import ConfigError, load_settings
 
     monkeypatch.setenv("NEWSLETTER_EDITORS", f'{{"Redaction@Example.MA": "{HASH}"}}')
     assert load_settings().editors == {EDITOR: HASH}
@@ -313,7 +313,7 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(
 
 
 def test_size_levels_follow_gmail_clipping() -> None:
-    from newsletter.editorial import NEAR_CLIP_BYTES, size_level
+    from newsletter.editions.decisions import NEAR_CLIP_BYTES, size_level
     from newsletter.render.edition import GMAIL_CLIP_BYTES
 
     assert size_level(NEAR_CLIP_BYTES - 1) == "ok"
@@ -701,7 +701,7 @@ FRENCH_MARKS = re.compile(
 
 
 def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
-    from newsletter.web.editor_texts import EDITOR_PAGES
+    from newsletter.words.editors import EDITOR_PAGES
 
     french, english = EDITOR_PAGES["fr"], EDITOR_PAGES["en"]
     assert french.keys() == english.keys()
@@ -715,7 +715,7 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
     from newsletter.web.editor_editions import ACTIONS, EDITION_TEXTS, SCORE_PARTS
-    from newsletter.web.editor_texts import EDITOR_PAGES
+    from newsletter.words.editors import EDITOR_PAGES
 
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
@@ -780,7 +780,7 @@ def visible(html: str, data: list[str]) -> str:
 def fragments(language: str) -> list[str]:
     """The words of ``language``'s table (split at placeholders) that the other table never
     uses: none of them may appear in a page of the other language."""
-    from newsletter.web.editor_texts import EDITOR_PAGES
+    from newsletter.words.editors import EDITOR_PAGES
 
     other = " ".join(v for k, v in EDITOR_PAGES["en" if language == "fr" else "fr"].items())
     found = []
@@ -973,7 +973,7 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
     """Over budget, near or over Gmail's clipping, a render warning, personalised editions:
     the branches the sample day does not reach, rendered from the template."""
     from newsletter.render.templates import environment
-    from newsletter.web.editor_texts import editor_texts, usage_message
+    from newsletter.words.editors import editor_texts, usage_message
 
     t = editor_texts(language)
     warning = usage_message(
@@ -1025,9 +1025,9 @@ def test_refusals_of_the_draft_s_texts_read_in_one_language(
     subject doit tenir sur une ligne", "invalid caractères")."""
     from datetime import datetime
 
-    from newsletter import editorial
+    from newsletter.editions import decisions as editorial
     from newsletter.store.models import Article
-    from newsletter.web.editor_texts import editor_texts
+    from newsletter.words.editors import editor_texts
 
     t = editor_texts(language)
     settings = editor_settings.model_copy(update={"language": language})
@@ -1088,7 +1088,7 @@ def test_an_edition_released_while_the_editor_decides_is_refused_in_words(
     """The page checks that the edition is a draft, then the use case checks again: when it
     went out in between (the scheduler), approve and hold answer 409 in the page's words,
     not a 500 with the use case's English."""
-    from newsletter import editorial
+    from newsletter.editions import decisions as editorial
 
     browser, application = signed_in
     composed(application)

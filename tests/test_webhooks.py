@@ -578,7 +578,7 @@ def test_unconfigured_and_unknown_providers_answer_404(
 def test_bad_webhook_settings_are_named(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:
-    from newsletter.config import ConfigError, load_settings
+    from newsletter.config.settings import ConfigError, load_settings
 
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=f"{variable}: .*{message}"):
@@ -586,7 +586,7 @@ def test_bad_webhook_settings_are_named(
 
 
 def test_postmark_credentials_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsletter.config import ConfigError, load_settings
+    from newsletter.config.settings import ConfigError, load_settings
 
     monkeypatch.delenv("NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD")
     with pytest.raises(ConfigError, match="NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD: set together"):
@@ -620,8 +620,8 @@ def test_twin_deliveries_at_the_same_time_apply_once(app: App) -> None:
     (provider, event_key) lets one win; the other's effect is rolled back."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from newsletter.bounces import apply_event
-    from newsletter.tracking import Event, Kind
+    from newsletter.feedback.apply import apply_event
+    from newsletter.feedback.webhooks import Event, Kind
 
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord("a@example.org"), source="test")

@@ -251,7 +251,7 @@ def test_parallel_smtp_connections_share_the_edition(
                             "SMTP_PORT": str(controller.port), "SMTP_CONNECTIONS": "3",
                             "SEND_BATCH_SIZE": "5"}.items():  # fmt: skip
             monkeypatch.setenv(f"NEWSLETTER_{name}", value)
-        from newsletter.config import load_settings
+        from newsletter.config.settings import load_settings
 
         pooled = App(load_settings(), engine=app.engine)
         result = pooled.send(DAY)

@@ -25,8 +25,8 @@ from newsletter.compose.reading import reading_seconds
 from newsletter.compose.scoring import ScoreParts, score_parts
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
-from newsletter.i18n import SECTION_ALIASES
 from newsletter.textutil import collapse, slugify, truncate_words
+from newsletter.words.edition import SECTION_ALIASES
 
 SUBJECT_MAX_CHARS = 90
 PREHEADER_MAX_CHARS = 140

@@ -28,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.config import Settings
+from newsletter.config.settings import Settings
 from newsletter.providers.base import (
     BatchResult,
     Envelope,

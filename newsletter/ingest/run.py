@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.config import Settings
+from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
 from newsletter.store.articles import ArticleRecord, upsert_articles
 from newsletter.store.db import transaction

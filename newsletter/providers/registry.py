@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from newsletter.config import ConfigError, Settings
+from newsletter.config.settings import ConfigError, Settings
 from newsletter.providers.base import Provider
 from newsletter.providers.http import RetryPolicy
 from newsletter.providers.mailgun import MailgunProvider

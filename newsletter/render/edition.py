@@ -16,11 +16,11 @@ from datetime import date
 
 import premailer
 
-from newsletter import i18n
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.templates import environment
 from newsletter.render.textonly import PreparedTextMessage
+from newsletter.words import edition as i18n
 
 #: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
 #: help); we keep a margin.

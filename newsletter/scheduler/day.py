@@ -21,15 +21,15 @@ from sqlalchemy import select
 
 from newsletter.app import App, UsageError
 from newsletter.deliver.worker import worker_id
+from newsletter.editions.waves import send_wave
+from newsletter.editions.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
+from newsletter.editions.weekly import send_weekly as release_weekly
 from newsletter.scheduler.mail import mail_editors
 from newsletter.scheduler.timing import Timing
-from newsletter.scheduler.waves import send_wave
 from newsletter.store.db import transaction
 from newsletter.store.models import EditionStatus, SchedulerRun
 from newsletter.store.runs import RunKey, claim, finish
 from newsletter.timeutil import utcnow
-from newsletter.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
-from newsletter.weekly import send_weekly as release_weekly
 
 LOG = logging.getLogger("newsletter.scheduler")
 

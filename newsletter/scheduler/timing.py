@@ -19,7 +19,7 @@ from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 
-from newsletter.config import Settings
+from newsletter.config.settings import Settings
 from newsletter.timeutil import get_zone, local_datetime
 
 #: Job names (the ``job`` key of ``schedule --json`` and the scheduler's job ids).

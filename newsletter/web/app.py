@@ -27,17 +27,15 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter import i18n
 from newsletter.app import App, UsageError
-from newsletter.audience import InvalidSubscriber, make_record
+from newsletter.audience.records import InvalidSubscriber, make_record
+from newsletter.audience.signup import confirm
 from newsletter.links import Purpose, TokenError, TokenExpired
 from newsletter.render.templates import environment
-from newsletter.signup import confirm
 from newsletter.store.db import transaction
 from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
 from newsletter.store.preferences import save_preferences as save_subscriber_preferences
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
-from newsletter.web import texts
 from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.health import Running, health_routes
 from newsletter.web.preferences import (
@@ -49,6 +47,8 @@ from newsletter.web.preferences import (
 from newsletter.web.ratelimit import SlidingWindow
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
+from newsletter.words import edition as i18n
+from newsletter.words import readers as texts
 
 #: Largest request body read (bytes): forms here are tiny.
 MAX_BODY = 64 * 1024
@@ -107,7 +107,7 @@ class BodyLimit:
 SIGNUPS_PER_IP = 10
 SIGNUPS_PER_ADDRESS = 3
 LOG = logging.getLogger("newsletter.web")
-#: Message keys (see newsletter.web.texts): too many sign-ups, and the one answer to a
+#: Message keys (see newsletter.words.readers): too many sign-ups, and the one answer to a
 #: sign-up, whether or not the address was known (no enumeration).
 TOO_MANY = "too_many"
 SIGNUP_ANSWER = "signup_answer"
@@ -123,7 +123,7 @@ def mask(email: str) -> str:
 def page(
     template: str, status_code: int = 200, *, language: str = "fr", **context: object
 ) -> HTMLResponse:
-    """A rendered page in ``language`` (its words as ``t``, see :mod:`newsletter.web.texts`),
+    """A rendered page in ``language`` (its words as ``t``, see :mod:`newsletter.words.readers`),
     never cached: it may show a reader's address."""
     html = (
         environment()

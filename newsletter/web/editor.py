@@ -23,13 +23,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.app import App
-from newsletter.passwords import verify_password
 from newsletter.web import editor_audience, editor_editions
 from newsletter.web.app import BodyLimit
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
-from newsletter.web.editor_texts import Refusal
+from newsletter.web.passwords import verify_password
+from newsletter.words.editors import Refusal
 
 #: Largest request body of the editors' pages (the CSV import), in bytes.
 MAX_EDITOR_BODY = editor_audience.MAX_IMPORT_BYTES + 64 * 1024

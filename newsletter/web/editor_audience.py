@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from newsletter.audience import InvalidSubscriber, import_csv
+from newsletter.audience.records import InvalidSubscriber, import_csv
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import count_by_status, email_key
 from newsletter.web.editor_pages import Editors, editor_only, form, page
-from newsletter.web.editor_texts import Refusal
+from newsletter.words.editors import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
 MAX_IMPORT_BYTES = 10 * 1024 * 1024

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter import editorial, i18n
 from newsletter.app import UsageError
-from newsletter.audience import InvalidSubscriber, normalise_email
+from newsletter.audience.records import InvalidSubscriber, normalise_email
+from newsletter.editions import decisions as editorial
 from newsletter.render.edition import GMAIL_CLIP_BYTES
 from newsletter.store.editions import EditionLocked
 from newsletter.store.models import Article, Edition, EditionItem
@@ -31,14 +31,15 @@ from newsletter.web.editor_pages import (
     parse_day,
     text_field,
 )
-from newsletter.web.editor_texts import Refusal, usage_message
+from newsletter.words import edition as i18n
+from newsletter.words.editors import Refusal, usage_message
 
 #: Editions listed, newest first.
 LISTED = 60
 #: Dates an edition may be composed for (as ``newsletter compose --date``).
 FIRST_YEAR, LAST_YEAR = 1971, 9998
 #: The parts of a score shown, in this order (``score_parts``, see ``compose.scoring``);
-#: their words are ``score_<part>`` in :mod:`newsletter.web.editor_texts`.
+#: their words are ``score_<part>`` in :mod:`newsletter.words.editors`.
 SCORE_PARTS = ("featured", "coverage", "prominence", "recency", "category_weight")
 #: The draft's texts an editor may set: their limit (characters, editorial's) and the
 #: keys of the refusals "too long" and "on one line".

@@ -15,9 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from newsletter import i18n
 from newsletter.app import App
-from newsletter.editorial import Previews
+from newsletter.editions.decisions import Previews
 from newsletter.render.templates import environment
 from newsletter.web.auth import (
     CSRF_FIELD,
@@ -28,7 +27,8 @@ from newsletter.web.auth import (
     csrf_token,
     current_editor,
 )
-from newsletter.web.editor_texts import Refusal, editor_texts, say
+from newsletter.words import edition as i18n
+from newsletter.words.editors import Refusal, editor_texts, say
 
 Handler = Callable[[Request], Awaitable[Response]]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,7 +54,7 @@ class Editors:
 
     @property
     def texts(self) -> dict[str, str]:
-        """The pages' words (see :mod:`newsletter.web.editor_texts`)."""
+        """The pages' words (see :mod:`newsletter.words.editors`)."""
         return editor_texts(self.language)
 
     def say(self, key: str, **values: object) -> str:
@@ -76,7 +76,7 @@ def page(
     request: Request, editors: Editors, template: str, status_code: int = 200, **context: object
 ) -> HTMLResponse:
     """A rendered editors' page in the newsletter's language (its words as ``t``, see
-    :mod:`newsletter.web.editor_texts`): navigation, the one-time message, the CSRF token.
+    :mod:`newsletter.words.editors`): navigation, the one-time message, the CSRF token.
     Never cached, never framed."""
     settings = editors.application.settings
     html = (

@@ -2,7 +2,7 @@
 
 Every field is checked before anything is saved: one bad value refuses the whole form
 (:class:`PreferencesInvalid`, whose ``key`` names the message in
-:mod:`newsletter.web.texts`). Unchecked checkboxes send nothing, so ``topics`` is read as
+:mod:`newsletter.words.readers`). Unchecked checkboxes send nothing, so ``topics`` is read as
 none when absent from the page's own form (``form=preferences``); a field absent
 otherwise is left as it is, and a form with none of the fields is refused.
 """

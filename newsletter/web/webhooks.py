@@ -2,14 +2,14 @@
 ``postmark``, ``sendgrid``, ``mailgun``, ``ses`` (through SNS) and ``resend``.
 
 Every request is verified before anything is read into the store (see each
-``newsletter.tracking`` module for the provider's scheme and its documentation):
+``newsletter.feedback.webhooks`` module for the provider's scheme and its documentation):
 
 - a provider without its secret configured answers 404 (nothing is ever accepted unsigned);
 - no, a wrong or a stale signature or credentials: 401; a replayed Mailgun token or an SNS
   message from another topic: 403;
 - a body that is not the provider's format: 400; too large: 413;
 - otherwise 200 with ``{"events": N, "applied": A, "duplicates": D}``. Events are applied
-  through :func:`newsletter.bounces.apply_events`, once each: a provider's retry changes
+  through :func:`newsletter.feedback.apply.apply_events`, once each: a provider's retry changes
   nothing. A database failure answers 500 so that the provider retries later.
 
 Bodies are capped at 64 KB by the app's middleware, except SendGrid's batches (up to 768 KB
@@ -31,8 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsletter.app import App
-from newsletter.bounces import apply_events
-from newsletter.tracking import (
+from newsletter.config.secrets import sendgrid_public_key, svix_secret
+from newsletter.feedback.apply import apply_events
+from newsletter.feedback.webhooks import (
     Event,
     Forbidden,
     Malformed,
@@ -44,8 +45,7 @@ from newsletter.tracking import (
     ses,
     sns,
 )
-from newsletter.tracking.keys import sendgrid_public_key, svix_secret
-from newsletter.tracking.signing import SeenTokens, json_body
+from newsletter.feedback.webhooks.signing import SeenTokens, json_body
 
 LOG = logging.getLogger("newsletter.webhooks")
 PROVIDERS = ("postmark", "sendgrid", "mailgun", "ses", "resend")
@@ -128,7 +128,7 @@ class Webhooks:
         """Verify and apply one request of ``provider`` (blocking: runs in a thread).
 
         ``headers``: the request's case-insensitive headers. Returns the JSON answer; raises
-        :class:`~newsletter.tracking.WebhookError` (nothing applied then).
+        :class:`~newsletter.feedback.webhooks.WebhookError` (nothing applied then).
         """
         parse = {"mailgun": self._mailgun, "sendgrid": self._sendgrid, "postmark": self._postmark,
                  "resend": self._resend, "ses": self._ses}[provider]  # fmt: skip

@@ -9,7 +9,7 @@ from newsletter.store.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` command line: take the URL from the settings
-    from newsletter.config import load_settings
+    from newsletter.config.settings import load_settings
     from newsletter.store.db import make_engine
 
     engine = make_engine(load_settings().effective_database_url)

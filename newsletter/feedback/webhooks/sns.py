@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from newsletter.tracking import Malformed, Unauthorized
+from newsletter.feedback.webhooks import Malformed, Unauthorized
 
 #: Host names SNS signs from (certificates and subscription URLs).
 SNS_HOST = re.compile(r"sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com")

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsletter.tracking import Event, Kind, Malformed, address, key_of, short
-from newsletter.tracking.signing import json_body
+from newsletter.feedback.webhooks import Event, Kind, Malformed, address, key_of, short
+from newsletter.feedback.webhooks.signing import json_body
 
 PROVIDER = "ses"
 

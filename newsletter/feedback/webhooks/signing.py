@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from newsletter.tracking import Malformed, Unauthorized
+from newsletter.feedback.webhooks import Malformed, Unauthorized
 
 
 def json_body(body: bytes) -> Any:

@@ -18,8 +18,8 @@ from datetime import date
 from email.utils import format_datetime
 
 from newsletter.app import App, UsageError
-from newsletter.audience import InvalidSubscriber, normalise_email
-from newsletter.edition_texts import TEXT_LIMITS, text_problem
+from newsletter.audience.records import InvalidSubscriber, normalise_email
+from newsletter.editions.texts import TEXT_LIMITS, text_problem
 from newsletter.providers.base import Envelope
 from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
 from newsletter.render.headers import address_line, header_line

@@ -26,14 +26,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.feedback.webhooks import Event, Kind
 from newsletter.store.db import transaction
 from newsletter.store.models import ProviderEvent, Subscriber
 from newsletter.store.subscribers import email_key, unsubscribe
 from newsletter.store.suppressions import suppress
 from newsletter.timeutil import utcnow
-from newsletter.tracking import Event, Kind
 
-LOG = logging.getLogger("newsletter.bounces")
+LOG = logging.getLogger("newsletter.feedback.apply")
 
 
 @dataclass(frozen=True)

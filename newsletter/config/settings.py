@@ -472,7 +472,7 @@ class Settings(BaseSettings):
     def _check_sendgrid_key(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from newsletter.tracking.keys import InvalidKey, sendgrid_public_key
+        from newsletter.config.secrets import InvalidKey, sendgrid_public_key
 
         try:
             sendgrid_public_key(value)
@@ -502,7 +502,7 @@ class Settings(BaseSettings):
     def _check_resend_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        from newsletter.tracking.keys import InvalidKey, svix_secret
+        from newsletter.config.secrets import InvalidKey, svix_secret
 
         try:
             svix_secret(value.get_secret_value())

@@ -21,8 +21,16 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, key_of, short
-from newsletter.tracking.signing import fresh, json_body
+from newsletter.feedback.webhooks import (
+    Event,
+    Kind,
+    Malformed,
+    Unauthorized,
+    address,
+    key_of,
+    short,
+)
+from newsletter.feedback.webhooks.signing import fresh, json_body
 
 PROVIDER = "resend"
 

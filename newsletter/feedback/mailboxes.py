@@ -1,8 +1,8 @@
-"""Feeding bounce messages (:mod:`newsletter.dsn`) and feedback-loop complaints
-(:mod:`newsletter.arf`) to the store: files, Maildir folders and mbox files
+"""Feeding bounce messages (:mod:`newsletter.feedback.dsn`) and feedback-loop complaints
+(:mod:`newsletter.feedback.arf`) to the store: files, Maildir folders and mbox files
 (``newsletter bounces import``), or an inbound SMTP address (``newsletter bounces serve``,
 an aiosmtpd server). Either way each report's events go through
-:func:`newsletter.bounces.apply_events`, so importing or receiving a bounce twice changes
+:func:`newsletter.feedback.apply.apply_events`, so importing or receiving a bounce twice changes
 nothing.
 """
 
@@ -22,11 +22,11 @@ from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import arf, dsn
-from newsletter.bounces import Applied, apply_events
-from newsletter.tracking import Event, Malformed
+from newsletter.feedback import arf, dsn
+from newsletter.feedback.apply import Applied, apply_events
+from newsletter.feedback.webhooks import Event, Malformed
 
-LOG = logging.getLogger("newsletter.inbound")
+LOG = logging.getLogger("newsletter.feedback.mailboxes")
 #: Largest bounce message accepted by the SMTP server (bytes); a DSN returns at most the
 #: original message, and ours are far smaller.
 MAX_MESSAGE = 10 * 1024 * 1024
@@ -37,9 +37,9 @@ class NotAReport(ValueError):
 
 
 def parse_report(data: bytes) -> list[Event]:
-    """The events of a bounce (RFC 3464 DSN, :mod:`newsletter.dsn`) or a spam complaint
-    (RFC 5965 ARF, :mod:`newsletter.arf`). Raises :class:`NotAReport` or
-    :class:`~newsletter.tracking.Malformed`."""
+    """The events of a bounce (RFC 3464 DSN, :mod:`newsletter.feedback.dsn`) or a spam complaint
+    (RFC 5965 ARF, :mod:`newsletter.feedback.arf`). Raises :class:`NotAReport` or
+    :class:`~newsletter.feedback.webhooks.Malformed`."""
     try:
         return dsn.parse(data)
     except dsn.NotADsn:

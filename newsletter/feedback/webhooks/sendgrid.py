@@ -23,8 +23,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, key_of, short
-from newsletter.tracking.signing import fresh, json_body
+from newsletter.feedback.webhooks import (
+    Event,
+    Kind,
+    Malformed,
+    Unauthorized,
+    address,
+    key_of,
+    short,
+)
+from newsletter.feedback.webhooks.signing import fresh, json_body
 
 PROVIDER = "sendgrid"
 LOG = logging.getLogger("newsletter.webhooks")

@@ -32,7 +32,7 @@ from email import message_from_bytes, policy
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from newsletter.tracking import Event, Kind, Malformed, address, key_of, short
+from newsletter.feedback.webhooks import Event, Kind, Malformed, address, key_of, short
 
 PROVIDER = "dsn"
 #: RFC 3463 detail codes that are persistent transient failures in any class.
@@ -65,7 +65,7 @@ def parse(data: bytes) -> list[Event]:
     failed or was delivered.
 
     Raises :class:`NotADsn` for a message without a delivery-status report and
-    :class:`~newsletter.tracking.Malformed` for a report without any recipient block.
+    :class:`~newsletter.feedback.webhooks.Malformed` for a report without any recipient block.
     """
     message = message_from_bytes(data, policy=policy.compat32)
     report = _delivery_status(message)

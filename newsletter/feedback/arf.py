@@ -16,7 +16,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
 
-from newsletter.tracking import Event, Kind, Malformed, address, key_of, short
+from newsletter.feedback.webhooks import Event, Kind, Malformed, address, key_of, short
 
 PROVIDER = "arf"
 #: Feedback types that are a reader's complaint about our mail.
@@ -29,7 +29,7 @@ class NotAFeedbackReport(ValueError):
 
 def parse(data: bytes) -> list[Event]:
     """The complaint of the feedback report ``data`` (one event, or none for other feedback
-    types). Raises :class:`NotAFeedbackReport`, or :class:`~newsletter.tracking.Malformed`
+    types). Raises :class:`NotAFeedbackReport`, or :class:`~newsletter.feedback.webhooks.Malformed`
     when the report names no recipient we can read."""
     message = message_from_bytes(data, policy=policy.compat32)
     fields: Message | None = None

@@ -20,8 +20,16 @@ import base64
 import binascii
 import hmac
 
-from newsletter.tracking import Event, Kind, Malformed, Unauthorized, address, key_of, short
-from newsletter.tracking.signing import json_body
+from newsletter.feedback.webhooks import (
+    Event,
+    Kind,
+    Malformed,
+    Unauthorized,
+    address,
+    key_of,
+    short,
+)
+from newsletter.feedback.webhooks.signing import json_body
 
 PROVIDER = "postmark"
 

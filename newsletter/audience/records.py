@@ -15,7 +15,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.csvtext import UndecodableText, decode_csv_bytes
+from newsletter.audience.csvtext import UndecodableText, decode_csv_bytes
 from newsletter.store.db import transaction
 from newsletter.store.subscribers import SubscriberRecord, email_key, import_subscriber
 from newsletter.textutil import clean_line, slugify
@@ -115,7 +115,7 @@ def read_csv(
     numbers, the rejected rows' reasons, the number of rows that repeated an address of the
     file, and warnings about the whole file.
 
-    Encodings: see :func:`newsletter.csvtext.decode_csv_bytes` (UTF-8, UTF-16 with a BOM,
+    Encodings: see :func:`newsletter.audience.csvtext.decode_csv_bytes` (UTF-8, UTF-16 with a BOM,
     else Windows-1252 with a warning). ``label`` names the file in messages (default: the
     path; the editors' page passes the uploaded file's name, not its temporary copy).
     Duplicate addresses in the file are merged (the later non-empty fields win). Raises

@@ -1,5 +1,5 @@
 """The words of the editors' pages, in French and English (``settings.language``), as
-:mod:`newsletter.web.texts` holds the readers'.
+:mod:`newsletter.words.readers` holds the readers'.
 
 Templates get the table of their language as ``t``; code refers to a message by its key
 and :func:`say` turns it into words, filling its ``{placeholders}``. A refusal is raised as
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 
-from newsletter.i18n import language_of
+from newsletter.words.edition import language_of
 
 EDITOR_PAGES: dict[str, dict[str, str]] = {
     "fr": {

@@ -14,9 +14,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from newsletter.tracking import Event, Forbidden, Kind, Malformed, Unauthorized, address, key_of
-from newsletter.tracking import short as shorten
-from newsletter.tracking.signing import SeenTokens, fresh, json_body
+from newsletter.feedback.webhooks import (
+    Event,
+    Forbidden,
+    Kind,
+    Malformed,
+    Unauthorized,
+    address,
+    key_of,
+)
+from newsletter.feedback.webhooks import short as shorten
+from newsletter.feedback.webhooks.signing import SeenTokens, fresh, json_body
 
 PROVIDER = "mailgun"
 

@@ -9,7 +9,7 @@ templates. French typography: a no-break space (U+00A0) before ``:`` and a narro
 
 from __future__ import annotations
 
-from newsletter.i18n import language_of
+from newsletter.words.edition import language_of
 
 PAGES: dict[str, dict[str, str]] = {
     "fr": {

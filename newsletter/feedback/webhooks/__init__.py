@@ -1,8 +1,9 @@
 """What providers tell us after a send: bounces, complaints, unsubscribes, deliveries.
 
 Each provider module (``mailgun``, ``sendgrid``, ``postmark``, ``ses``, ``resend``) verifies a
-webhook request and turns it into normalised :class:`Event` objects; ``newsletter.dsn`` does
-the same for RFC 3464 bounce messages. ``newsletter.bounces`` applies them to the store.
+webhook request and turns it into normalised :class:`Event` objects;
+``newsletter.feedback.dsn`` does the same for RFC 3464 bounce messages.
+``newsletter.feedback.apply`` applies them to the store.
 These modules do no database work and, apart from the SNS certificate fetch, no I/O.
 """
 
