@@ -42,15 +42,15 @@ def prepare(database_url: str, data_dir: Path, subscribers: int) -> None:
     """Schema, sample articles, ``subscribers`` rows (bulk, streamed), the edition composed."""
     from sqlalchemy import insert
 
-    from newsletter.app import App
     from newsletter.config.settings import load_settings
     from newsletter.store.models import Subscriber
     from newsletter.timeutil import utcnow
+    from newsletter.wiring import App
 
     os.environ.update(NEWSLETTER_DATABASE_URL=database_url, NEWSLETTER_DATA_DIR=str(data_dir))
     app = App(load_settings())
     app.init_db()
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     now = utcnow()
     chunk = 10_000
     with app.engine.begin() as connection:
@@ -70,14 +70,14 @@ def prepare(database_url: str, data_dir: Path, subscribers: int) -> None:
                 for n in range(start, min(start + chunk, subscribers))
             ]
             connection.execute(insert(Subscriber), rows)
-    app.compose(DAY)
+    app.composer.compose(DAY)
     app.engine.dispose()
 
 
 def scenario(args: argparse.Namespace) -> None:
     """Child process: deliver the prepared edition; print a JSON line of measurements."""
-    from newsletter.app import App
     from newsletter.config.settings import load_settings
+    from newsletter.wiring import App
 
     os.environ.update(NEWSLETTER_DATABASE_URL=args.database_url, NEWSLETTER_DATA_DIR=args.data_dir)
     if args.provider == "smtp":
@@ -87,10 +87,10 @@ def scenario(args: argparse.Namespace) -> None:
     cpu = time.process_time()
     wall = time.perf_counter()
     if args.role == "send":
-        result = app.send(DAY, in_process=True)
+        result = app.release.send(DAY, in_process=True)
         sent = result.run.sent
     else:
-        sent = app.work(once=True, poll_seconds=0.2)
+        sent = app.delivery.work(once=True, poll_seconds=0.2)
     print(json.dumps({
         "sent": sent, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -107,15 +107,15 @@ def naive_rate(sample: int = 100) -> float:
     """Messages per second of the naive path: premailer and an EmailMessage per message."""
     import premailer
 
-    from newsletter.app import App
     from newsletter.config.settings import load_settings
+    from newsletter.wiring import App
 
     with tempfile.TemporaryDirectory() as folder:
         prepare(f"sqlite:///{folder}/naive.db", Path(folder), 1)
         app = App(load_settings())
-        edition = app.edition(DAY)
+        edition = app.drafts.get(DAY)
         assert edition is not None
-        rendered = app.render(edition)
+        rendered = app.renderer.render(edition)
         raw_html = rendered.html  # already inlined once; the naive path inlines again
         start = time.process_time()
         for n in range(sample):
@@ -185,14 +185,14 @@ def main() -> None:
                     results = [run_child([*base, "--role", "send"], env)]
                 else:
                     # Release first, then let two worker processes share the edition.
-                    from newsletter.app import App
                     from newsletter.config.settings import load_settings
+                    from newsletter.wiring import App
 
                     os.environ.update(
                         NEWSLETTER_DATABASE_URL=database, NEWSLETTER_DATA_DIR=str(folder)
                     )
                     app = App(load_settings())
-                    app.send(DAY, should_stop=lambda: True)  # releases, sends nothing
+                    app.release.send(DAY, should_stop=lambda: True)  # releases, sends nothing
                     app.engine.dispose()
                     command = [sys.executable, "-m", "benchmarks.bench_delivery", *base]
                     children = [

@@ -24,12 +24,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from newsletter.app import App, SendResult, UsageError, edition_json
 from newsletter.audience.records import InvalidSubscriber, import_csv, make_record
 from newsletter.config.settings import ConfigError, load_settings, unknown_variables
 from newsletter.deliver.worker import RunReport, is_dead
+from newsletter.editions.document import edition_json
+from newsletter.editions.release import SendResult
+from newsletter.errors import UsageError
 from newsletter.ingest.run import SourceReport
-from newsletter.ingest.sample import sample_dir
+from newsletter.ingest.sample import SAMPLE_SOURCE, sample_dir
+from newsletter.store.articles import count_articles_not_from
 from newsletter.store.db import DatabaseError, transaction
 from newsletter.store.editions import EditionLocked
 from newsletter.store.models import Article, DeliveryStatus, Edition, SubscriberStatus
@@ -37,11 +40,13 @@ from newsletter.store.outbox import delivery_counts, send_rate, worker_owners
 from newsletter.store.subscribers import (
     add_subscriber,
     count_by_status,
+    count_subscribers_not_from,
     iter_subscribers,
     set_status,
 )
 from newsletter.store.workers import live_workers
 from newsletter.timeutil import utcnow
+from newsletter.wiring import App
 from newsletter.words import edition as i18n
 
 app = typer.Typer(
@@ -151,7 +156,7 @@ def ingest(
     Exits 1 only if every source failed.
     """
     application = load_app()
-    reports = application.ingest(sources)
+    reports = application.ingest.sources(sources)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -299,7 +304,7 @@ def compose(
     never changes)."""
     application = load_app()
     target = parse_date(day, application)
-    result = application.compose(target)
+    result = application.composer.compose(target)
     if result.locked:
         warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
     elif not result.edition.items:
@@ -320,14 +325,14 @@ def _decide(day: str | None, *, must_appear: int | None = None, **changes: objec
     application = load_app()
     target = parse_date(day, application)
     try:
-        before = application.edition(target)
-        result = application.decide(target, **changes)
+        before = application.drafts.get(target)
+        result = application.drafts.decide(target, **changes)
         if must_appear is not None and must_appear not in {
             i.article_id for i in result.edition.items
         }:
             undo = {key: getattr(before, key) for key in changes if key in ("pins", "positions")}
             if before is not None and undo:
-                application.decide(target, **undo)
+                application.drafts.decide(target, **undo)
             fail(
                 f"article #{must_appear} is not a candidate of {target.isoformat()} (published "
                 "outside its window or already in another edition)"
@@ -346,7 +351,7 @@ def _current(day: str | None, article_id: int | None = None) -> tuple[App, Editi
         with application.sessions() as session:
             if session.get(Article, article_id) is None:
                 fail(f"no article #{article_id} (see the ids in `newsletter compose`)")
-    edition = application.edition(target) or application.compose(target).edition
+    edition = application.drafts.get(target) or application.composer.compose(target).edition
     return application, edition
 
 
@@ -435,7 +440,7 @@ def edition_approve(
     application = load_app()
     target = parse_date(day, application)
     try:
-        changed = application.approve(target, by=by)
+        changed = application.drafts.approve(target, by=by)
     except UsageError as exc:
         fail(str(exc))
     typer.echo(f"approved {target.isoformat()}" if changed else "already approved")
@@ -450,11 +455,35 @@ def edition_hold(
     application = load_app()
     target = parse_date(day, application)
     try:
-        changed = application.hold(target, held=not release)
+        changed = application.drafts.hold(target, held=not release)
     except UsageError as exc:
         fail(str(exc))
     state = "hold lifted" if release else "held"
     typer.echo(f"{state}: {target.isoformat()}" if changed else f"already {state.split()[0]}")
+
+
+def write_preview(
+    application: App, day: date, out: Path | None = None
+) -> tuple[Path, Path, list[str]]:
+    """Write the edition of ``day`` to ``<out>/<date>/edition.html|.txt`` (default folder
+    ``<data_dir>/preview``). Raises :class:`UsageError` when there is no edition."""
+    edition = application.drafts.get(day)
+    if edition is None:
+        raise UsageError(
+            f"no edition for {day.isoformat()}: "
+            f"run `newsletter compose --date {day.isoformat()}` first"
+        )
+    return application.renderer.preview(edition, out or application.settings.data_dir / "preview")
+
+
+def foreign_data(application: App) -> str | None:
+    """What, besides the sample data, the database holds (None if nothing)."""
+    with application.sessions() as session:
+        articles = count_articles_not_from(session, SAMPLE_SOURCE)
+        subscribers = count_subscribers_not_from(session, "demo")
+    if articles or subscribers:
+        return f"it holds {articles} other articles and {subscribers} other subscribers"
+    return None
 
 
 @app.command()
@@ -466,7 +495,7 @@ def preview(
     application = load_app()
     target = parse_date(day, application)
     try:
-        html_path, text_path, warnings = application.preview(target, out)
+        html_path, text_path, warnings = write_preview(application, target, out)
     except UsageError as exc:
         fail(str(exc))
     for message in warnings:
@@ -622,7 +651,7 @@ def send(
     stop.install()
     try:
         with Progress() as progress:
-            result = application.send(
+            result = application.release.send(
                 target,
                 early=early,
                 resend_uncertain=resend_uncertain,
@@ -649,7 +678,7 @@ def status(
     deliveries left uncertain by an interruption."""
     application = load_app()
     target = parse_date(day, application)
-    edition = application.edition(target)
+    edition = application.drafts.get(target)
     if edition is None:
         fail(f"no edition for {target.isoformat()}")
     with application.sessions() as session:
@@ -694,7 +723,7 @@ def _set_paused(day: str | None, paused: bool) -> None:
     application = load_app()
     target = parse_date(day, application)
     try:
-        changed = application.pause(target, paused)
+        changed = application.drafts.pause(target, paused)
     except UsageError as exc:
         fail(str(exc))
     if not changed:
@@ -789,7 +818,7 @@ def worker(
                 f"deferred {run.deferred}" + (f" (stopped: {run.stopped})" if run.stopped else "")
             )
 
-    accepted = application.work(
+    accepted = application.delivery.work(
         should_stop=stop,
         once=once,
         poll_seconds=poll,
@@ -820,7 +849,7 @@ def demo() -> None:
         revision = application.init_db()
     except DatabaseError as exc:
         fail(str(exc))
-    foreign = application.foreign_data()
+    foreign = foreign_data(application)
     if foreign:
         fail(
             f"the demo only runs on an empty or demo database, and {foreign}; "
@@ -828,7 +857,7 @@ def demo() -> None:
         )
     typer.echo(f"1. database ready ({revision}): {application.engine.url.render_as_string()}")
     day = application.today()
-    report = application.ingest_sample(day)
+    report = application.ingest.sample(day)
     typer.echo(
         f"2. sample articles: {report.new} new, {report.updated} updated, "
         f"{report.skipped} unchanged"
@@ -838,7 +867,7 @@ def demo() -> None:
         f"3. sample subscribers: {imported.added} added, "
         f"{imported.updated + imported.unchanged} already there"
     )
-    result = application.compose(day)
+    result = application.composer.compose(day)
     edition = result.edition
     state = "already released, unchanged" if result.locked else "draft"
     typer.echo(
@@ -846,10 +875,10 @@ def demo() -> None:
         f"{edition.reading_seconds} s of reading for a {edition.budget_seconds} s budget"
     )
     typer.echo(f"   subject: {edition.subject}")
-    html_path, _text_path, _ = application.preview(day)
+    html_path, _text_path, _ = write_preview(application, day)
     typer.echo(f"   preview: {html_path}")
     try:
-        sent = application.send(day, early=True)
+        sent = application.release.send(day, early=True)
     except (UsageError, ConfigError) as exc:
         fail(str(exc))
     typer.echo("5. send:")

@@ -16,9 +16,9 @@ from aiosmtpd.smtp import SMTP as SMTPProtocol
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
-from newsletter.app import App
 from newsletter.config.settings import Settings, load_settings
 from newsletter.store.db import fresh_schema_url, make_engine
+from newsletter.wiring import App
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT.parent / "shared" / "data" / "feeds"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App
 from newsletter.audience.records import InvalidSubscriber, import_csv, make_record
 from newsletter.store.db import transaction
 from newsletter.store.models import Subscriber, SubscriberStatus
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 
 
 def test_make_record_validates_and_normalises() -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.app import App
 from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.web.app import create_app
 from newsletter.web.passwords import hash_password
+from newsletter.wiring import App
 from tests.conftest import ROOT, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,7 +71,7 @@ def server(
     settings = load_settings(editors={EDITOR: hash_password(PASSWORD)}, language=request.param)
     application = App(settings, engine=make_engine(settings.effective_database_url))
     application.init_db()
-    application.ingest_sample(DAY)
+    application.ingest.sample(DAY)
     config = uvicorn.Config(create_app(application), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="off")  # fmt: skip
     web = uvicorn.Server(config)
@@ -114,7 +114,7 @@ def test_editor_previews_pins_and_approves(server: tuple[str, App]) -> None:
             page.locator("input[name=date]").fill(DAY.isoformat())
             page.get_by_role("button", name=words["compose"], exact=True).click()
             page.wait_for_url(f"{base}/editor/editions/{DAY.isoformat()}")
-            edition = application.edition(DAY)
+            edition = application.drafts.get(DAY)
             assert edition is not None and len(edition.items) >= 3
             subject = edition.subject
             assert page.locator("#subject").inner_text() == subject
@@ -155,7 +155,7 @@ def test_editor_previews_pins_and_approves(server: tuple[str, App]) -> None:
         finally:
             browser.close()
 
-    stored = application.edition(DAY)
+    stored = application.drafts.get(DAY)
     assert stored is not None
     assert stored.pins == [third] and stored.items[0].article_id == third
     assert stored.approved_by == EDITOR and stored.approved_at is not None

@@ -24,10 +24,10 @@ import pytest
 from conftest import ROOT, free_port
 from sqlalchemy import select
 
-from newsletter.app import App
 from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.store.models import Subscriber
+from newsletter.wiring import App
 
 CHROMIUM = Path("/usr/bin/chromium")
 DAY = date(2026, 3, 25)
@@ -123,8 +123,8 @@ def test_a_reader_subscribes_confirms_chooses_and_leaves(
             assert reader(app).status == "active"
 
             # 3. The first edition arrives; its "preferences" link opens the page.
-            app.ingest_sample(DAY)
-            assert app.send(DAY).run.sent == 1
+            app.ingest.sample(DAY)
+            assert app.release.send(DAY).run.sent == 1
             [sent] = (app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml")
             edition = message_from_bytes(sent.read_bytes(), policy=policy.default)
             text = edition.get_body(preferencelist=("plain",)).get_content()

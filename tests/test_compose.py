@@ -10,16 +10,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App, _candidates, edition_json
 from newsletter.compose.edition import Candidate, Decisions, Policy, _sections, compose_plan
 from newsletter.compose.fit import Option, fit, knapsack
 from newsletter.compose.reading import count_words, reading_seconds, words_per_minute
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import split_sentences, summarise
+from newsletter.editions.compose import candidates_of as _candidates
+from newsletter.editions.document import edition_json
 from newsletter.store.articles import articles_in_window
 from newsletter.store.models import Article, Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.textutil import collapse
+from newsletter.wiring import App
 from newsletter.words import edition as i18n
 from tests.conftest import feed
 
@@ -214,31 +216,31 @@ def test_a_personal_variant_favours_the_readers_topics_within_budget() -> None:
 
 # --- with the store ------------------------------------------------------------------------------
 def test_recompose_keeps_decisions_and_never_changes_a_sent_edition(app: App) -> None:
-    app.ingest_sample(date(2026, 3, 25))
+    app.ingest.sample(date(2026, 3, 25))
     day = date(2026, 3, 25)
-    first = app.compose(day).edition
+    first = app.composer.compose(day).edition
     outsider = first.items[-1].article_id
     assert outsider is not None
-    decided = app.decide(day, pins=[outsider], positions={str(outsider): 1}, subject="Objet choisi")
+    decided = app.drafts.decide(day, pins=[outsider], positions={str(outsider): 1}, subject="Objet choisi")
     assert (
         decided.edition.items[0].article_id == outsider
         and decided.edition.subject == "Objet choisi"
     )
-    again = app.compose(day).edition
+    again = app.composer.compose(day).edition
     assert again.items[0].article_id == outsider and again.subject == "Objet choisi"
-    excluded = app.decide(day, excludes=[outsider], pins=[])
+    excluded = app.drafts.decide(day, excludes=[outsider], pins=[])
     assert outsider not in {i.article_id for i in excluded.edition.items}
     with app.sessions.begin() as session:
         edition = session.get(type(first), first.id)
         assert edition is not None
         edition.status = "sent"
-    locked = app.compose(day)
+    locked = app.composer.compose(day)
     assert locked.locked and locked.edition.status == "sent"
 
 
 def test_one_variant_per_distinct_topic_choice(app: App) -> None:
     day = date(2026, 3, 25)
-    app.ingest_sample(day)
+    app.ingest.sample(day)
     with app.sessions.begin() as session:
         for n, topics in enumerate(
             [["sport"], ["sport"], ["culture", "sport"], [], ["sport", "culture"]]
@@ -246,13 +248,13 @@ def test_one_variant_per_distinct_topic_choice(app: App) -> None:
             add_subscriber(
                 session, SubscriberRecord(f"r{n}@example.org", topics=topics), source="test"
             )
-    edition = app.compose(day).edition
+    edition = app.composer.compose(day).edition
     assert edition.variants == ["culture,sport", "sport"]
     sport = edition.variant_items("sport")
     assert sport[0].section == "sport" and edition.variant_seconds["sport"] <= 300
     document = edition_json(edition)
     assert [v["topics"] for v in document["variants"]] == [["culture", "sport"], ["sport"]]
-    result = app.send(day)
+    result = app.release.send(day)
     assert result.run.sent == 5
     with app.sessions() as session:
         assert len(session.scalars(select(Subscriber)).all()) == 5
@@ -260,8 +262,8 @@ def test_one_variant_per_distinct_topic_choice(app: App) -> None:
 
 def test_lookback_extends_the_window_when_the_day_is_thin(app: App) -> None:
     day = date(2026, 3, 25)
-    app.ingest_sample(day, now=datetime(2026, 3, 24, 0, 0, tzinfo=UTC))  # 30+ hours early
-    edition = app.compose(day).edition
+    app.ingest.sample(day, now=datetime(2026, 3, 24, 0, 0, tzinfo=UTC))  # 30+ hours early
+    edition = app.composer.compose(day).edition
     assert edition.items and edition.window_end - edition.window_start == timedelta(hours=48)
 
 
@@ -278,8 +280,8 @@ REAL_DAYS = {
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("day", sorted(REAL_DAYS))
 def test_real_days(app: App, day: str) -> None:
-    app.ingest([str(feed(name)) for name in REAL_DAYS[day]])
-    result = app.compose(date.fromisoformat(day))
+    app.ingest.sources([str(feed(name)) for name in REAL_DAYS[day]])
+    result = app.composer.compose(date.fromisoformat(day))
     edition, plan_ = result.edition, result.plan
     assert plan_ is not None and edition.items
     assert edition.reading_seconds <= edition.budget_seconds
@@ -302,7 +304,7 @@ def test_real_days(app: App, day: str) -> None:
     with app.sessions() as session:
         window = articles_in_window(session, edition.window_start, edition.window_end)
     sections = set(
-        _sections(_candidates(window), app.settings.sections, app.policy().section_titles).values()
+        _sections(_candidates(window), app.settings.sections, app.composer.policy().section_titles).values()
     )
     represented = {item.section for item in edition.items}
     assert sections <= represented or len(edition.items) < len(sections), sections - represented
@@ -310,12 +312,12 @@ def test_real_days(app: App, day: str) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_real_duplicates_are_grouped(app: App) -> None:
-    app.ingest([str(feed("en_bbc_uk-politics.rss"))])
-    edition = app.compose(date(2018, 12, 20)).edition
+    app.ingest.sources([str(feed("en_bbc_uk-politics.rss"))])
+    edition = app.composer.compose(date(2018, 12, 20)).edition
     corbyn = [i.title for i in edition.items if "stupid" in i.title]
     assert len(corbyn) == 1
-    app.ingest([str(feed("fr_lemonde_international.rss"))])
-    edition = app.compose(date(2024, 3, 27)).edition
+    app.ingest.sources([str(feed("fr_lemonde_international.rss"))])
+    edition = app.composer.compose(date(2024, 3, 27)).edition
     assert sum("Baltimore" in i.title for i in edition.items) == 1
 
 

@@ -14,20 +14,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from newsletter.app import App, UsageError
 from newsletter.deliver import worker as worker_module
+from newsletter.errors import UsageError
 from newsletter.providers.base import BatchResult, Envelope
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider, is_hard_bounce
 from newsletter.store.models import Delivery, Subscriber, SubscriberStatus, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler, free_port
 
 DAY = date(2026, 3, 25)
 
 
 def prepare(app: App, subscribers: int = 5) -> list[str]:
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     addresses = [f"reader{n}@example.org" for n in range(subscribers)]
     with app.sessions.begin() as session:
         for address in addresses:
@@ -36,7 +37,7 @@ def prepare(app: App, subscribers: int = 5) -> list[str]:
                 SubscriberRecord(address, name=f"Lecteur {n}" if (n := len(address)) else None),
                 source="test",
             )
-    assert app.compose(DAY).edition.items
+    assert app.composer.compose(DAY).edition.items
     return addresses
 
 
@@ -47,7 +48,7 @@ def statuses(app: App) -> Counter[str]:
 
 def test_file_provider_writes_one_message_per_subscriber_once(app: App, tmp_path: Path) -> None:
     addresses = prepare(app)
-    first = app.send(DAY)
+    first = app.release.send(DAY)
     assert (first.released, first.created, first.run.sent) == (True, 5, 5)
     assert first.edition.status == "sent" and first.run.finished
     files = sorted((app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml"))
@@ -56,7 +57,7 @@ def test_file_provider_writes_one_message_per_subscriber_once(app: App, tmp_path
         for f in files
     )
     assert recipients == sorted(addresses)
-    second = app.send(DAY)
+    second = app.release.send(DAY)
     assert (second.released, second.created, second.run.sent) == (False, 0, 0)
     assert len(list(files[0].parent.glob("*.eml"))) == 5
 
@@ -67,11 +68,11 @@ def test_recipients_are_frozen_and_inactive_ones_skipped(app: App) -> None:
         first = session.scalars(select(Subscriber).order_by(Subscriber.id)).first()
         assert first is not None
         first.status = SubscriberStatus.UNSUBSCRIBED
-    result = app.send(DAY)
+    result = app.release.send(DAY)
     assert (result.run.sent, result.run.skipped, result.created) == (2, 0, 2)
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord("late@example.org"), source="test")
-    assert app.send(DAY).run.sent == 0
+    assert app.release.send(DAY).run.sent == 0
 
 
 class CrashingProvider(FileProvider):
@@ -108,18 +109,18 @@ def test_interrupted_send_resumes_without_sending_twice(
     # The crashing run is a process that no longer exists once it has died.
     monkeypatch.setattr(worker_module, "worker_id", lambda: f"{socket.gethostname()}:999999:dead")
     with pytest.raises(KeyboardInterrupt):
-        crashing_app.send(DAY, batch_size=5)
+        crashing_app.release.send(DAY, batch_size=5)
     # Three were handed over and recorded, the fourth was in flight, the rest of the claim
     # was given back; nobody is lost.
     assert statuses(app) == Counter({"sent": 3, "sending": 1, "pending": 3})
     monkeypatch.undo()
     resumed = App(app.settings, engine=app.engine, provider=BlindFileProvider(outbox))
-    result = resumed.send(DAY, batch_size=2)
+    result = resumed.release.send(DAY, batch_size=2)
     assert result.run.sent == 3 and result.run.uncertain == 1
     assert result.run.totals["sending"] == 1 and result.edition.status == "sending"
     received = Counter(recipient_of(f) for f in outbox.rglob("*.eml"))
     assert max(received.values()) == 1 and len(received) == 6
-    operator = resumed.send(DAY, resend_uncertain=True)
+    operator = resumed.release.send(DAY, resend_uncertain=True)
     assert (operator.run.requeued, operator.run.sent) == (1, 1)
     assert operator.edition.status == "sent"
     assert len({recipient_of(f) for f in outbox.rglob("*.eml")}) == 7
@@ -134,10 +135,10 @@ def test_a_stop_request_finishes_the_message_in_flight_and_gives_back_the_rest(a
 
     # The whole group of 6 is marked "sending" in one commit; the stop gives back the 4
     # that were never handed over.
-    result = app.send(DAY, batch_size=50, should_stop=stop_after_two)
+    result = app.release.send(DAY, batch_size=50, should_stop=stop_after_two)
     assert result.run.stopped == "interrupted" and result.run.sent == 2
     assert statuses(app) == Counter({"sent": 2, "pending": 4})
-    assert app.send(DAY).run.sent == 4
+    assert app.release.send(DAY).run.sent == 4
 
 
 def recipient_of(path: Path) -> str:
@@ -154,7 +155,7 @@ def test_smtp_one_connection_and_per_recipient_refusals(
         addresses[2]: (451, "4.7.1 Try later"),
     }
     provider = SMTPProvider("127.0.0.1", port, timeout=10)
-    result = App(app.settings, engine=app.engine, provider=provider).send(DAY, batch_size=4)
+    result = App(app.settings, engine=app.engine, provider=provider).release.send(DAY, batch_size=4)
     assert (result.run.sent, result.run.failed, result.run.deferred) == (4, 1, 1)
     assert provider.connections_opened == 1 and len(handler.connections) == 1
     assert sorted(r for m in handler.messages for r in m.rcpt_tos) == sorted(
@@ -188,39 +189,39 @@ def test_dead_smtp_server_stops_the_send_and_loses_nothing(
     dead = App(
         app.settings, engine=app.engine, provider=SMTPProvider("127.0.0.1", free_port(), timeout=2)
     )
-    stopped = dead.send(DAY)
+    stopped = dead.release.send(DAY)
     assert stopped.run.stopped and "cannot connect" in stopped.run.stopped
     assert statuses(app) == Counter({"pending": 4})
     alive = App(
         app.settings, engine=app.engine, provider=SMTPProvider("127.0.0.1", port, timeout=10)
     )
-    assert alive.send(DAY).run.sent == 4 and len(handler.messages) == 4
+    assert alive.release.send(DAY).run.sent == 4 and len(handler.messages) == 4
 
 
 def test_an_address_that_cannot_be_written_fails_alone(app: App) -> None:
     prepare(app, 2)
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord('bad"quote@example.org'), source="test")
-    result = app.send(DAY)
+    result = app.release.send(DAY)
     assert (result.run.sent, result.run.failed) == (2, 1)
     assert "cannot put" in result.run.failures[0]
 
 
 def test_an_edition_is_not_sent_before_its_window_closes(app: App) -> None:
     later = date.today() + timedelta(days=2)
-    app.ingest_sample(later, now=datetime.combine(later, time(12, 0), UTC))  # dated in its window
+    app.ingest.sample(later, now=datetime.combine(later, time(12, 0), UTC))  # dated in its window
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
     with pytest.raises(UsageError, match="cannot be sent before"):
-        app.send(later)
-    assert app.send(later, early=True).run.sent == 1
+        app.release.send(later)
+    assert app.release.send(later, early=True).run.sent == 1
 
 
 def test_empty_edition_is_not_sent(app: App) -> None:
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
     with pytest.raises(UsageError, match="no items"):
-        app.send(date(2020, 1, 1))
+        app.release.send(date(2020, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -253,7 +254,7 @@ def test_a_server_that_times_out_during_data_stops_the_send_with_one_message_in_
     try:
         prepare(app, 5)
         provider = SMTPProvider("127.0.0.1", controller.port, timeout=0.5)
-        result = App(app.settings, engine=app.engine, provider=provider).send(DAY)
+        result = App(app.settings, engine=app.engine, provider=provider).release.send(DAY)
     finally:
         controller.stop()
     assert result.run.stopped and "during DATA" in result.run.stopped
@@ -266,9 +267,9 @@ def test_a_pause_as_the_last_message_goes_still_ends_sent(app: App) -> None:
 
     def pause_at_the_end(report: worker_module.RunReport) -> None:
         if report.sent == 3:
-            assert app.pause(DAY)
+            assert app.drafts.pause(DAY)
 
-    result = app.send(DAY, on_progress=pause_at_the_end)
+    result = app.release.send(DAY, on_progress=pause_at_the_end)
     assert result.run.sent == 3 and result.edition.status == "sent"
 
 
@@ -277,7 +278,7 @@ def test_the_file_outbox_settles_messages_left_in_doubt_by_a_dead_worker(app: Ap
     whose file exists counts as sent, one that was never written is sent now; nobody gets
     two files and nothing stays in doubt."""
     prepare(app, 6)
-    app.send(DAY, should_stop=lambda: True)  # released; nothing handed over yet
+    app.release.send(DAY, should_stop=lambda: True)  # released; nothing handed over yet
     dead = f"{socket.gethostname()}:999999999:dead00"
     outbox = app.settings.effective_outbox_dir / DAY.isoformat()
     with app.sessions.begin() as session:
@@ -290,7 +291,7 @@ def test_the_file_outbox_settles_messages_left_in_doubt_by_a_dead_worker(app: Ap
         envelope = Envelope(key, "a@example.ma", email, b"Subject: x\r\n\r\nx\r\n", "<m>",
                             DAY.isoformat())  # fmt: skip
         assert provider.send([envelope]).results[0].result == "sent"
-    result = app.send(DAY)
+    result = app.release.send(DAY)
     assert result.run.uncertain == 0 and result.run.sent == 4  # 2 in doubt + 2 never claimed
     assert statuses(app) == Counter({"sent": 6})
     files = [path.name.split("-", 1)[1] for path in outbox.glob("*.eml")]
@@ -307,18 +308,18 @@ def test_send_respects_the_editors_hold_and_the_approval_requirement(app: App) -
     """A cron job running `send` cannot go around the editors: a held draft, or an
     unapproved one when approval is required, is refused and stays a draft."""
     prepare(app, 3)
-    app.compose(DAY)
-    app.hold(DAY)
+    app.composer.compose(DAY)
+    app.drafts.hold(DAY)
     with pytest.raises(UsageError, match="held by an editor"):
-        app.send(DAY)
-    assert app.edition(DAY).status == "draft" and statuses(app) == Counter()  # type: ignore[union-attr]
-    app.hold(DAY, held=False)
+        app.release.send(DAY)
+    assert app.drafts.get(DAY).status == "draft" and statuses(app) == Counter()  # type: ignore[union-attr]
+    app.drafts.hold(DAY, held=False)
     strict = App(app.settings.model_copy(update={"require_approval": True}), engine=app.engine)
     with pytest.raises(UsageError, match="not approved"):
-        strict.send(DAY)
-    assert strict.edition(DAY).status == "draft"  # type: ignore[union-attr]
-    strict.approve(DAY, by="chef@example.ma")
-    assert strict.send(DAY).run.sent == 3
+        strict.release.send(DAY)
+    assert strict.drafts.get(DAY).status == "draft"  # type: ignore[union-attr]
+    strict.drafts.approve(DAY, by="chef@example.ma")
+    assert strict.release.send(DAY).run.sent == 3
 
 
 def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(app: App) -> None:
@@ -329,6 +330,6 @@ def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(a
     prepare(app, 3)
     broken = App(app.settings.model_copy(update={"provider": "sendgrid"}), engine=app.engine)
     with pytest.raises(ConfigError, match="NEWSLETTER_SENDGRID_API_KEY"):
-        broken.send(DAY)
-    edition = app.edition(DAY)
+        broken.release.send(DAY)
+    edition = app.drafts.get(DAY)
     assert edition is not None and edition.status == "draft" and statuses(app) == Counter()

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App
 from newsletter.feedback.dsn import NotADsn, kind_of, parse
 from newsletter.feedback.mailboxes import Applier, NotAReport, parse_report, serve
 from newsletter.feedback.webhooks import Kind, Malformed
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 from tests.conftest import free_port
 
 SAMPLES = Path(__file__).parent / "data" / "dsn"

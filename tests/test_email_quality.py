@@ -17,10 +17,10 @@ import dkim
 import pytest
 from lxml import html as lxml_html
 
-from newsletter.app import App
 from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 from tests.conftest import ROOT, RecordingHandler
 
 DAY_ISO = "2026-03-25"
@@ -78,7 +78,7 @@ def sent(
     from datetime import date
 
     day = date.fromisoformat(DAY_ISO)
-    app.ingest_sample(day)
+    app.ingest.sample(day)
     with app.sessions.begin() as session:
         for email, name in [
             ("helene@example.org", "Hélène Benjelloun"),
@@ -86,7 +86,7 @@ def sent(
             ("zineb@example.org", None),
         ]:
             add_subscriber(session, SubscriberRecord(email, name=name), source="test")
-    result = app.send(day)
+    result = app.release.send(day)
     assert result.run.sent == 3
     return [received.data for received in handler.messages], app
 

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.app import App
 from newsletter.ingest.feeds import SourceData, SourceError, parse_feed, read_source, source_label
 from newsletter.ingest.urls import canonical_key, clean_url
 from newsletter.store.models import Article
 from newsletter.textutil import html_to_text
 from newsletter.timeutil import get_zone
+from newsletter.wiring import App
 from tests.conftest import FEEDS, feed
 
 CASABLANCA = get_zone("Africa/Casablanca")
@@ -180,11 +180,11 @@ def test_ingest_upserts_and_reports_per_source(app: App, tmp_path: Path) -> None
     telquel = str(feed("fr_telquel_ma_regenerated.rss"))
     not_a_feed = tmp_path / "notes.txt"
     not_a_feed.write_text("hello")
-    reports = app.ingest([telquel, str(not_a_feed), "http://127.0.0.1:9/feed.xml"])
+    reports = app.ingest.sources([telquel, str(not_a_feed), "http://127.0.0.1:9/feed.xml"])
     assert (reports[0].new, reports[0].updated, reports[0].failed) == (10, 0, None)
     assert reports[1].failed and "not a feed" in reports[1].failed
     assert reports[2].failed and "cannot fetch" in reports[2].failed
-    again = app.ingest([telquel])[0]
+    again = app.ingest.sources([telquel])[0]
     assert (again.new, again.updated, again.skipped) == (0, 0, 10)
     with app.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 10
@@ -198,9 +198,9 @@ def test_an_article_seen_again_with_changes_is_updated(app: App, tmp_path: Path)
     <link>https://news.example/a?utm_source={utm}</link><guid>{guid}</guid>
     <pubDate>Tue, 24 Mar 2026 10:00:00 GMT</pubDate></item></channel></rss>"""
     path.write_text(template.format(title="Avant", utm="rss", guid="g1"))
-    assert app.ingest([str(path)])[0].new == 1
+    assert app.ingest.sources([str(path)])[0].new == 1
     path.write_text(template.format(title="Après", utm="twitter", guid="g2"))
-    report = app.ingest([str(path)])[0]
+    report = app.ingest.sources([str(path)])[0]
     assert (report.new, report.updated) == (0, 1)
     with app.sessions() as session:
         titles = session.scalars(select(Article.title)).all()

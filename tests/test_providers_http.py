@@ -21,7 +21,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App, make_provider
 from newsletter.config.settings import ConfigError, Settings, load_settings
 from newsletter.providers.base import Provider
 from newsletter.providers.failover import FailoverProvider
@@ -29,11 +28,13 @@ from newsletter.providers.http import RetryPolicy, parse_reset, parse_retry_afte
 from newsletter.providers.mailgun import MailgunProvider
 from newsletter.providers.message import parse_message
 from newsletter.providers.postmark import PostmarkProvider
+from newsletter.providers.registry import make_provider
 from newsletter.providers.resend import ResendProvider
 from newsletter.providers.sendgrid import SendGridProvider
 from newsletter.render.headers import address_line
 from newsletter.store.models import Delivery, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 
 DAY = date(2026, 3, 25)
 TOKEN = "pm-server-token-0123"
@@ -42,12 +43,12 @@ NOW = 1_900_000_000.0  # the fake clock's start (seconds since the epoch)
 
 def prepare(app: App, subscribers: int = 5) -> list[str]:
     """Sample articles, ``subscribers`` readers and the draft of :data:`DAY`."""
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     addresses = [f"reader{n}@example.org" for n in range(subscribers)]
     with app.sessions.begin() as session:
         for n, address in enumerate(addresses):
             add_subscriber(session, SubscriberRecord(address, name=f"Lecteur {n}"), source="test")
-    assert app.compose(DAY).edition.items
+    assert app.composer.compose(DAY).edition.items
     return addresses
 
 
@@ -328,7 +329,7 @@ def test_postmark_account_errors_on_a_200_stop_without_failing_anyone(app: App) 
     addresses = prepare(app, 3)
     stand_in = PostmarkStandIn()
     stand_in.refuse = {a: (401, "Sender signature not confirmed.") for a in addresses}
-    result = http_app(app, stand_in, provider="postmark", postmark_token=TOKEN).send(DAY)
+    result = http_app(app, stand_in, provider="postmark", postmark_token=TOKEN).release.send(DAY)
     assert result.run.failed == 0 and result.run.sent == 0
     assert result.run.stopped and "Sender signature not confirmed" in result.run.stopped
     assert rows(app) == {"pending": 3}
@@ -408,7 +409,7 @@ def test_a_timed_out_answer_is_retried_under_the_same_idempotency_key(app: App) 
     provider = ResendProvider(
         client, ResendStandIn.key, api_url="https://re.test", sleep=fake.sleep, clock=fake.clock
     )
-    result = direct_app(app, provider).send(DAY)
+    result = direct_app(app, provider).release.send(DAY)
     assert result.run.sent == 2
     assert sorted(stand_in.sent) == sorted(addresses)  # each once, though sent twice
     keys = {r.headers["Idempotency-Key"] for r in stand_in.requests}
@@ -426,7 +427,7 @@ def test_a_sign_up_confirmation_goes_through_postmarks_transactional_stream(app:
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
     settings = with_settings(app, provider="postmark", postmark_token=TOKEN)
-    outcome = App(settings, engine=app.engine, http_client=client).signup("new@example.org")
+    outcome = App(settings, engine=app.engine, http_client=client).signups.signup("new@example.org")
     assert outcome.confirmation_needed
     (message,) = seen
     assert message["MessageStream"] == "outbound"
@@ -469,7 +470,7 @@ def test_lost_answers_under_an_idempotency_key_that_never_come_back_are_uncertai
         stand_in.client(), ResendStandIn.key, policy=RetryPolicy(attempts=3),
         sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
-    result = direct_app(app, provider).send(DAY)
+    result = direct_app(app, provider).release.send(DAY)
     assert len(stand_in.requests) == 3 and result.run.unknown == 2
     assert rows(app) == {"sending": 2}  # the first may have gone: not resent blindly
     assert "may have been accepted" in (next(iter(deliveries(app).values())).last_error or "")
@@ -480,7 +481,7 @@ def test_429_with_seconds_waits_that_long_then_sends(app: App) -> None:
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.Response(429, headers={"Retry-After": "7"}, json={"Message": "x"})]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert fake.waits == [7.0]
     assert result.run.sent == 2 and rows(app) == {"sent": 2}
 
@@ -490,7 +491,7 @@ def test_429_with_an_http_date_waits_until_then(app: App) -> None:
     stand_in, fake = PostmarkStandIn(), FakeTime()
     when = format_datetime(datetime.fromtimestamp(NOW + 30, UTC), usegmt=True)
     stand_in.script = [httpx.Response(429, headers={"Retry-After": when})]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert fake.waits == [30.0] and result.run.sent == 1
 
 
@@ -500,7 +501,7 @@ def test_429_with_a_past_date_retries_at_once(app: App) -> None:
     stand_in.script = [
         httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     ]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert fake.waits == [0.0] and result.run.sent == 1
 
 
@@ -508,7 +509,7 @@ def test_429_with_an_unreadable_value_falls_back_to_backoff(app: App) -> None:
     prepare(app, 1)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.Response(429, headers={"Retry-After": "soon-ish"})]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert len(fake.waits) == 1 and 1.0 <= fake.waits[0] <= 2.0  # 1 s, plus jitter up to 1 s
     assert result.run.sent == 1
 
@@ -520,7 +521,7 @@ def test_a_retry_after_beyond_the_cap_defers_the_batch_without_waiting(app: App)
         httpx.Response(429, headers={"Retry-After": "3600"}, json={"Message": "Rate limit"})
     ]
     before = datetime.now(UTC)
-    result = direct_app(app, postmark(stand_in, fake, max_wait=60)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake, max_wait=60)).release.send(DAY)
     assert fake.waits == [] and len(stand_in.requests) == 1
     assert (result.run.deferred, result.run.sent) == (3, 0)
     for delivery in deliveries(app).values():
@@ -539,7 +540,7 @@ def test_5xx_is_retried_with_growing_backoff_then_succeeds(app: App) -> None:
         httpx.Response(503, text="Service Unavailable"),
         httpx.Response(500, json={"ErrorCode": 0, "Message": "Internal error"}),
     ]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert result.run.sent == 2 and len(stand_in.requests) == 3
     assert len(fake.waits) == 2
     assert 1.0 <= fake.waits[0] <= 2.0 and 2.0 <= fake.waits[1] <= 3.0
@@ -549,7 +550,7 @@ def test_5xx_that_persists_defers_with_the_provider_message(app: App) -> None:
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.Response(503, json={"Message": "Down for maintenance"})] * 3
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert len(stand_in.requests) == 3 and result.run.deferred == 2
     for delivery in deliveries(app).values():
         assert (delivery.status, delivery.last_code) == ("deferred", 503)
@@ -560,7 +561,7 @@ def test_a_connection_timeout_is_retried(app: App) -> None:
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.ConnectTimeout("connect timed out")]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert result.run.sent == 2 and len(stand_in.requests) == 2 and len(fake.waits) == 1
 
 
@@ -568,7 +569,7 @@ def test_timeouts_that_persist_defer(app: App) -> None:
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.ConnectTimeout("connect timed out")] * 3
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert result.run.deferred == 2 and rows(app) == {"deferred": 2}
     assert "ConnectTimeout" in (next(iter(deliveries(app).values())).last_error or "")
 
@@ -577,7 +578,7 @@ def test_a_lost_answer_without_idempotency_is_uncertain_and_not_resent(app: App)
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
     stand_in.script = [httpx.ReadTimeout("read timed out")]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert len(stand_in.requests) == 1 and fake.waits == []
     assert result.run.unknown == 2 and rows(app) == {"sending": 2}
     assert result.run.uncertain == 2
@@ -589,7 +590,7 @@ def test_a_4xx_fails_the_batch_with_the_provider_message(app: App) -> None:
     stand_in.script = [
         httpx.Response(422, json={"ErrorCode": 300, "Message": "Invalid 'From' address"})
     ]
-    result = direct_app(app, postmark(stand_in, fake)).send(DAY)
+    result = direct_app(app, postmark(stand_in, fake)).release.send(DAY)
     assert result.run.failed == 2 and len(stand_in.requests) == 1
     for delivery in deliveries(app).values():
         assert (delivery.status, delivery.last_code) == ("failed", 422)
@@ -599,7 +600,7 @@ def test_a_4xx_fails_the_batch_with_the_provider_message(app: App) -> None:
 def test_refused_credentials_stop_the_send_and_fail_nobody(app: App) -> None:
     prepare(app, 3)
     stand_in = PostmarkStandIn()
-    result = http_app(app, stand_in, provider="postmark", postmark_token="wrong").send(DAY)
+    result = http_app(app, stand_in, provider="postmark", postmark_token="wrong").release.send(DAY)
     assert result.run.failed == 0 and len(stand_in.requests) == 1
     assert result.run.stopped and "Server Token you provided was invalid" in result.run.stopped
     assert rows(app) == {"pending": 3}
@@ -620,7 +621,7 @@ def test_rate_limit_headers_make_the_next_call_wait_for_the_reset(app: App) -> N
     provider = SendGridProvider(
         stand_in.client(), SendGridStandIn.key, sleep=fake.sleep, clock=fake.clock
     )
-    result = direct_app(app, provider).send(DAY)
+    result = direct_app(app, provider).release.send(DAY)
     assert stand_in.problems == [] and result.run.sent == 2
     assert fake.waits == [12.0]  # before the second call only
 
@@ -641,7 +642,7 @@ def test_a_rate_limit_reset_beyond_the_cap_defers_without_calling(app: App) -> N
         stand_in.client(), MailgunStandIn.key, MailgunStandIn.domain,
         policy=RetryPolicy(max_wait=60), sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
-    result = direct_app(app, provider).send(DAY)
+    result = direct_app(app, provider).release.send(DAY)
     assert (result.run.sent, result.run.deferred) == (1, 1) and len(stand_in.requests) == 1
     deferred = next(d for d in deliveries(app).values() if d.status == "deferred")
     assert deferred.last_code == 429 and "resets in 600 s" in (deferred.last_error or "")
@@ -659,11 +660,11 @@ def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(
         sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="newsletter.deliver"):
-        result = direct_app(app, provider, pause_after_errors=3).send(DAY)
+        result = direct_app(app, provider, pause_after_errors=3).release.send(DAY)
     assert len(stand_in.requests) == 3  # then it stopped instead of burning the list
     assert any("paused after 3 consecutive errors" in r.getMessage() for r in caplog.records)
     assert result.run.stopped and "paused after 3 consecutive errors" in result.run.stopped
-    edition = app.edition(DAY)
+    edition = app.drafts.get(DAY)
     assert edition is not None and edition.status == "paused"
     assert result.run.stopped.startswith(edition.paused_reason or "?")
     assert result.run.stopped.endswith("(the edition is paused: `newsletter resume` goes on)")
@@ -679,8 +680,8 @@ def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert json.loads(as_json.stdout)["paused_reason"] == edition.paused_reason
-    assert app.pause(DAY, False)  # resume clears the reason
-    resumed = app.edition(DAY)
+    assert app.drafts.pause(DAY, False)  # resume clears the reason
+    resumed = app.drafts.get(DAY)
     assert resumed is not None and resumed.status == "sending" and resumed.paused_reason is None
 
 
@@ -720,7 +721,7 @@ def test_failover_takes_what_the_first_provider_defers(app: App) -> None:
     primary = postmark(down, fake, attempts=2)
     secondary = ResendProvider(up.client(), ResendStandIn.key, sleep=fake.sleep, clock=fake.clock)
     failover = FailoverProvider(primary, secondary, cooldown=300, clock=fake.clock)
-    result = direct_app(app, failover, send_batch_size=2).send(DAY)
+    result = direct_app(app, failover, send_batch_size=2).release.send(DAY)
     assert result.run.sent == 4 and rows(app) == {"sent": 4}
     assert len(up.sent) == 4 and down.sent == []
     assert len(down.requests) == 2  # the first batch's two attempts; then skipped while down
@@ -743,7 +744,7 @@ def test_failover_also_takes_over_refused_credentials(app: App) -> None:
         )
 
     client = httpx.Client(transport=httpx.MockTransport(route))
-    result = App(settings, engine=app.engine, http_client=client).send(DAY)
+    result = App(settings, engine=app.engine, http_client=client).release.send(DAY)
     assert result.run.sent == 2 and result.run.stopped is None
     assert len(secondary.sent) == 2 and primary.sent == []
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from starlette.routing import Route
 from test_web import TestClient
 
-from newsletter.app import App
 from newsletter.links import Purpose
 from newsletter.store.models import Delivery, Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
+from newsletter.wiring import App
 
 DAY = date(2026, 3, 25)
 #: The readers' routes and their methods (a new readers' route belongs here, and below).
@@ -35,7 +35,7 @@ READER_ROUTES = {
 @pytest.fixture
 def world(app: App) -> tuple[TestClient, App, dict[str, str]]:
     """A sent edition, one active and one pending reader; their signed paths by name."""
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     with app.sessions.begin() as session:
         active = add_subscriber(session, SubscriberRecord("a@example.org"), source="test")
         pending = add_subscriber(
@@ -43,7 +43,7 @@ def world(app: App) -> tuple[TestClient, App, dict[str, str]]:
         )
         session.flush()
         ids = (active.subscriber.id, pending.subscriber.id)
-    assert app.send(DAY).run.sent == 1
+    assert app.release.send(DAY).run.sent == 1
     links = app.links
     paths = {
         "u": "/" + links.subscriber_url(Purpose.UNSUBSCRIBE, ids[0]).split("/", 3)[3],

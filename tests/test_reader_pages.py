@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 from test_web import TestClient, path_of
 
-from newsletter.app import App
 from newsletter.links import Purpose
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
+from newsletter.wiring import App
 from newsletter.words.readers import PAGES
 
 DAY = date(2026, 3, 25)
@@ -96,7 +96,7 @@ def test_saving_every_field_applies_from_the_next_edition(
 
 
 def test_weekly_and_paused_readers_are_left_out_of_the_next_edition(app: App) -> None:
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     ids = {}
     with app.sessions.begin() as session:
         for email in ("weekly@example.org", "paused@example.org", "daily@example.org"):
@@ -117,7 +117,7 @@ def test_weekly_and_paused_readers_are_left_out_of_the_next_edition(app: App) ->
     # day after DAY (the reader receives again from then on).
     with app.sessions.begin() as session:
         session.get(Subscriber, ids["paused@example.org"]).paused_until = DAY + timedelta(days=1)
-    result = app.send(DAY)
+    result = app.release.send(DAY)
     assert result.run.sent == 1
     sent = list((app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml"))
     assert len(sent) == 1 and b"daily@example.org" in sent[0].read_bytes()

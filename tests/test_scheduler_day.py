@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App
-from newsletter.editions.weekly import week_window, weekly_edition
+from newsletter.editions.compose import Cadence, week_window
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.scheduler.day import Day, Outcome
 from newsletter.store.articles import articles_in_window
 from newsletter.store.models import Delivery, Edition, EditionStatus, Frequency
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler
 
 DAY = date(2026, 10, 14)  # Africa/Casablanca, UTC+0 since 2026-09-20
@@ -84,7 +84,7 @@ def test_the_morning_composes_tells_the_editors_and_sends_once(
 ) -> None:
     handler, _ = smtp_server
     day, clock = make_day()
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     compose_at, send_at = day.timing.compose.fire_time(DAY), day.timing.send.fire_time(DAY)
     assert send_at - compose_at == timedelta(minutes=60)
     clock.now = compose_at
@@ -109,7 +109,7 @@ def test_a_start_ten_minutes_late_sends_once_and_reports_it_late(
 ) -> None:
     handler, _ = smtp_server
     day, clock = make_day()
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     send_at = day.timing.send.fire_time(DAY)
     clock.now = send_at + timedelta(minutes=10)
     # At start the send job's first run is today's, in the past: APScheduler runs it at once.
@@ -128,10 +128,10 @@ def test_a_three_day_outage_sends_only_todays_edition(
     handler, _ = smtp_server
     day, clock = make_day()
     before = DAY - timedelta(days=3)
-    day.app.ingest_sample(before)
+    day.app.ingest.sample(before)
     clock.now = day.timing.send.fire_time(before)
     assert day.send() == Outcome.SENT  # the last day before the outage
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.send.fire_time(DAY) + timedelta(minutes=2)  # back, three days on
     outcomes = [day.send(), *day.check()]  # the coalesced send job and the check
     assert outcomes.count(Outcome.SENT) == 1
@@ -149,18 +149,18 @@ def test_past_the_grace_period_the_day_is_skipped_with_one_alert(
     handler, _ = smtp_server
     day, clock = make_day(send_grace_minutes=180)
     before = DAY - timedelta(days=1)
-    day.app.ingest_sample(before)
+    day.app.ingest.sample(before)
     clock.now = day.timing.send.fire_time(before)
     assert day.send() == Outcome.SENT  # the day before, as usual
     handler.messages.clear()
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.send.fire_time(DAY) + timedelta(hours=3, minutes=1)
     assert day.check() == [Outcome.SKIPPED, Outcome.SKIPPED]
     assert day.send() == Outcome.SKIPPED
     assert editions_received(handler) == Counter()
     alerts = [m for m in editors_mail(handler) if "alerte (skipped)" in m]
     assert len(alerts) == 1 and "2026-10-14" in alerts[0]
-    assert day.app.edition(DAY) is None  # nothing composed for a day given up
+    assert day.app.drafts.get(DAY) is None  # nothing composed for a day given up
 
 
 def test_a_new_installation_started_late_reports_no_missed_day(
@@ -181,8 +181,8 @@ def test_editions_sent_by_hand_before_the_first_start_are_no_outage(
     handler, _ = smtp_server
     day, clock = make_day()
     earlier = DAY - timedelta(days=5)
-    day.app.ingest_sample(earlier)
-    assert day.app.send(earlier, early=True).run.sent == len(READERS)  # by hand
+    day.app.ingest.sample(earlier)
+    assert day.app.release.send(earlier, early=True).run.sent == len(READERS)  # by hand
     handler.messages.clear()
     clock.now = day.timing.send.fire_time(DAY) + timedelta(hours=5)
     assert day.check() == [Outcome.SKIPPED, Outcome.SKIPPED]
@@ -194,10 +194,10 @@ def test_a_held_edition_waits_alerts_at_the_deadline_and_goes_when_released(
 ) -> None:
     handler, _ = smtp_server
     day, clock = make_day(approval_deadline_minutes=30)
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.compose.fire_time(DAY)
     assert day.compose() == Outcome.COMPOSED
-    assert day.app.hold(DAY)
+    assert day.app.drafts.hold(DAY)
     send_at = day.timing.send.fire_time(DAY)
     clock.now = send_at
     assert day.send() == Outcome.HELD
@@ -205,7 +205,7 @@ def test_a_held_edition_waits_alerts_at_the_deadline_and_goes_when_released(
     assert day.check() == [Outcome.HELD] and day.check() == [Outcome.HELD]
     assert sum("alerte (held)" in m for m in editors_mail(handler)) == 1
     assert editions_received(handler) == Counter()
-    assert day.app.hold(DAY, held=False)
+    assert day.app.drafts.hold(DAY, held=False)
     clock.now = send_at + timedelta(minutes=32)
     assert day.check() == [Outcome.SENT]
     assert editions_received(handler) == Counter(READERS)
@@ -216,7 +216,7 @@ def test_with_approval_required_the_edition_goes_once_approved(
 ) -> None:
     handler, _ = smtp_server
     day, clock = make_day(require_approval=True, approval_deadline_minutes=15)
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.compose.fire_time(DAY)
     assert day.compose() == Outcome.COMPOSED
     assert "approuvée" in editors_mail(handler)[0]
@@ -226,10 +226,10 @@ def test_with_approval_required_the_edition_goes_once_approved(
     clock.now = send_at + timedelta(minutes=16)
     assert day.check() == [Outcome.AWAITING_APPROVAL]
     assert sum("alerte (approval)" in m for m in editors_mail(handler)) == 1
-    assert day.app.approve(DAY, EDITORS[0])
+    assert day.app.drafts.approve(DAY, EDITORS[0])
     assert day.check() == [Outcome.SENT]
     assert editions_received(handler) == Counter(READERS)
-    edition = day.app.edition(DAY)
+    edition = day.app.drafts.get(DAY)
     assert edition is not None and edition.approved_by == EDITORS[0]
 
 
@@ -238,7 +238,7 @@ def test_two_schedulers_at_the_same_instant_send_once(
 ) -> None:
     handler, _ = smtp_server
     days = [make_day()[0] for _ in range(2)]
-    days[0].app.ingest_sample(DAY)
+    days[0].app.ingest.sample(DAY)
     send_at = days[0].timing.send.fire_time(DAY)
     outcomes: list[Outcome] = []
     barrier = threading.Barrier(2)
@@ -256,7 +256,7 @@ def test_two_schedulers_at_the_same_instant_send_once(
     assert outcomes.count(Outcome.SENT) == 1, outcomes
     assert editions_received(handler) == Counter(READERS)
     assert len(editors_mail(handler)) == 1  # one notice, from whichever composed
-    edition = days[1].app.edition(DAY)
+    edition = days[1].app.drafts.get(DAY)
     assert edition is not None and edition.status == EditionStatus.SENT
 
 
@@ -271,22 +271,22 @@ def test_weekly_readers_get_the_weeks_edition_on_their_weekday_only(
             reader = add_subscriber(session, SubscriberRecord(address), source="test").subscriber
             reader.frequency, reader.weekday = Frequency.WEEKLY, weekday
     yesterday = DAY - timedelta(days=1)
-    day.app.ingest_sample(yesterday)
+    day.app.ingest.sample(yesterday)
     clock.now = day.timing.send.fire_time(yesterday)
     assert DAY.weekday() != 0 and yesterday.weekday() != DAY.weekday()
     assert day.send() == Outcome.SENT  # yesterday: daily readers only, no weekly edition
-    assert weekly_edition(day.app, yesterday) is None
-    day.app.ingest_sample(DAY)
+    assert day.app.drafts.get(yesterday, Cadence.WEEKLY) is None
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.compose.fire_time(DAY)
     assert day.compose() == Outcome.COMPOSED
-    weekly = weekly_edition(day.app, DAY)
+    weekly = day.app.drafts.get(DAY, Cadence.WEEKLY)
     assert weekly is not None and weekly.items and weekly.budget_seconds == 300
     assert weekly.window_end - weekly.window_start == timedelta(days=7)
-    daily = day.app.edition(DAY)
+    daily = day.app.drafts.get(DAY)
     assert daily is not None and daily.items  # the weekly edition took nothing from it
-    told_yesterday = {i.article_id for i in day.app.edition(yesterday).items}  # type: ignore[union-attr]
+    told_yesterday = {i.article_id for i in day.app.drafts.get(yesterday).items}  # type: ignore[union-attr]
     with day.app.sessions() as session:  # the week's candidates include yesterday's stories
-        week = articles_in_window(session, *week_window(day.app, DAY), newsletter="weekly")
+        week = articles_in_window(session, *week_window(DAY, day.app.composer.options), newsletter="weekly")
     assert told_yesterday <= {a.id for a in week}
     clock.now = day.timing.send.fire_time(DAY)
     assert day.send() == Outcome.SENT
@@ -305,11 +305,11 @@ def test_an_approved_draft_goes_as_approved_even_when_news_arrives_after(
     make_day: Callable[..., tuple[Day, Clock]], tmp_path: Path
 ) -> None:
     day, clock = make_day(require_approval=True)
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     clock.now = day.timing.compose.fire_time(DAY)
     assert day.compose() == Outcome.COMPOSED
-    assert day.app.approve(DAY, EDITORS[0])
-    approved = [i.article_id for i in day.app.edition(DAY).items]  # type: ignore[union-attr]
+    assert day.app.drafts.approve(DAY, EDITORS[0])
+    approved = [i.article_id for i in day.app.drafts.get(DAY).items]  # type: ignore[union-attr]
     late_news = tmp_path / "late.xml"
     published = format_datetime(day.timing.send.fire_time(DAY) - timedelta(minutes=20))
     late_news.write_text(
@@ -321,10 +321,10 @@ def test_an_approved_draft_goes_as_approved_even_when_news_arrives_after(
         f"</description><pubDate>{published}</pubDate></item></channel></rss>",
         encoding="utf-8",
     )
-    assert day.app.ingest([str(late_news)])[0].new == 1
+    assert day.app.ingest.sources([str(late_news)])[0].new == 1
     clock.now = day.timing.send.fire_time(DAY)
     assert day.send() == Outcome.SENT
-    sent = day.app.edition(DAY)
+    sent = day.app.drafts.get(DAY)
     assert sent is not None and [i.article_id for i in sent.items] == approved
 
 
@@ -338,7 +338,7 @@ def test_time_zone_waves_send_at_the_readers_own_send_time_once(
         add_subscriber(session, SubscriberRecord(tokyo, timezone="Asia/Tokyo"), source="test")
         add_subscriber(session, SubscriberRecord(new_york, timezone="America/New_York"),
                        source="test")  # fmt: skip
-    day.app.ingest_sample(DAY)
+    day.app.ingest.sample(DAY)
     send_at = day.timing.send.fire_time(DAY)
     assert send_at == datetime(2026, 10, 14, 7, 0, tzinfo=UTC)  # Casablanca, UTC+0
 
@@ -357,5 +357,5 @@ def test_time_zone_waves_send_at_the_readers_own_send_time_once(
     clock.now = datetime(2026, 10, 14, 11, 5, tzinfo=UTC)
     assert Outcome.SENT not in day.check()
     assert got() == Counter([*READERS, tokyo, new_york])  # each once
-    edition = day.app.edition(DAY)
+    edition = day.app.drafts.get(DAY)
     assert edition is not None and edition.status == EditionStatus.SENT

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.app import App
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.scheduler.day import Day, Outcome
 from newsletter.store.models import EditionStatus
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.timeutil import get_zone
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler
 
 READERS = ["a@example.org", "b@example.org"]
@@ -67,7 +67,7 @@ def test_a_week_across_a_clock_change_sends_one_edition_per_local_day(
                       provider=SMTPProvider("127.0.0.1", port, timeout=10))  # fmt: skip
     days = [first + timedelta(days=n) for n in range(7)]
     for day in days:
-        assert application.ingest([str(feed_for(day, zone_name, tmp_path))])[0].new == 5
+        assert application.ingest.sources([str(feed_for(day, zone_name, tmp_path))])[0].new == 5
     clock_now = [datetime.combine(first - timedelta(days=1), time(12), tzinfo=UTC)]
     day_logic = Day(application, clock=lambda: clock_now[0])
     timing = day_logic.timing
@@ -92,7 +92,7 @@ def test_a_week_across_a_clock_change_sends_one_edition_per_local_day(
         assert local.date() == day and (local.hour, local.minute) in (
             (at.hour, at.minute), (at.hour + 1, at.minute)  # after a spring-forward gap
         )
-        edition = application.edition(day)
+        edition = application.drafts.get(day)
         assert edition is not None and edition.status == EditionStatus.SENT
     counts = Counter(r for m in handler.messages for r in m.rcpt_tos)
     assert counts == Counter({r: 7 for r in READERS})  # one a day, each day

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from alembic import command
 
-from newsletter.app import App
 from newsletter.store.db import alembic_config, make_engine
 from newsletter.store.runs import RunKey, claim, finish, runs_of
 from newsletter.timeutil import utcnow
 from newsletter.web.app import create_app
+from newsletter.wiring import App
 from tests.conftest import free_port
 from tests.test_web import TestClient
 

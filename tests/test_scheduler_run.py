@@ -18,10 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.app import App
 from newsletter.store.models import Delivery, Edition
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.timeutil import utcnow
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler, free_port
 
 CLI = [sys.executable, "-m", "newsletter.cli"]
@@ -40,7 +40,7 @@ def prepare(app: App, count: int, send_in: timedelta) -> tuple[list[str], str]:
     with app.sessions.begin() as session:
         for address in addresses:
             add_subscriber(session, SubscriberRecord(address), source="test")
-    app.ingest_sample(send_at.date())
+    app.ingest.sample(send_at.date())
     return addresses, f"{send_at:%H:%M:%S}"
 
 

@@ -18,11 +18,12 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 from sqlalchemy import select
 
-from newsletter.app import App, make_provider
 from newsletter.config.settings import ConfigError, load_settings
 from newsletter.providers.base import Envelope, Result
+from newsletter.providers.registry import make_provider
 from newsletter.providers.ses import SESProvider
 from newsletter.store.models import Delivery
+from newsletter.wiring import App
 from tests.conftest import free_port
 from tests.test_providers_http import DAY, prepare, rows
 
@@ -110,7 +111,7 @@ def test_a_wrong_secret_is_refused_by_the_signature_check_and_fails_nobody(
 ) -> None:
     prepare(app, 3)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    result = ses_app(app, moto_ses).send(DAY)
+    result = ses_app(app, moto_ses).release.send(DAY)
     assert result.run.sent == 0 and result.run.failed == 0
     assert result.run.stopped and "ses: HTTP 403" in result.run.stopped
     assert "Signature" in result.run.stopped
@@ -125,7 +126,7 @@ def test_an_unverified_sender_fails_the_message_with_ses_text(
     settings = load_settings(
         provider="ses", ses_endpoint_url=moto_ses, sender="Le Brief <other@example.ma>"
     )
-    result = App(settings, engine=app.engine, http_client=httpx.Client()).send(DAY)
+    result = App(settings, engine=app.engine, http_client=httpx.Client()).release.send(DAY)
     assert result.run.failed == 1
     with app.sessions() as session:
         delivery = session.scalars(select(Delivery)).one()

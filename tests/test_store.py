@@ -13,7 +13,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.app import App
 from newsletter.store.db import (
     DatabaseError,
     alembic_config,
@@ -24,6 +23,7 @@ from newsletter.store.db import (
 from newsletter.store.models import Base, Delivery, Edition
 from newsletter.store.outbox import claim_batch, create_deliveries
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 
 
 def test_migrations_create_exactly_the_models(app: App) -> None:
@@ -120,25 +120,25 @@ def test_release_skips_weekly_readers_and_readers_paused_on_that_date(app: App) 
 
 
 def test_hold_and_approve_apply_to_drafts_only(app: App) -> None:
-    from newsletter.app import UsageError
+    from newsletter.errors import UsageError
 
     with app.sessions.begin() as session:
         session.add(edition(date(2026, 1, 12)))
     day = date(2026, 1, 12)
-    assert app.hold(day) is True
-    assert app.hold(day) is False  # already held
-    assert app.edition(day).held  # type: ignore[union-attr]
-    assert app.approve(day, by="editor@example.org") is True
-    approved = app.edition(day)
+    assert app.drafts.hold(day) is True
+    assert app.drafts.hold(day) is False  # already held
+    assert app.drafts.get(day).held  # type: ignore[union-attr]
+    assert app.drafts.approve(day, by="editor@example.org") is True
+    approved = app.drafts.get(day)
     assert approved is not None and not approved.held
     assert approved.approved_by == "editor@example.org"
-    assert app.approve(day, by="other@example.org") is False  # the first approval stands
+    assert app.drafts.approve(day, by="other@example.org") is False  # the first approval stands
     with app.sessions.begin() as session:
         session.get(Edition, approved.id).status = "sending"  # type: ignore[union-attr]
     with pytest.raises(UsageError, match="already sending"):
-        app.hold(day)
+        app.drafts.hold(day)
     with pytest.raises(UsageError, match="no edition"):
-        app.approve(date(2030, 1, 1), by="editor@example.org")
+        app.drafts.approve(date(2030, 1, 1), by="editor@example.org")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -12,12 +12,12 @@ import pytest
 from conftest import RecordingHandler
 from test_email_quality import DAY_ISO, assert_headers, dkim_key  # noqa: F401 (fixture)
 
-from newsletter.app import App
 from newsletter.config.settings import load_settings
 from newsletter.links import Purpose
 from newsletter.store.db import make_engine
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_text_readers_get_a_single_text_part_with_the_same_headers(
 ) -> None:
     handler, _ = smtp_server
     day = date.fromisoformat(DAY_ISO)
-    smtp_app.ingest_sample(day)
+    smtp_app.ingest.sample(day)
     with smtp_app.sessions.begin() as session:
         for email, topics, message_format in [
             ("html@example.org", [], "html"),
@@ -61,7 +61,7 @@ def test_text_readers_get_a_single_text_part_with_the_same_headers(
                 session, SubscriberRecord(email, name="Hélène", topics=topics), source="test"
             )
             added.subscriber.format = message_format
-    assert smtp_app.send(day).run.sent == 3
+    assert smtp_app.release.send(day).run.sent == 3
     by_address = {m.rcpt_tos[0]: m.data for m in handler.messages}
     assert by_address.keys() == {"html@example.org", "text@example.org", "sport-text@example.org"}
 

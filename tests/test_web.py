@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from newsletter.app import App
 from newsletter.links import Purpose
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
+from newsletter.wiring import App
 
 DAY = date(2026, 3, 25)
 
@@ -51,11 +51,11 @@ class TestClient:
 @pytest.fixture
 def site(app: App) -> tuple[TestClient, App, dict[str, str]]:
     """The sample edition sent to three readers; their List-Unsubscribe URLs by address."""
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     with app.sessions.begin() as session:
         for email in ("a@example.org", "b@example.org", "c@example.org"):
             add_subscriber(session, SubscriberRecord(email), source="test")
-    assert app.send(DAY).run.sent == 3
+    assert app.release.send(DAY).run.sent == 3
     links = {}
     for path in (app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml"):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -99,7 +99,7 @@ def test_one_click_post_unsubscribes_at_once_and_is_idempotent(
         assert response.status_code == 200 and not response.is_redirect
     assert status_of(app, "b@example.org") == "unsubscribed"
     assert status_of(app, "a@example.org") == "active"
-    assert app.send(DAY).run.sent == 0
+    assert app.release.send(DAY).run.sent == 0
 
 
 def test_the_page_button_unsubscribes(site: tuple[TestClient, App, dict[str, str]]) -> None:

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.app import App
 from newsletter.config.settings import Settings
 from newsletter.store.db import transaction
 from newsletter.store.models import Delivery, Subscriber, Suppression
@@ -28,6 +27,7 @@ from newsletter.web.app import create_app
 from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
 from newsletter.web.editor_audience import EXPORT_BATCH
 from newsletter.web.passwords import hash_password, verify_password
+from newsletter.wiring import App
 
 DAY = date(2026, 3, 25)
 EDITOR = "redaction@example.ma"
@@ -89,7 +89,7 @@ def editor_settings(settings: Settings) -> Settings:
 def site(app: App, editor_settings: Settings) -> tuple[Browser, App]:
     """The sample articles of DAY and three readers; an editor account."""
     application = App(editor_settings, engine=app.engine)
-    application.ingest_sample(DAY)
+    application.ingest.sample(DAY)
     with application.sessions.begin() as session:
         for email in ("a@example.org", "b@example.org", "c@example.org"):
             add_subscriber(session, SubscriberRecord(email), source="test")
@@ -106,11 +106,11 @@ def signed_in(site: tuple[Browser, App]) -> tuple[Browser, App]:
 
 def composed(application: App) -> list[int]:
     """Compose DAY's draft; its article ids in order."""
-    return [i.article_id for i in application.compose(DAY).edition.items]
+    return [i.article_id for i in application.composer.compose(DAY).edition.items]
 
 
 def order(application: App) -> list[int]:
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert edition is not None
     return [i.article_id for i in edition.items]
 
@@ -266,7 +266,7 @@ def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
     assert order(application) == ids
     answer = browser.post(f"/editor/editions/{DAY}/approve", json={"csrf_token": "x"})
     assert answer.status_code == 403
-    assert application.edition(DAY).approved_at is None
+    assert application.drafts.get(DAY).approved_at is None
 
 
 def test_logout_ends_the_session(signed_in: tuple[Browser, App]) -> None:
@@ -328,7 +328,7 @@ def test_editions_list_and_compose(signed_in: tuple[Browser, App]) -> None:
     assert empty.status_code == 200 and "Aucune édition" in empty.text
     answer = browser.send("/editor/editions", date=DAY.isoformat())
     assert answer.status_code == 303 and answer.headers["location"] == f"/editor/editions/{DAY}"
-    assert application.edition(DAY) is not None
+    assert application.drafts.get(DAY) is not None
     listed = browser.get("/editor/")
     assert f'href="/editor/editions/{DAY}"' in listed.text and "brouillon" in listed.text
 
@@ -338,7 +338,7 @@ def test_preview_shows_the_email_the_checks_and_the_scores(
 ) -> None:
     browser, application = signed_in
     composed(application)
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     page = browser.get(f"/editor/editions/{DAY}")
     assert page.status_code == 200
     text = page.text
@@ -367,10 +367,10 @@ def test_pin_exclude_include_move_and_unpin(signed_in: tuple[Browser, App]) -> N
     # pin the third: it leads (the first pin leads)
     answer = browser.send(f"{path}/{ids[2]}", action="pin")
     assert answer.status_code == 303
-    assert order(application)[0] == ids[2] and application.edition(DAY).pins == [ids[2]]
+    assert order(application)[0] == ids[2] and application.drafts.get(DAY).pins == [ids[2]]
     assert "Article épinglé." in browser.get(answer.headers["location"]).text
     browser.send(f"{path}/{ids[2]}", action="unpin")
-    assert order(application) == ids and application.edition(DAY).pins == []
+    assert order(application) == ids and application.drafts.get(DAY).pins == []
     # move the last up, then down again: exactly a swap with its neighbour
     browser.send(f"{path}/{ids[-1]}", action="up")
     assert order(application) == [*ids[:-2], ids[-1], ids[-2]]
@@ -380,11 +380,11 @@ def test_pin_exclude_include_move_and_unpin(signed_in: tuple[Browser, App]) -> N
     assert order(application)[:2] == [ids[1], ids[0]]
     # exclude, then include
     browser.send(f"{path}/{ids[3]}", action="exclude")
-    assert ids[3] not in order(application) and application.edition(DAY).excludes == [ids[3]]
+    assert ids[3] not in order(application) and application.drafts.get(DAY).excludes == [ids[3]]
     page = browser.get(f"/editor/editions/{DAY}")
     assert "Exclus" in page.text and "Réintégrer" in page.text
     browser.send(f"{path}/{ids[3]}", action="include")
-    assert ids[3] in order(application) and application.edition(DAY).excludes == []
+    assert ids[3] in order(application) and application.drafts.get(DAY).excludes == []
 
 
 def test_pin_an_article_left_out(signed_in: tuple[Browser, App]) -> None:
@@ -429,7 +429,7 @@ def test_bad_item_requests_are_4xx_and_change_nothing(signed_in: tuple[Browser, 
         assert answer.status_code == status, (url, data, answer.text[:300])
         assert "Rien n’a été modifié" in answer.text or status == 404
     assert order(application) == ids
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert edition.pins == [] and edition.excludes == [] and edition.subject_override is None
     assert browser.get(f"/editor/editions/{DAY}/nothing").status_code == 404
     assert browser.get("/editor/editions/25-03-2026").status_code == 404
@@ -443,12 +443,12 @@ def test_subject_and_preheader(signed_in: tuple[Browser, App]) -> None:
         f"/editor/editions/{DAY}/texts", subject="Le Brief du mercredi", preheader="Trois choses"
     )
     assert answer.status_code == 303
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert (edition.subject, edition.preheader) == ("Le Brief du mercredi", "Trois choses")
     frame = browser.get(f"/editor/editions/{DAY}/email.html")  # rendered again, not cached
     assert "Trois choses" in frame.text
     browser.send(f"/editor/editions/{DAY}/texts", subject="", preheader="")
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert edition.subject_override is None and edition.subject != "Le Brief du mercredi"
 
 
@@ -462,7 +462,7 @@ def test_test_send_through_the_file_provider_records_no_delivery(
     files = list((application.settings.effective_outbox_dir / f"tests-{DAY}").glob("*.eml"))
     assert len(files) == 1
     message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert message["Subject"] == "[TEST] " + edition.subject
     assert message["To"] == "relecture@example.org"
     html = message.get_body(("html",)).get_content()
@@ -480,8 +480,8 @@ def test_test_send_over_smtp(
         update={"provider": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port}
     )
     application = App(settings, engine=app.engine)
-    application.ingest_sample(DAY)
-    application.compose(DAY)
+    application.ingest.sample(DAY)
+    application.composer.compose(DAY)
     browser = Browser(create_app(application))
     browser.sign_in()
     answer = browser.send(f"/editor/editions/{DAY}/test", email="relecture@example.org")
@@ -501,14 +501,14 @@ def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
     browser, application = signed_in
     composed(application)
     browser.send(f"/editor/editions/{DAY}/hold", held="1")
-    assert application.edition(DAY).held
+    assert application.drafts.get(DAY).held
     assert "retenue" in browser.get(f"/editor/editions/{DAY}").text
     browser.send(f"/editor/editions/{DAY}/hold", held="0")
-    assert not application.edition(DAY).held
+    assert not application.drafts.get(DAY).held
     browser.send(f"/editor/editions/{DAY}/hold", held="1")
     answer = browser.send(f"/editor/editions/{DAY}/approve")
     assert answer.status_code == 303
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert edition.approved_by == EDITOR and edition.approved_at is not None
     assert not edition.held  # approving lifts the hold
     again = browser.send(f"/editor/editions/{DAY}/approve")
@@ -518,7 +518,7 @@ def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
 def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:
     browser, application = signed_in
     ids = composed(application)
-    assert application.send(DAY).run.sent == 3
+    assert application.release.send(DAY).run.sent == 3
     page = browser.get(f"/editor/editions/{DAY}")
     assert page.status_code == 200 and "lecture seule" in page.text
     assert "Approuver" not in page.text and 'value="exclude"' not in page.text
@@ -530,7 +530,7 @@ def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:
     ):
         answer = browser.send(url, **data)
         assert answer.status_code == 409, url
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert order(application) == ids and edition.approved_at is None and not edition.held
     recompose = browser.send("/editor/editions", date=DAY.isoformat())
     assert "déjà partie" in browser.get(recompose.headers["location"]).text
@@ -823,7 +823,7 @@ def test_every_editor_page_speaks_the_configured_language_only(
     shows no French mark either (the sample's own French titles aside)."""
     settings = editor_settings.model_copy(update={"language": language})
     application = App(settings, engine=app.engine)
-    application.ingest_sample(DAY)
+    application.ingest.sample(DAY)
     with application.sessions.begin() as session:
         for email, topics in (("a@example.org", []), ("b@example.org", []),
                               ("c@example.org", ["sport"])):  # fmt: skip
@@ -920,7 +920,7 @@ def test_every_editor_page_speaks_the_configured_language_only(
     with transaction(application.sessions) as session:
         session.execute(Suppression.__table__.delete())
     visit("no suppressions", browser.get("/editor/suppressions"))
-    assert application.send(DAY).run.sent >= 1
+    assert application.release.send(DAY).run.sent >= 1
     visit("read only", browser.get(f"/editor/editions/{DAY}"))
     visit("locked", browser.send(f"{items}/{ids[0]}", action="pin"), 409)
     visit("locked pause", browser.send(f"/editor/editions/{DAY}/hold", held="1"), 409)
@@ -1032,7 +1032,7 @@ def test_refusals_of_the_draft_s_texts_read_in_one_language(
     t = editor_texts(language)
     settings = editor_settings.model_copy(update={"language": language})
     application = App(settings, engine=app.engine)
-    application.ingest_sample(DAY)
+    application.ingest.sample(DAY)
     browser = Browser(create_app(application))
     assert browser.sign_in().status_code == 303
     ids = composed(application)
@@ -1054,10 +1054,10 @@ def test_refusals_of_the_draft_s_texts_read_in_one_language(
         answer = browser.send(texts, **fields)
         assert answer.status_code == 400 and message in answer.text, fields
         assert not any(w in visible_message(answer.text) for w in foreign), fields
-    assert application.edition(DAY).subject_override in (None, "")
+    assert application.drafts.get(DAY).subject_override in (None, "")
     for fields in ({"subject": "a" * 200}, {"preheader": "b" * 300}):
         assert browser.send(texts, **fields).status_code == 303
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert (edition.subject_override, edition.preheader_override) == ("a" * 200, "b" * 300)
     bad = browser.send(f"/editor/editions/{DAY}/test", email="é@@x y")
     assert bad.status_code == 400
@@ -1093,12 +1093,12 @@ def test_an_edition_released_while_the_editor_decides_is_refused_in_words(
     browser, application = signed_in
     composed(application)
     token = browser.csrf()
-    assert application.send(DAY).run.sent >= 1
+    assert application.release.send(DAY).run.sent >= 1
     monkeypatch.setattr(editorial, "is_draft", lambda edition: True)  # the page's check passed
     for path, fields in (("approve", {}), ("hold", {"held": "1"})):
         answer = browser.post(f"/editor/editions/{DAY}/{path}", data={"csrf_token": token,
                                                                        **fields})  # fmt: skip
         assert answer.status_code == 409, (path, answer.text[-500:])
         assert "déjà partie" in answer.text and "already" not in answer.text
-    edition = application.edition(DAY)
+    edition = application.drafts.get(DAY)
     assert edition.approved_at is None and not edition.held

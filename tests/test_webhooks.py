@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
 
-from newsletter.app import App
 from newsletter.store.models import ProviderEvent, Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
 from newsletter.web.webhooks import Webhooks
+from newsletter.wiring import App
 
 READERS = ("a@example.org", "b@example.org", "c@example.org")
 MAILGUN_KEY = "mailgun-signing-key-0123456789abcdef"
@@ -605,8 +605,8 @@ def test_a_bounced_reader_is_not_mailed_again(app: App, client: Client) -> None:
     body = mailgun_body(mailgun_failed("b@example.org"))
     assert client.post("/webhooks/mailgun", content=body).status_code == 200
     day = date(2026, 3, 25)
-    app.ingest_sample(day)
-    assert app.send(day).run.sent == 2
+    app.ingest.sample(day)
+    assert app.release.send(day).run.sent == 2
     folder = app.settings.effective_outbox_dir / day.isoformat()
     recipients = sorted(
         str(message_from_bytes(path.read_bytes(), policy=policy.default)["To"])

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from newsletter.app import App
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler, free_port
 
 DAY = date(2026, 3, 25)
@@ -43,12 +43,12 @@ def start(handler: RecordingHandler) -> Controller:
 
 
 def prepare(app: App, count: int) -> list[str]:
-    app.ingest_sample(DAY)
+    app.ingest.sample(DAY)
     addresses = [f"reader{n:04d}@example.org" for n in range(count)]
     with app.sessions.begin() as session:
         for address in addresses:
             add_subscriber(session, SubscriberRecord(address), source="test")
-    assert app.compose(DAY).edition.items
+    assert app.composer.compose(DAY).edition.items
     return addresses
 
 
@@ -185,7 +185,7 @@ def test_421_and_a_dropped_connection_reconnect_and_carry_on(app: App) -> None:
     try:
         addresses = prepare(app, 10)
         provider = SMTPProvider("127.0.0.1", controller.port, timeout=10)
-        result = App(app.settings, engine=app.engine, provider=provider).send(DAY)
+        result = App(app.settings, engine=app.engine, provider=provider).release.send(DAY)
     finally:
         controller.stop()
     assert (result.run.sent, result.run.failed, result.run.deferred) == (10, 0, 0)
@@ -204,17 +204,17 @@ def test_pause_stops_giving_rows_out_and_resume_goes_on_without_duplicates(app: 
         def pause_midway() -> bool:
             if len(handler.messages) >= 10 and not sent_before_pause["n"]:
                 sent_before_pause["n"] = len(handler.messages)
-                assert app.pause(DAY)
+                assert app.drafts.pause(DAY)
             return False
 
         provider = SMTPProvider("127.0.0.1", controller.port, timeout=10)
-        first = App(app.settings, engine=app.engine, provider=provider).send(
+        first = App(app.settings, engine=app.engine, provider=provider).release.send(
             DAY, should_stop=pause_midway, batch_size=5
         )
         assert first.edition.status == "paused" and len(handler.messages) < 30
-        assert app.pause(DAY, paused=False)
+        assert app.drafts.pause(DAY, paused=False)
         provider = SMTPProvider("127.0.0.1", controller.port, timeout=10)
-        App(app.settings, engine=app.engine, provider=provider).send(DAY)
+        App(app.settings, engine=app.engine, provider=provider).release.send(DAY)
     finally:
         controller.stop()
     assert received(handler) == Counter({address: 1 for address in addresses})
@@ -254,7 +254,7 @@ def test_parallel_smtp_connections_share_the_edition(
         from newsletter.config.settings import load_settings
 
         pooled = App(load_settings(), engine=app.engine)
-        result = pooled.send(DAY)
+        result = pooled.release.send(DAY)
     finally:
         controller.stop()
     assert result.run.sent == 60 and result.edition.status == "sent"

@@ -37,6 +37,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from newsletter.errors import ConfigError
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
 ENV_PREFIX = "NEWSLETTER_"
@@ -48,10 +49,6 @@ DEFAULT_SECTIONS = ["politique", "economie", "societe", "monde", "sport", "cultu
 
 #: Database backends newsletter supports (and tests): SQLAlchemy backend names.
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
-
-
-class ConfigError(Exception):
-    """A setting is missing, malformed or out of range; the message names the setting."""
 
 
 def config_path() -> Path | None:

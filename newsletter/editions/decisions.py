@@ -1,9 +1,10 @@
-"""An editor's work on a draft, on top of :class:`~newsletter.app.App`: the checks shown
-beside the preview (reading time against the budget, size against Gmail's clipping limit),
-pin / exclude / reorder / subject and preheader (each through :meth:`App.decide`, as the
-``newsletter edition`` commands do), the articles left out, and a test send ("proof").
+"""An editor's work on a draft, on top of :class:`~newsletter.editions.drafts.Drafts`: the
+checks shown beside the preview (reading time against the budget, size against Gmail's
+clipping limit), pin / exclude / reorder / subject and preheader (each through
+:meth:`Drafts.decide`, as the ``newsletter edition`` commands do), the articles left out,
+and a test send ("proof").
 
-Every change raises :class:`~newsletter.app.UsageError` for a request that cannot apply
+Every change raises :class:`~newsletter.errors.UsageError` for a request that cannot apply
 (an article that is not in the edition, a move past either end) and
 :class:`~newsletter.store.editions.EditionLocked` for a released edition.
 """
@@ -17,9 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from email.utils import format_datetime
 
-from newsletter.app import App, UsageError
 from newsletter.audience.records import InvalidSubscriber, normalise_email
+from newsletter.deliver.outgoing import Outgoing
+from newsletter.editions.drafts import Drafts
+from newsletter.editions.rendering import Renderer
 from newsletter.editions.texts import TEXT_LIMITS, text_problem
+from newsletter.errors import UsageError
 from newsletter.providers.base import Envelope
 from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_id
 from newsletter.render.headers import address_line, header_line
@@ -64,8 +68,8 @@ class Previews:
     preheader): the preview page and its two frames render once, not three times. Keeps
     ``size`` entries; thread-safe."""
 
-    def __init__(self, application: App, size: int = 8) -> None:
-        self.application, self.size = application, size
+    def __init__(self, renderer: Renderer, size: int = 8) -> None:
+        self.renderer, self.size = renderer, size
         self._cache: OrderedDict[tuple[object, ...], Preview] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -77,13 +81,13 @@ class Previews:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        app = self.application
-        rendered = app.render(edition)
+        renderer = self.renderer
+        rendered = renderer.render(edition)
         html, text = rendered.fill(
             {
                 "email": PREVIEW_EMAIL,
-                "unsubscribe_url": app.links.url("u/preview"),
-                "preferences_url": app.links.url("p/preview"),
+                "unsubscribe_url": renderer.links.url("u/preview"),
+                "preferences_url": renderer.links.url("p/preview"),
             }
         )
         size = len(html.encode("utf-8"))
@@ -96,24 +100,24 @@ class Previews:
 
 
 # --- decisions ---------------------------------------------------------------------------
-def _draft(app: App, day: date) -> Edition:
-    edition = app.edition(day)
+def _draft(drafts: Drafts, day: date) -> Edition:
+    edition = drafts.get(day)
     if edition is None:
         raise UsageError(f"no edition for {day.isoformat()}")
     return edition
 
 
-def pin(app: App, day: date, article_id: int) -> Edition:
+def pin(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Put article ``article_id`` in the draft whatever its score (the first pin leads).
     Raises :class:`UsageError` when the article is not a candidate of the edition's window
     (the decision is then undone)."""
-    edition = _draft(app, day)
+    edition = _draft(drafts, day)
     before = list(edition.pins or [])
     pins = [p for p in before if p != article_id] + [article_id]
     excludes = [e for e in edition.excludes or [] if e != article_id]
-    result = app.decide(day, pins=pins, excludes=excludes)
+    result = drafts.decide(day, pins=pins, excludes=excludes)
     if article_id not in {i.article_id for i in result.edition.items}:
-        app.decide(day, pins=before, excludes=list(edition.excludes or []))
+        drafts.decide(day, pins=before, excludes=list(edition.excludes or []))
         raise UsageError(
             f"article #{article_id} is not a candidate of {day.isoformat()} (published outside "
             "its window or already in another edition)"
@@ -121,42 +125,42 @@ def pin(app: App, day: date, article_id: int) -> Edition:
     return result.edition
 
 
-def unpin(app: App, day: date, article_id: int) -> Edition:
+def unpin(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Let the ranking decide again about a pinned article (its place too)."""
-    edition = _draft(app, day)
+    edition = _draft(drafts, day)
     if article_id not in (edition.pins or []):
         raise UsageError(f"article #{article_id} is not pinned")
     positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
     pins = [p for p in edition.pins if p != article_id]
-    return app.decide(day, pins=pins, positions=positions).edition
+    return drafts.decide(day, pins=pins, positions=positions).edition
 
 
-def exclude(app: App, day: date, article_id: int) -> Edition:
+def exclude(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Keep an article of the edition out of it (and unpin it)."""
-    edition = _draft(app, day)
+    edition = _draft(drafts, day)
     if article_id not in {i.article_id for i in edition.items}:
         raise UsageError(f"article #{article_id} is not in the edition")
     excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
     pins = [p for p in edition.pins or [] if p != article_id]
     positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
-    return app.decide(day, excludes=excludes, pins=pins, positions=positions).edition
+    return drafts.decide(day, excludes=excludes, pins=pins, positions=positions).edition
 
 
-def include(app: App, day: date, article_id: int) -> Edition:
+def include(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Undo an exclusion (the ranking decides whether the article comes back)."""
-    edition = _draft(app, day)
+    edition = _draft(drafts, day)
     if article_id not in (edition.excludes or []):
         raise UsageError(f"article #{article_id} is not excluded")
-    return app.decide(day, excludes=[e for e in edition.excludes if e != article_id]).edition
+    return drafts.decide(day, excludes=[e for e in edition.excludes if e != article_id]).edition
 
 
-def move(app: App, day: date, article_id: int, step: int) -> Edition:
+def move(drafts: Drafts, day: date, article_id: int, step: int) -> Edition:
     """Move an item ``step`` places (-1: up, +1: down), swapping it with its neighbour.
 
     Both get an explicit position (1-based) and the positions already given are set to
     where their items stand, so the result is exactly the swap. Raises
     :class:`UsageError` for an article not in the edition or a move past either end."""
-    edition = _draft(app, day)
+    edition = _draft(drafts, day)
     order = [i.article_id for i in edition.items]
     if article_id not in order:
         raise UsageError(f"article #{article_id} is not in the edition")
@@ -170,7 +174,7 @@ def move(app: App, day: date, article_id: int, step: int) -> Edition:
     neighbour = order[target]
     if neighbour is not None:
         positions[str(neighbour)] = index + 1
-    return app.decide(day, positions=positions).edition
+    return drafts.decide(day, positions=positions).edition
 
 
 #: The longest subject and preheader an editor may set (characters); the editors' form
@@ -179,7 +183,7 @@ SUBJECT_MAX_CHARS = TEXT_LIMITS["subject"]
 PREHEADER_MAX_CHARS = TEXT_LIMITS["preheader"]
 
 
-def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -> Edition:
+def set_texts(drafts: Drafts, day: date, subject: str | None, preheader: str | None) -> Edition:
     """Replace the generated subject and/or preheader ('' restores the generated one;
     None leaves it). Raises :class:`UsageError` for a subject over
     :data:`SUBJECT_MAX_CHARS` (preheader: :data:`PREHEADER_MAX_CHARS`) characters or text
@@ -188,18 +192,18 @@ def set_texts(app: App, day: date, subject: str | None, preheader: str | None) -
         problem = text_problem(name, value)
         if problem:
             raise UsageError(problem)
-    return app.decide(
+    return drafts.decide(
         day,
         subject=subject.strip() if subject is not None else None,
         preheader=preheader.strip() if preheader is not None else None,
     ).edition
 
 
-def left_out(app: App, edition: Edition, limit: int = 40) -> list[Article]:
+def left_out(drafts: Drafts, edition: Edition, limit: int = 40) -> list[Article]:
     """Articles of the edition's window that it does not show (cut by the budget, told by
     another item's story, or excluded), newest first, at most ``limit``."""
     shown = {i.article_id for i in edition.items}
-    with app.sessions() as session:
+    with drafts.sessions() as session:
         articles = articles_in_window(
             session, edition.window_start, edition.window_end, exclude_edition_ids=(edition.id,)
         )
@@ -208,7 +212,9 @@ def left_out(app: App, edition: Edition, limit: int = 40) -> list[Article]:
 
 
 # --- test send ---------------------------------------------------------------------------
-def send_proof(app: App, edition: Edition, recipient: str, preview: Preview) -> str:
+def send_proof(
+    renderer: Renderer, outgoing: Outgoing, edition: Edition, recipient: str, preview: Preview
+) -> str:
     """Send the edition to ``recipient`` as a test through the configured provider: the
     subject starts with :data:`TEST_PREFIX`, the personal links are the preview's (they
     act on nobody), no delivery row is written. Returns the provider's answer (file path or
@@ -217,39 +223,39 @@ def send_proof(app: App, edition: Edition, recipient: str, preview: Preview) -> 
         address = normalise_email(recipient)
     except InvalidSubscriber as exc:
         raise UsageError(str(exc)) from None
-    s = app.settings
+    s = renderer.options
     rendered = preview.rendered
     message = PreparedMessage(
         [
-            address_line("From", s.sender_name, s.sender_address),
+            address_line("From", s.name, s.address),
             header_line("Subject", TEST_PREFIX + edition.subject),
-            f"List-Id: {_list_id(app.identity)}",
+            f"List-Id: {_list_id(renderer.identity)}",
         ],
         rendered.text,
         rendered.html,
         rendered.placeholder,
     )
-    unsubscribe = app.links.url("u/preview")
+    unsubscribe = renderer.links.url("u/preview")
     key = time.time_ns() // 1000
     personal = Personal(
         to_line=address_line("To", None, address),
-        message_id=f"<test.{edition.date.isoformat()}.{key}@{s.sender_domain}>",
+        message_id=f"<test.{edition.date.isoformat()}.{key}@{s.domain}>",
         date=format_datetime(utcnow()),
         list_unsubscribe=f"<{unsubscribe}>",
         values={
             "email": address,
             "unsubscribe_url": unsubscribe,
-            "preferences_url": app.links.url("p/preview"),
+            "preferences_url": renderer.links.url("p/preview"),
         },
     )
     data = message.personalise(personal)
-    signer = app.dkim_signer()
+    signer = renderer.signer()
     envelope = Envelope(
-        key=key, sender=s.sender_address, recipient=address,
+        key=key, sender=s.address, recipient=address,
         data=signer(data) if signer else data, message_id=personal.message_id,
         campaign=f"tests-{edition.date.isoformat()}",
     )  # fmt: skip
-    result = app.send_one(envelope, "the test")
+    result = outgoing.send(envelope, "the test")
     return result.provider_message_id or "accepted"
 
 

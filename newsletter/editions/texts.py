@@ -1,5 +1,5 @@
 """The rule for an editor's subject and preheader, shared by the command line, the editors'
-pages and :meth:`newsletter.app.App.decide`: one line, a bounded length.
+pages and :meth:`newsletter.editions.drafts.Drafts.decide`: one line, a bounded length.
 
 Limits: a subject of at most 200 characters (mail clients show 40 to 90; RFC 5322 section
 2.1.1 asks for header lines under 998 characters, folding included), a preheader of at most

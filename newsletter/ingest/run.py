@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
+from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.store.articles import ArticleRecord, upsert_articles
 from newsletter.store.db import transaction
-from newsletter.timeutil import utcnow
+from newsletter.timeutil import local_datetime, utcnow
 
 
 @dataclass
@@ -88,3 +91,35 @@ def ingest_sources(
         if own_client:
             client.close()
     return reports
+
+
+def ingest_sample(
+    factory: sessionmaker[Session], day: date, send_time: time, zone: ZoneInfo,
+    now: datetime | None = None,
+) -> SourceReport:  # fmt: skip
+    """Load the sample articles dated before ``day``'s send time in ``zone`` (or before
+    ``now``, when that comes first), so that the edition of ``day`` finds them."""
+    send_at = local_datetime(day, send_time, zone)
+    anchor = min(now or utcnow(), send_at) - timedelta(minutes=1)
+    report = SourceReport(source=SAMPLE_SOURCE, name="Le Brief (sample)")
+    store_records(factory, report, load_sample_articles(anchor, zone=zone))
+    return report
+
+
+class Ingest:
+    """Gathering articles into the store behind ``factory`` with ``settings`` (feed limits,
+    the newsletter's language and zone); HTTP through ``client`` (a new one when None)."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], settings: Settings, client: httpx.Client | None
+    ) -> None:
+        self.factory, self.settings, self.client = factory, settings, client
+
+    def sources(self, sources: list[str]) -> list[SourceReport]:
+        """Ingest feed URLs or files (see :func:`ingest_sources`)."""
+        return ingest_sources(sources, self.factory, self.settings, client=self.client)
+
+    def sample(self, day: date, now: datetime | None = None) -> SourceReport:
+        """Load the sample articles for the edition of ``day`` (see :func:`ingest_sample`)."""
+        s = self.settings
+        return ingest_sample(self.factory, day, s.send_time, s.zone, now)

@@ -11,13 +11,16 @@ import httpx
 from pydantic import SecretStr
 
 from newsletter.config.settings import ConfigError, Settings
-from newsletter.providers.base import Provider
+from newsletter.providers.base import Provider, ProviderConfigError
+from newsletter.providers.failover import FailoverProvider
+from newsletter.providers.file import FileProvider
 from newsletter.providers.http import RetryPolicy
 from newsletter.providers.mailgun import MailgunProvider
 from newsletter.providers.postmark import PostmarkProvider
 from newsletter.providers.resend import ResendProvider
 from newsletter.providers.sendgrid import SendGridProvider
 from newsletter.providers.ses import SESProvider
+from newsletter.providers.smtp import SMTPProvider
 
 #: The providers this module builds (``NEWSLETTER_PROVIDER`` values).
 HTTP_PROVIDERS = ("postmark", "sendgrid", "mailgun", "ses", "resend")
@@ -111,3 +114,39 @@ def make_http_provider(
             configuration_set=settings.ses_configuration_set, **common,
         )  # fmt: skip
     raise ConfigError(f"NEWSLETTER_PROVIDER: unknown HTTP provider {name!r}")
+
+
+def make_provider(
+    settings: Settings, client: httpx.Client | None = None, *, name: str | None = None
+) -> Provider:
+    """The provider named by ``NEWSLETTER_PROVIDER`` (or ``name``), behind a failover when
+    ``NEWSLETTER_FAILOVER_PROVIDER`` is set; HTTP providers use ``client`` (a new one when
+    None). Raises :class:`ConfigError`."""
+    if name is None and settings.failover_provider:
+        if settings.failover_provider == settings.provider:
+            raise ConfigError(
+                "NEWSLETTER_FAILOVER_PROVIDER: must differ from NEWSLETTER_PROVIDER"
+            )
+        return FailoverProvider(
+            make_provider(settings, client, name=settings.provider),
+            make_provider(settings, client, name=settings.failover_provider),
+            cooldown=settings.failover_cooldown,
+        )
+    name = name or settings.provider
+    if name in HTTP_PROVIDERS:
+        return make_http_provider(
+            name, settings, client or httpx.Client(timeout=settings.http_timeout)
+        )
+    if name == "file":
+        return FileProvider(settings.effective_outbox_dir)
+    try:
+        return SMTPProvider(
+            settings.smtp_host,
+            settings.effective_smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.smtp_timeout,
+        )
+    except ProviderConfigError as exc:
+        raise ConfigError(str(exc)) from None

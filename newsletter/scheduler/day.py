@@ -17,19 +17,18 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-
-from newsletter.app import App, UsageError
 from newsletter.deliver.worker import worker_id
-from newsletter.editions.waves import send_wave
-from newsletter.editions.weekly import WEEKLY, compose_weekly, weekly_edition, weekly_readers
-from newsletter.editions.weekly import send_weekly as release_weekly
+from newsletter.editions.approval import Blocker, blocker
+from newsletter.editions.compose import Cadence
+from newsletter.errors import UsageError
 from newsletter.scheduler.mail import mail_editors
 from newsletter.scheduler.timing import Timing
 from newsletter.store.db import transaction
-from newsletter.store.models import EditionStatus, SchedulerRun
-from newsletter.store.runs import RunKey, claim, finish
+from newsletter.store.models import EditionStatus
+from newsletter.store.runs import RunKey, claim, finish, ran_before
+from newsletter.store.subscribers import count_weekly_readers
 from newsletter.timeutil import utcnow
+from newsletter.wiring import App
 
 LOG = logging.getLogger("newsletter.scheduler")
 
@@ -94,7 +93,7 @@ class Day:
         now = self.clock()
         outcomes = []
         compose_day = self.timing.compose.day_of(now)
-        if self.app.edition(compose_day) is None:
+        if self.app.drafts.get(compose_day) is None:
             outcomes.append(self.compose_day(compose_day, now))
         outcomes.append(self.send_day(self.timing.send.day_of(now), now))
         if self.app.settings.timezone_waves:
@@ -110,8 +109,8 @@ class Day:
         for day in (latest - timedelta(days=1), latest):
             try:
                 with self._lock:
-                    wave = send_wave(self.app, day, now, release=False,
-                                     should_stop=self.stopping.is_set)  # fmt: skip
+                    wave = self.app.release.wave(day, now, release=False,
+                                                 should_stop=self.stopping.is_set)  # fmt: skip
             except Exception as exc:
                 LOG.exception("a time-zone wave of %s failed", day, extra=_fields(day))
                 self.alert("failed", day, f"a time-zone wave failed: {exc}")
@@ -135,14 +134,14 @@ class Day:
         with self._lock:
             if now > self.timing.send.fire_time(day) + self.timing.grace:
                 return Outcome.SKIPPED
-            edition = self.app.edition(day)
+            edition = self.app.drafts.get(day)
             if edition is not None and edition.status != EditionStatus.DRAFT:
                 return Outcome.ALREADY
             key = RunKey("compose", day)
             if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
                 return Outcome.ELSEWHERE
             try:
-                result = self.app.compose(day)
+                result = self.app.composer.compose(day)
             except Exception as exc:
                 LOG.exception("composing the edition of %s failed", day, extra=_fields(day))
                 self._finish(key, "failed", str(exc))
@@ -160,38 +159,39 @@ class Day:
 
     def _compose_weekly(self, day: date, now: datetime) -> None:
         """The weekly draft of ``day`` when some reader gets it that weekday (once)."""
-        if not weekly_readers(self.app, day):
+        if not self._weekly_readers(day):
             return
-        key = RunKey("compose", day, WEEKLY)
+        key = RunKey("compose", day, Cadence.WEEKLY)
         if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
             return
         try:
-            edition = compose_weekly(self.app, day)
+            edition = self.app.composer.compose(day, Cadence.WEEKLY).edition
         except Exception as exc:
             LOG.exception("composing the weekly edition of %s failed", day, extra=_fields(day))
             self._finish(key, "failed", str(exc))
             self.alert("failed", day, f"composing the weekly edition failed: {exc}")
             return
-        items = len(edition.items) if edition else 0
+        items = len(edition.items)
         self._finish(key, "done", f"{items} items")
         LOG.info("weekly draft of %s composed: %d items", day, items,
-                 extra=_fields(day, event="composed", newsletter=WEEKLY, items=items))  # fmt: skip
+                 extra=_fields(day, event="composed", newsletter=Cadence.WEEKLY,
+                               items=items))  # fmt: skip
 
     def send_weekly(self, day: date, now: datetime) -> Outcome:
         """Release the weekly edition of ``day`` with the daily one (it follows the day's
         hold and approval): once, whichever process; composed first if it is missing."""
-        edition = weekly_edition(self.app, day)
+        edition = self.app.drafts.get(day, Cadence.WEEKLY)
         if edition is not None and edition.status != EditionStatus.DRAFT:
             return Outcome.ALREADY
         if edition is None:
-            if not weekly_readers(self.app, day):
+            if not self._weekly_readers(day):
                 return Outcome.ALREADY  # nobody reads a weekly edition that weekday
             self._compose_weekly(day, now)
-        key = RunKey("send", day, WEEKLY)
+        key = RunKey("send", day, Cadence.WEEKLY)
         if not self._claim(key, SEND_LEASE_SECONDS, now):
             return Outcome.ELSEWHERE
         try:
-            result = release_weekly(self.app, day)
+            result = self.app.release.weekly(day)
         except Exception as exc:
             LOG.exception("sending the weekly edition of %s failed", day, extra=_fields(day))
             self._finish(key, "failed", str(exc))
@@ -203,7 +203,7 @@ class Day:
         detail = f"deliveries={result.created} sent={result.run.sent} failed={result.run.failed}"
         self._finish(key, "failed" if result.run.stopped else "done", detail)
         LOG.info("weekly edition of %s sent: %s", day, detail,
-                 extra=_fields(day, event="sent", newsletter=WEEKLY,
+                 extra=_fields(day, event="sent", newsletter=Cadence.WEEKLY,
                                deliveries=result.created))  # fmt: skip
         if result.run.stopped:
             self.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
@@ -219,7 +219,7 @@ class Day:
         key = RunKey("notify", day)
         if not self._claim(key, None, self.clock()):
             return False
-        edition = self.app.edition(day)
+        edition = self.app.drafts.get(day)
         send_at = self.timing.send.fire_time(day).astimezone(s.zone)
         link = f"{s.base_url}/editor/editions/{day.isoformat()}"
         approval = (
@@ -248,12 +248,12 @@ class Day:
         late = now - send_at
         if late < timedelta(0):
             return Outcome.NOT_YET
-        if late <= self.timing.grace and self.app.edition(day) is None:
+        if late <= self.timing.grace and self.app.drafts.get(day) is None:
             composed = self.compose_day(day, now)  # a late start: no draft yet
             if composed in (Outcome.ELSEWHERE, Outcome.FAILED):
                 return composed  # another process composes, or it failed (alerted)
         with self._lock:
-            edition = self.app.edition(day)
+            edition = self.app.drafts.get(day)
             if edition is not None and edition.status != EditionStatus.DRAFT:
                 if late <= self.timing.grace:
                     self.send_weekly(day, now)  # follows the day's release
@@ -273,11 +273,12 @@ class Day:
                 )  # fmt: skip
                 return Outcome.SKIPPED
             deadline = late >= timedelta(minutes=s.approval_deadline_minutes)
-            if edition is not None and edition.held:
+            gate = blocker(edition, require_approval=s.require_approval)
+            if gate == Blocker.HELD:
                 if deadline:
                     self.alert("held", day, f"the edition of {day.isoformat()} is still held")
                 return Outcome.HELD
-            if s.require_approval and (edition is None or edition.approved_at is None):
+            if gate == Blocker.NOT_APPROVED:
                 if deadline:
                     self.alert(
                         "approval", day,
@@ -299,13 +300,13 @@ class Day:
             )  # fmt: skip
         try:
             if self.app.settings.timezone_waves:
-                result = send_wave(self.app, day, self.clock(), release=True,
-                                   should_stop=self.stopping.is_set)  # fmt: skip
+                result = self.app.release.wave(day, self.clock(), release=True,
+                                               should_stop=self.stopping.is_set)  # fmt: skip
                 if result is None:  # paused by an operator meanwhile
                     self._finish(key, "skipped", "paused")
                     return Outcome.ALREADY
             else:
-                result = self.app.send(day, should_stop=self.stopping.is_set)
+                result = self.app.release.send(day, should_stop=self.stopping.is_set)
         except UsageError as exc:
             self._finish(key, "failed", str(exc))
             self.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")
@@ -357,12 +358,12 @@ class Day:
         (``newsletter send``) before the scheduler ever ran do not count: the first start
         of ``newsletter run`` is not an outage."""
         with self.app.sessions() as session:
-            return session.scalar(
-                select(SchedulerRun.id).where(
-                    SchedulerRun.newsletter == "default", SchedulerRun.job == "send",
-                    SchedulerRun.day < day,
-                ).limit(1)
-            ) is not None  # fmt: skip
+            return ran_before(session, "send", day)
+
+    def _weekly_readers(self, day: date) -> int:
+        """Active readers on the weekly frequency whose weekday is ``day``'s."""
+        with self.app.sessions() as session:
+            return count_weekly_readers(session, day.weekday())
 
     def _claim(self, key: RunKey, lease: float | None, now: datetime) -> bool:
         with transaction(self.app.sessions) as session:

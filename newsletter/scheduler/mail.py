@@ -10,9 +10,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-from newsletter.app import App
 from newsletter.providers.base import Envelope, Result
 from newsletter.timeutil import utcnow
+from newsletter.wiring import App
 
 LOG = logging.getLogger("newsletter.scheduler")
 

@@ -29,11 +29,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.app import App
 from newsletter.scheduler import jobs
 from newsletter.scheduler.day import Day
 from newsletter.scheduler.timing import COMPOSE, SEND
 from newsletter.timeutil import get_zone, tzdata_version
+from newsletter.wiring import App
 
 LOG = logging.getLogger("newsletter.scheduler")
 JOB_TABLE = "scheduler_jobs"

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import Article, Edition, EditionItem
@@ -154,3 +154,30 @@ def articles_in_window(
         .order_by(Article.published_at, Article.id)
     )
     return list(session.scalars(query))
+
+
+def count_arrived_since(
+    session: Session, since: datetime, start: datetime, end: datetime
+) -> int:
+    """Articles first seen after ``since`` and published in ``[start, end)`` (aware UTC):
+    what arrived in a window after its draft was composed."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Article)
+            .where(
+                Article.first_seen_at > since,
+                Article.published_at >= start,
+                Article.published_at < end,
+            )
+        )
+        or 0
+    )
+
+
+def count_articles_not_from(session: Session, source: str) -> int:
+    """Articles whose source is not ``source`` (the demo's check for foreign data)."""
+    return (
+        session.scalar(select(func.count()).select_from(Article).where(Article.source != source))
+        or 0
+    )

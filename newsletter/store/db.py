@@ -14,10 +14,12 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.errors import NewsletterError
+
 MIGRATIONS = "newsletter.store:migrations"
 
 
-class DatabaseError(Exception):
+class DatabaseError(NewsletterError):
     """The database cannot be opened or is not migrated; the message says what to do."""
 
 

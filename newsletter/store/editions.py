@@ -8,11 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from newsletter.errors import NewsletterError
 from newsletter.store.models import Delivery, DeliveryStatus, Edition, EditionItem, EditionStatus
 from newsletter.timeutil import utcnow
 
 
-class EditionLocked(Exception):
+class EditionLocked(NewsletterError):
     """The edition was released (sending or sent) and can no longer change."""
 
 
@@ -257,3 +258,9 @@ def reopen_for_wave(session: Session, edition_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+def edition_by_id(session: Session, edition_id: int) -> Edition | None:
+    """The edition ``edition_id`` with its items loaded, or None."""
+    edition = session.get(Edition, edition_id)
+    return get_edition(session, edition.date, edition.newsletter) if edition else None

@@ -103,3 +103,13 @@ def runs_of(session: Session, day: date, newsletter: str = "default") -> dict[st
         select(SchedulerRun).where(SchedulerRun.day == day, SchedulerRun.newsletter == newsletter)
     )
     return {row.job: row for row in rows}
+
+
+def ran_before(session: Session, job: str, day: date, newsletter: str = "default") -> bool:
+    """True when the ledger holds a ``job`` of ``newsletter`` for a day before ``day``."""
+    found = session.scalar(
+        select(SchedulerRun.id).where(
+            SchedulerRun.newsletter == newsletter, SchedulerRun.job == job, SchedulerRun.day < day
+        ).limit(1)
+    )  # fmt: skip
+    return found is not None

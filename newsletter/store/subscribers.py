@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from newsletter.store.models import Subscriber, SubscriberStatus
+from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
 
 
@@ -171,3 +171,36 @@ def count_by_status(session: Session) -> dict[str, int]:
     ):
         counts[status] = count
     return counts
+
+
+def count_weekly_readers(session: Session, weekday: int) -> int:
+    """Active readers on the weekly frequency whose ``weekday`` (0 = Monday) it is."""
+    return session.scalar(
+        select(func.count()).select_from(Subscriber).where(
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            Subscriber.frequency == Frequency.WEEKLY,
+            Subscriber.weekday == weekday,
+        )
+    ) or 0  # fmt: skip
+
+
+def daily_reader_zones(session: Session) -> list[str | None]:
+    """The distinct time zones of the active daily readers (None: the newsletter's)."""
+    return list(
+        session.scalars(
+            select(Subscriber.timezone).distinct().where(
+                Subscriber.status == SubscriberStatus.ACTIVE,
+                Subscriber.frequency == Frequency.DAILY,
+            )
+        )
+    )  # fmt: skip
+
+
+def count_subscribers_not_from(session: Session, source: str) -> int:
+    """Subscribers not added by ``source`` (imports without a source count: the demo's
+    check for foreign data)."""
+    return session.scalar(
+        select(func.count()).select_from(Subscriber).where(
+            or_(Subscriber.source.is_(None), Subscriber.source != source)
+        )
+    ) or 0  # fmt: skip

@@ -27,9 +27,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.app import App, UsageError
 from newsletter.audience.records import InvalidSubscriber, make_record
 from newsletter.audience.signup import confirm
+from newsletter.errors import UsageError
 from newsletter.links import Purpose, TokenError, TokenExpired
 from newsletter.render.templates import environment
 from newsletter.store.db import transaction
@@ -47,6 +47,7 @@ from newsletter.web.preferences import (
 from newsletter.web.ratelimit import SlidingWindow
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
+from newsletter.wiring import App
 from newsletter.words import edition as i18n
 from newsletter.words import readers as texts
 
@@ -264,10 +265,10 @@ def create_app(
             day = date.fromisoformat(value)
         except ValueError as exc:
             raise HTTPException(404, "edition_missing") from exc
-        edition = application.edition(day)
+        edition = application.drafts.get(day)
         if edition is None or edition.status == EditionStatus.DRAFT:
             raise HTTPException(404, "edition_not_yet")
-        rendered = application.render(edition, public=True)
+        rendered = application.renderer.render(edition, public=True)
         html, _ = rendered.fill({"email": "", "unsubscribe_url": "", "preferences_url": ""})
         return HTMLResponse(html)
 
@@ -334,7 +335,7 @@ def create_app(
 
     def _signup_later(email: str, name: str | None, topics: list[str]) -> None:
         try:
-            application.signup(email, name, topics)
+            application.signups.signup(email, name, topics)
         except (InvalidSubscriber, UsageError) as exc:
             LOG.warning("sign-up of %s not completed: %s", mask(email), exc)
 

@@ -22,13 +22,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.app import App
 from newsletter.web import editor_audience, editor_editions
 from newsletter.web.app import BodyLimit
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
 from newsletter.web.passwords import verify_password
+from newsletter.wiring import App
 from newsletter.words.editors import Refusal
 
 #: Largest request body of the editors' pages (the CSV import), in bytes.

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.app import UsageError
 from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.editions import decisions as editorial
+from newsletter.errors import UsageError
 from newsletter.render.edition import GMAIL_CLIP_BYTES
 from newsletter.store.editions import EditionLocked
 from newsletter.store.models import Article, Edition, EditionItem
@@ -53,8 +53,8 @@ ACTIONS: dict[str, Callable[..., Edition]] = {
     "unpin": editorial.unpin,
     "exclude": editorial.exclude,
     "include": editorial.include,
-    "up": lambda app, day, article_id: editorial.move(app, day, article_id, -1),
-    "down": lambda app, day, article_id: editorial.move(app, day, article_id, +1),
+    "up": lambda drafts, day, article_id: editorial.move(drafts, day, article_id, -1),
+    "down": lambda drafts, day, article_id: editorial.move(drafts, day, article_id, +1),
 }
 
 
@@ -76,7 +76,7 @@ def routes(editors: Editors) -> list[Route]:
 
     def edition_or_404(day_text: str) -> Edition:
         day = parse_day(day_text)
-        edition = app.edition(day)
+        edition = app.drafts.get(day)
         if edition is None:
             raise Refusal(404, "no_edition", date=i18n.long_date(day, language))
         return edition
@@ -137,7 +137,7 @@ def routes(editors: Editors) -> list[Route]:
         """GET /editions/<date>: the preview, its checks and (for a draft) the decisions."""
         edition = edition_or_404(request.path_params["day"])
         view = await run_in_threadpool(editors.previews.get, edition)
-        left_out = await run_in_threadpool(editorial.left_out, app, edition)
+        left_out = await run_in_threadpool(editorial.left_out, app.drafts, edition)
         excluded = await run_in_threadpool(_excluded, edition)
         items = [
             {
@@ -257,7 +257,7 @@ def routes(editors: Editors) -> list[Route]:
             raise Refusal(400, "unknown_action")
         article_id = request.path_params["article_id"]
         return await change(
-            request, lambda: ACTIONS[action](app, edition.date, article_id),
+            request, lambda: ACTIONS[action](app.drafts, edition.date, article_id),
             editors.say(f"done_{action}"),
         )  # fmt: skip
 
@@ -271,7 +271,7 @@ def routes(editors: Editors) -> list[Route]:
         preheader = _edition_text(data, "preheader") if "preheader" in data else None
         return await change(
             request,
-            lambda: editorial.set_texts(app, edition.date, subject, preheader),
+            lambda: editorial.set_texts(app.drafts, edition.date, subject, preheader),
             editors.say("texts_saved"),
         )
 
@@ -304,7 +304,7 @@ def routes(editors: Editors) -> list[Route]:
         view = await run_in_threadpool(editors.previews.get, edition)
         try:
             answer = await run_in_threadpool(
-                editorial.send_proof, app, edition, address, view
+                editorial.send_proof, app.renderer, app.outgoing, edition, address, view
             )
         except UsageError as exc:
             raise HTTPException(400, usage_message(str(exc), language)) from None

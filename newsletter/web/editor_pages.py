@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from newsletter.app import App
 from newsletter.editions.decisions import Previews
 from newsletter.render.templates import environment
 from newsletter.web.auth import (
@@ -27,6 +26,7 @@ from newsletter.web.auth import (
     csrf_token,
     current_editor,
 )
+from newsletter.wiring import App
 from newsletter.words import edition as i18n
 from newsletter.words.editors import Refusal, editor_texts, say
 
@@ -45,7 +45,7 @@ class Editors:
     previews: Previews = field(init=False)
 
     def __post_init__(self) -> None:
-        self.previews = Previews(self.application)
+        self.previews = Previews(self.application.renderer)
 
     @property
     def language(self) -> str:

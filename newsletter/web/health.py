@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from newsletter.app import App
 from newsletter.store.db import alembic_config
+from newsletter.wiring import App
 
 
 class Running(Protocol):

@@ -30,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from newsletter.app import App
 from newsletter.config.secrets import sendgrid_public_key, svix_secret
 from newsletter.feedback.apply import apply_events
 from newsletter.feedback.webhooks import (
@@ -46,6 +45,7 @@ from newsletter.feedback.webhooks import (
     sns,
 )
 from newsletter.feedback.webhooks.signing import SeenTokens, json_body
+from newsletter.wiring import App
 
 LOG = logging.getLogger("newsletter.webhooks")
 PROVIDERS = ("postmark", "sendgrid", "mailgun", "ses", "resend")
