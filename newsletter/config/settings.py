@@ -235,7 +235,7 @@ class Settings(BaseSettings):
         60, ge=0, le=720, description="The draft is composed this long before send_time."
     )
     require_approval: bool = Field(
-        False, description="Send only an edition an editor approved (App.approve)."
+        False, description="Send only an edition an editor approved (Drafts.approve)."
     )
     approval_deadline_minutes: int = Field(
         30, ge=0, le=1440,

@@ -21,11 +21,10 @@ from newsletter.deliver.worker import worker_id
 from newsletter.editions.approval import Blocker, blocker
 from newsletter.editions.compose import Cadence
 from newsletter.errors import UsageError
-from newsletter.scheduler.mail import mail_editors
+from newsletter.scheduler.ledger import Ledger, fields
 from newsletter.scheduler.timing import Timing
-from newsletter.store.db import transaction
 from newsletter.store.models import EditionStatus
-from newsletter.store.runs import RunKey, claim, finish, ran_before
+from newsletter.store.runs import RunKey
 from newsletter.store.subscribers import count_weekly_readers
 from newsletter.timeutil import utcnow
 from newsletter.wiring import App
@@ -35,7 +34,7 @@ LOG = logging.getLogger("newsletter.scheduler")
 #: A claimed compose unfinished after this many seconds is taken over by another process.
 COMPOSE_LEASE_SECONDS = 600
 #: A claimed send unfinished after this many seconds may be taken over: taking over calls
-#: ``App.send`` again, which releases nothing twice and only drains the rows left.
+#: ``Release.send`` again, which releases nothing twice and only drains the rows left.
 SEND_LEASE_SECONDS = 1800
 #: A send starting this late after the send time (but within the grace) is reported late.
 LATE_AFTER = timedelta(minutes=5)
@@ -70,6 +69,7 @@ class Day:
         self.clock = clock
         self.owner = owner or worker_id()
         self.timing = Timing.from_settings(app.settings)
+        self.ledger = Ledger(app, self.owner, clock)
         self._lock = threading.Lock()  # one action at a time in this process
         #: Set when the process stops: a send in progress finishes the message in flight and
         #: claims no more (the rest goes with the next start, a worker or another replica).
@@ -112,14 +112,14 @@ class Day:
                     wave = self.app.release.wave(day, now, release=False,
                                                  should_stop=self.stopping.is_set)  # fmt: skip
             except Exception as exc:
-                LOG.exception("a time-zone wave of %s failed", day, extra=_fields(day))
-                self.alert("failed", day, f"a time-zone wave failed: {exc}")
+                LOG.exception("a time-zone wave of %s failed", day, extra=fields(day))
+                self.ledger.alert("failed", day, f"a time-zone wave failed: {exc}")
                 outcomes.append(Outcome.FAILED)
                 continue
             if wave is not None and (wave.created or wave.run.sent):
                 LOG.info(
                     "time-zone wave of %s: %d new deliveries, %d sent", day, wave.created,
-                    wave.run.sent, extra=_fields(day, event="wave", deliveries=wave.created,
+                    wave.run.sent, extra=fields(day, event="wave", deliveries=wave.created,
                                                  sent=wave.run.sent,
                                                  waiting=len(wave.waiting)),
                 )  # fmt: skip
@@ -138,23 +138,23 @@ class Day:
             if edition is not None and edition.status != EditionStatus.DRAFT:
                 return Outcome.ALREADY
             key = RunKey("compose", day)
-            if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
+            if not self.ledger.claim(key, COMPOSE_LEASE_SECONDS, now):
                 return Outcome.ELSEWHERE
             try:
                 result = self.app.composer.compose(day)
             except Exception as exc:
-                LOG.exception("composing the edition of %s failed", day, extra=_fields(day))
-                self._finish(key, "failed", str(exc))
-                self.alert("failed", day, f"composing the draft failed: {exc}")
+                LOG.exception("composing the edition of %s failed", day, extra=fields(day))
+                self.ledger.finish(key, "failed", str(exc))
+                self.ledger.alert("failed", day, f"composing the draft failed: {exc}")
                 return Outcome.FAILED
             items = len(result.edition.items)
-            self._finish(key, "done", f"{items} items")
+            self.ledger.finish(key, "done", f"{items} items")
             LOG.info(
                 "draft of %s composed: %d items", day, items,
-                extra=_fields(day, event="composed", items=items),
+                extra=fields(day, event="composed", items=items),
             )  # fmt: skip
             self._compose_weekly(day, now)
-        self.notify(day)
+        self.ledger.notify(day, self.timing.send.fire_time(day))
         return Outcome.COMPOSED
 
     def _compose_weekly(self, day: date, now: datetime) -> None:
@@ -162,19 +162,19 @@ class Day:
         if not self._weekly_readers(day):
             return
         key = RunKey("compose", day, Cadence.WEEKLY)
-        if not self._claim(key, COMPOSE_LEASE_SECONDS, now):
+        if not self.ledger.claim(key, COMPOSE_LEASE_SECONDS, now):
             return
         try:
             edition = self.app.composer.compose(day, Cadence.WEEKLY).edition
         except Exception as exc:
-            LOG.exception("composing the weekly edition of %s failed", day, extra=_fields(day))
-            self._finish(key, "failed", str(exc))
-            self.alert("failed", day, f"composing the weekly edition failed: {exc}")
+            LOG.exception("composing the weekly edition of %s failed", day, extra=fields(day))
+            self.ledger.finish(key, "failed", str(exc))
+            self.ledger.alert("failed", day, f"composing the weekly edition failed: {exc}")
             return
         items = len(edition.items)
-        self._finish(key, "done", f"{items} items")
+        self.ledger.finish(key, "done", f"{items} items")
         LOG.info("weekly draft of %s composed: %d items", day, items,
-                 extra=_fields(day, event="composed", newsletter=Cadence.WEEKLY,
+                 extra=fields(day, event="composed", newsletter=Cadence.WEEKLY,
                                items=items))  # fmt: skip
 
     def send_weekly(self, day: date, now: datetime) -> Outcome:
@@ -188,55 +188,27 @@ class Day:
                 return Outcome.ALREADY  # nobody reads a weekly edition that weekday
             self._compose_weekly(day, now)
         key = RunKey("send", day, Cadence.WEEKLY)
-        if not self._claim(key, SEND_LEASE_SECONDS, now):
+        if not self.ledger.claim(key, SEND_LEASE_SECONDS, now):
             return Outcome.ELSEWHERE
         try:
             result = self.app.release.weekly(day)
         except Exception as exc:
-            LOG.exception("sending the weekly edition of %s failed", day, extra=_fields(day))
-            self._finish(key, "failed", str(exc))
-            self.alert("failed", day, f"sending the weekly edition failed: {exc}")
+            LOG.exception("sending the weekly edition of %s failed", day, extra=fields(day))
+            self.ledger.finish(key, "failed", str(exc))
+            self.ledger.alert("failed", day, f"sending the weekly edition failed: {exc}")
             return Outcome.FAILED
         if result is None:
-            self._finish(key, "skipped", "no weekly edition, held, or empty")
+            self.ledger.finish(key, "skipped", "no weekly edition, held, or empty")
             return Outcome.SKIPPED
         detail = f"deliveries={result.created} sent={result.run.sent} failed={result.run.failed}"
-        self._finish(key, "failed" if result.run.stopped else "done", detail)
+        self.ledger.finish(key, "failed" if result.run.stopped else "done", detail)
         LOG.info("weekly edition of %s sent: %s", day, detail,
-                 extra=_fields(day, event="sent", newsletter=Cadence.WEEKLY,
+                 extra=fields(day, event="sent", newsletter=Cadence.WEEKLY,
                                deliveries=result.created))  # fmt: skip
         if result.run.stopped:
-            self.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
+            self.ledger.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
             return Outcome.FAILED
         return Outcome.SENT
-
-    def notify(self, day: date) -> bool:
-        """Mail the editors (once per day, whichever process) that the draft is ready, with
-        its preview link ``{base_url}/editor/editions/YYYY-MM-DD``. True if this call did."""
-        s = self.app.settings
-        if not s.editors:
-            return False
-        key = RunKey("notify", day)
-        if not self._claim(key, None, self.clock()):
-            return False
-        edition = self.app.drafts.get(day)
-        send_at = self.timing.send.fire_time(day).astimezone(s.zone)
-        link = f"{s.base_url}/editor/editions/{day.isoformat()}"
-        approval = (
-            "Elle ne partira qu’approuvée par l’un d’entre vous."
-            if s.require_approval
-            else "Elle partira à l’heure sauf si l’un d’entre vous la retient."
-        )
-        body = (
-            f"Le brouillon de l’édition du {day.isoformat()} est prêt"
-            + (f" ({len(edition.items)} articles) : « {edition.subject} »." if edition else ".")
-            + f"\n\nEnvoi prévu à {send_at:%H:%M} ({s.timezone}). {approval}\n\n"
-            + f"Relire, retenir ou approuver : {link}\n"
-        )
-        sent = mail_editors(self.app, f"{s.title} : brouillon du {day.isoformat()} à relire", body)
-        self._finish(key, "done", f"{sent} editors mailed")
-        LOG.info("editors notified for %s", day, extra=_fields(day, event="editors_notified"))
-        return True
 
     def send_day(self, day: date, now: datetime | None = None) -> Outcome:
         """Release and send the edition of ``day`` if its time has come, it is not held,
@@ -259,13 +231,13 @@ class Day:
                     self.send_weekly(day, now)  # follows the day's release
                 return Outcome.ALREADY
             if late > self.timing.grace:
-                if edition is None and not self._sent_before(day):
+                if edition is None and not self.ledger.sent_before(day):
                     return Outcome.SKIPPED  # a new installation: nothing was ever missed
                 why = "held by an editor" if edition is not None and edition.held else (
                     "not approved" if s.require_approval and edition is not None
                     else "nothing ran within the grace period (downtime?)"
                 )  # fmt: skip
-                self.alert(
+                self.ledger.alert(
                     "skipped", day,
                     f"the edition of {day.isoformat()} was not sent: {why}; the send time "
                     f"({send_at.astimezone(s.zone):%H:%M}) is more than "
@@ -276,24 +248,24 @@ class Day:
             gate = blocker(edition, require_approval=s.require_approval)
             if gate == Blocker.HELD:
                 if deadline:
-                    self.alert("held", day, f"the edition of {day.isoformat()} is still held")
+                    self.ledger.alert("held", day, f"the edition of {day.isoformat()} is still held")
                 return Outcome.HELD
             if gate == Blocker.NOT_APPROVED:
                 if deadline:
-                    self.alert(
+                    self.ledger.alert(
                         "approval", day,
                         f"nobody approved the edition of {day.isoformat()}; it waits "
                         f"(until {s.send_grace_minutes} minutes after the send time)",
                     )  # fmt: skip
                 return Outcome.AWAITING_APPROVAL
             key = RunKey("send", day)
-            if not self._claim(key, SEND_LEASE_SECONDS, now):
+            if not self.ledger.claim(key, SEND_LEASE_SECONDS, now):
                 return Outcome.ELSEWHERE
         return self._send(key, day, late)
 
     def _send(self, key: RunKey, day: date, late: timedelta) -> Outcome:
         if late > LATE_AFTER:
-            self.alert(
+            self.ledger.alert(
                 "late", day,
                 f"the edition of {day.isoformat()} starts {int(late.total_seconds() // 60)} "
                 "minutes after its send time",
@@ -303,18 +275,18 @@ class Day:
                 result = self.app.release.wave(day, self.clock(), release=True,
                                                should_stop=self.stopping.is_set)  # fmt: skip
                 if result is None:  # paused by an operator meanwhile
-                    self._finish(key, "skipped", "paused")
+                    self.ledger.finish(key, "skipped", "paused")
                     return Outcome.ALREADY
             else:
                 result = self.app.release.send(day, should_stop=self.stopping.is_set)
         except UsageError as exc:
-            self._finish(key, "failed", str(exc))
-            self.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")
+            self.ledger.finish(key, "failed", str(exc))
+            self.ledger.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")
             return Outcome.FAILED
         except Exception as exc:
-            LOG.exception("sending the edition of %s failed", day, extra=_fields(day))
-            self._finish(key, "failed", str(exc))
-            self.alert("failed", day, f"sending the edition of {day.isoformat()} failed: {exc}")
+            LOG.exception("sending the edition of %s failed", day, extra=fields(day))
+            self.ledger.finish(key, "failed", str(exc))
+            self.ledger.alert("failed", day, f"sending the edition of {day.isoformat()} failed: {exc}")
             return Outcome.FAILED
         run = result.run
         detail = (
@@ -322,58 +294,22 @@ class Day:
             f"failed={run.failed} deferred={run.deferred} workers={result.handed_to_workers}"
         )
         if run.stopped:
-            self._finish(key, "failed", f"{detail} stopped: {run.stopped}")
-            self.alert("failed", day, f"the send of {day.isoformat()} stopped: {run.stopped}")
+            self.ledger.finish(key, "failed", f"{detail} stopped: {run.stopped}")
+            self.ledger.alert("failed", day, f"the send of {day.isoformat()} stopped: {run.stopped}")
             return Outcome.FAILED
-        self._finish(key, "done", detail)
+        self.ledger.finish(key, "done", detail)
         LOG.info(
             "edition of %s sent: %s", day, detail,
-            extra=_fields(day, event="sent", released=result.released, deliveries=result.created,
+            extra=fields(day, event="sent", released=result.released, deliveries=result.created,
                           sent=run.sent, failed=run.failed, workers=result.handed_to_workers),
         )  # fmt: skip
         if run.failed:
-            self.alert("failed", day, f"{run.failed} deliveries of {day.isoformat()} failed")
+            self.ledger.alert("failed", day, f"{run.failed} deliveries of {day.isoformat()} failed")
         with self._lock:
             self.send_weekly(day, self.clock())
         return Outcome.SENT
-
-    # --- alerts and the ledger -----------------------------------------------------------
-    def alert(self, kind: str, day: date, message: str) -> bool:
-        """Report ``kind`` (late, failed, skipped, held, approval) for ``day``: a log record
-        at WARNING (ERROR for failed/skipped) and a mail to the editors, once per kind and
-        day across every process. True if this call raised it."""
-        if not self._claim(RunKey(f"alert:{kind}", day), None, self.clock()):
-            return False
-        level = logging.ERROR if kind in ("failed", "skipped") else logging.WARNING
-        LOG.log(level, "alert: %s", message, extra=_fields(day, event="alert", alert=kind))
-        s = self.app.settings
-        mailed = mail_editors(self.app, f"{s.title} : alerte ({kind}) {day.isoformat()}",
-                              f"{message}\n")  # fmt: skip
-        self._finish(RunKey(f"alert:{kind}", day), "done", f"{mailed} editors mailed")
-        return True
-
-    def _sent_before(self, day: date) -> bool:
-        """True when this scheduler sent an edition before ``day``: it was running, so a
-        day without a send is a missed day worth an alert. Editions sent by hand
-        (``newsletter send``) before the scheduler ever ran do not count: the first start
-        of ``newsletter run`` is not an outage."""
-        with self.app.sessions() as session:
-            return ran_before(session, "send", day)
 
     def _weekly_readers(self, day: date) -> int:
         """Active readers on the weekly frequency whose weekday is ``day``'s."""
         with self.app.sessions() as session:
             return count_weekly_readers(session, day.weekday())
-
-    def _claim(self, key: RunKey, lease: float | None, now: datetime) -> bool:
-        with transaction(self.app.sessions) as session:
-            return claim(session, key, self.owner, lease_seconds=lease, now=now)
-
-    def _finish(self, key: RunKey, outcome: str, detail: str | None = None) -> None:
-        with transaction(self.app.sessions) as session:
-            finish(session, key, self.owner, outcome, detail)
-
-
-def _fields(day: date, **more: object) -> dict[str, object]:
-    """``extra`` for a structured log record about ``day``."""
-    return {"day": day.isoformat(), **more}

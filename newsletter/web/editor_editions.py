@@ -125,7 +125,7 @@ def routes(editors: Editors) -> list[Route]:
         day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise Refusal(400, "date_range", first=FIRST_YEAR, last=LAST_YEAR)
-        result = await run_in_threadpool(app.compose, day)
+        result = await run_in_threadpool(app.composer.compose, day)
         if result.locked:
             message = editors.say("locked")
             return done(request, f"editions/{day.isoformat()}", message, error=True)
@@ -323,7 +323,7 @@ def routes(editors: Editors) -> list[Route]:
             raise Refusal(409, "locked")
         editor = request.state.editor
         try:
-            changed = await run_in_threadpool(app.approve, edition.date, editor)
+            changed = await run_in_threadpool(app.drafts.approve, edition.date, editor)
         except UsageError:  # released meanwhile (the scheduler): not the use case's English
             raise Refusal(409, "locked") from None
         message = editors.say("approved" if changed else "already_approved")
@@ -341,7 +341,7 @@ def routes(editors: Editors) -> list[Route]:
             raise Refusal(409, "locked_pause")
         held = value == "1"
         try:
-            await run_in_threadpool(app.hold, edition.date, held)
+            await run_in_threadpool(app.drafts.hold, edition.date, held)
         except UsageError:  # released meanwhile (the scheduler): not the use case's English
             raise Refusal(409, "locked_pause") from None
         message = editors.say("held" if held else "released")
