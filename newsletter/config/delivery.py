@@ -4,12 +4,12 @@ a send over to a second provider."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from newsletter.config.checks import http_url, token
 
 #: The mail providers ``NEWSLETTER_PROVIDER`` and ``NEWSLETTER_FAILOVER_PROVIDER`` name.
 Provider = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
@@ -89,18 +89,9 @@ class DeliverySettings(BaseModel):
     )  # fmt: skip
     @classmethod
     def _check_api_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query or fragment")
-        return value.strip().rstrip("/")
+        return None if value is None else http_url(value)
 
     @field_validator("mailgun_domain", "postmark_stream", "ses_configuration_set")
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", value):
-            raise ValueError(f"letters, digits, '.', '_' and '-' only, got {value!r}")
-        return value
+        return None if value is None else token(value)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode
 
+from newsletter.config.checks import one_line
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
 #: Sections in the order an edition shows them, by category slug (configurable).
@@ -37,9 +38,7 @@ class EditionSettings(BaseModel):
     @field_validator("title")
     @classmethod
     def _check_title(cls, value: str) -> str:
-        if any(c in value for c in "\r\n\x00"):
-            raise ValueError("must be on one line")
-        return value.strip()
+        return one_line(value)
 
     @field_validator("timezone")
     @classmethod

@@ -8,10 +8,11 @@ import re
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
+
+from newsletter.config.checks import http_url, one_line, token
 
 
 class IdentitySettings(BaseModel):
@@ -47,12 +48,7 @@ class IdentitySettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query or fragment")
-        return value.strip().rstrip("/")
+        return http_url(value)
 
     @field_validator("sender")
     @classmethod
@@ -74,9 +70,7 @@ class IdentitySettings(BaseModel):
     @field_validator("postal_address")
     @classmethod
     def _check_postal_address(cls, value: str) -> str:
-        if any(c in value for c in "\r\n\x00"):
-            raise ValueError("must be on one line")
-        return value.strip()
+        return one_line(value)
 
     @field_validator("secret_key")
     @classmethod
@@ -121,9 +115,7 @@ class IdentitySettings(BaseModel):
     @field_validator("feedback_id", "dkim_selector", "dkim_domain", "utm_source", "utm_medium")
     @classmethod
     def _check_token(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", value):
-            raise ValueError(f"letters, digits, '.', '_' and '-' only, got {value!r}")
-        return value
+        return None if value is None else token(value)
 
     @field_validator("utm_campaign")
     @classmethod
