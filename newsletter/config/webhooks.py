@@ -8,6 +8,8 @@ import re
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
+from newsletter.config.secrets import InvalidKey, sendgrid_public_key, svix_secret
+
 
 class WebhookSettings(BaseModel):
     """Soft bounces in a row before an address is suppressed, the seconds a signed webhook's
@@ -54,8 +56,6 @@ class WebhookSettings(BaseModel):
     def _check_sendgrid_key(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from newsletter.config.secrets import InvalidKey, sendgrid_public_key
-
         try:
             sendgrid_public_key(value)
         except InvalidKey as exc:
@@ -87,8 +87,6 @@ class WebhookSettings(BaseModel):
     def _check_resend_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        from newsletter.config.secrets import InvalidKey, svix_secret
-
         try:
             svix_secret(value.get_secret_value())
         except InvalidKey as exc:
