@@ -154,3 +154,10 @@ def articles_in_window(
         .order_by(Article.published_at, Article.id)
     )
     return list(session.scalars(query))
+
+
+def article_titles(session: Session, article_ids: list[int]) -> dict[int, str]:
+    """The title of each of ``article_ids`` that still exists (an id without an article is
+    absent from the answer)."""
+    rows = session.execute(select(Article.id, Article.title).where(Article.id.in_(article_ids)))
+    return {article_id: title for article_id, title in rows}
