@@ -177,3 +177,174 @@ def test_two_workers_never_claim_the_same_row_on_postgresql(app: App) -> None:
     assert claimed[0] and claimed[1]
     with app.sessions() as session:
         assert set(session.scalars(select(Delivery.status))) == {"claimed"}
+
+
+# --- named queries of the pages and of provider events ---------------------------------------
+def test_a_search_matches_part_of_an_address_and_its_wildcards_literally(app: App) -> None:
+    from newsletter.store.subscribers import search_subscribers
+
+    with app.sessions.begin() as session:
+        for address in ("ann_b@example.org", "annxb@example.org", "100%@example.org",
+                        "1000@example.org", "back\\slash@example.org", "Zoe@Example.org"):
+            add_subscriber(session, SubscriberRecord(address), source="test")
+    with app.sessions() as session:
+
+        def found(text: str, limit: int = 10) -> list[str]:
+            return [s.email for s in search_subscribers(session, text, limit)]
+
+        assert found("n_b") == ["ann_b@example.org"]  # "_" is no wildcard
+        assert found("0%") == ["100%@example.org"]  # nor "%"
+        assert found("k\\s") == ["back\\slash@example.org"]
+        assert found("  ZOE@ ") == ["Zoe@Example.org"]  # as the address key: case, spaces
+        assert found("example") == found("EXAMPLE.ORG") and len(found("example")) == 6
+        assert found("ann", 1) == ["ann_b@example.org"]  # by address, limited
+        assert found("nobody") == []
+
+
+def test_subscribers_after_walks_every_subscriber_page_by_page(app: App) -> None:
+    from newsletter.store.subscribers import subscribers_after
+
+    with app.sessions.begin() as session:
+        for n in range(5):
+            add_subscriber(session, SubscriberRecord(f"p{n}@example.org"), source="test")
+    seen: list[str] = []
+    after = 0
+    with app.sessions() as session:
+        while page := subscribers_after(session, after, 2):
+            assert len(page) <= 2
+            seen += [s.email for s in page]
+            after = page[-1].id
+    assert seen == [f"p{n}@example.org" for n in range(5)]
+
+
+def test_soft_bounces_count_up_and_reset_only_a_known_address(app: App) -> None:
+    from newsletter.store.subscribers import (
+        count_soft_bounce,
+        reset_soft_bounces,
+        subscriber_by_email,
+    )
+
+    with app.sessions.begin() as session:
+        add_subscriber(session, SubscriberRecord("soft@example.org"), source="test")
+    with app.sessions.begin() as session:
+        assert count_soft_bounce(session, "Soft@Example.org") == 1
+        assert count_soft_bounce(session, "soft@example.org") == 2
+        assert count_soft_bounce(session, "nobody@example.org") is None
+        assert reset_soft_bounces(session, "nobody@example.org") is False
+    with app.sessions.begin() as session:
+        assert subscriber_by_email(session, " SOFT@example.org").soft_bounces == 2  # type: ignore[union-attr]
+        assert reset_soft_bounces(session, "soft@example.org") is True
+        assert reset_soft_bounces(session, "soft@example.org") is False  # nothing to reset
+    with app.sessions() as session:
+        assert subscriber_by_email(session, "soft@example.org").soft_bounces == 0  # type: ignore[union-attr]
+
+
+def test_activate_changes_pending_and_unsubscribed_readers_only(app: App) -> None:
+    from newsletter.store.models import SubscriberStatus
+    from newsletter.store.subscribers import activate, get_subscriber
+
+    with app.sessions.begin() as session:
+        ids = {}
+        for status in SubscriberStatus:
+            added = add_subscriber(
+                session, SubscriberRecord(f"{status.value}@example.org"), source="test",
+                status=status,
+            )  # fmt: skip
+            ids[status] = added.subscriber.id
+    with app.sessions.begin() as session:
+        rows = {status: get_subscriber(session, i) for status, i in ids.items()}
+        changed = {status for status, row in rows.items() if activate(session, row)}  # type: ignore[arg-type]
+    assert changed == {SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED}
+    with app.sessions() as session:
+        back = get_subscriber(session, ids[SubscriberStatus.UNSUBSCRIBED])
+        assert back is not None and back.status == SubscriberStatus.ACTIVE
+        assert back.confirmed_at is not None and back.unsubscribed_at is None
+        assert get_subscriber(session, ids[SubscriberStatus.BOUNCED]).status == "bounced"  # type: ignore[union-attr]
+        assert get_subscriber(session, 10**9) is None
+
+
+def test_editions_are_listed_newest_first_and_the_archive_holds_released_ones(app: App) -> None:
+    from newsletter.store.editions import (
+        ItemRow,
+        main_item_counts,
+        recent_editions,
+        released_editions,
+        save_draft,
+    )
+
+    def item(n: int) -> ItemRow:
+        return ItemRow(article_id=None, section=None, category=None, url=f"https://e.org/{n}",
+                       title=f"t{n}", summary="", source_name=None, reading_seconds=1.0,
+                       score=1.0)  # fmt: skip
+
+    now = datetime.now(UTC)
+    with app.sessions.begin() as session:
+        for day, status in ((1, "sent"), (2, "sending"), (3, "paused"), (4, "draft")):
+            items = {"": [item(1), item(2)], "sport": [item(3)]} if day == 2 else {}
+            row = save_draft(
+                session, date(2026, 2, day), subject=f"d{day}", preheader="",
+                reading_seconds=1, budget_seconds=300, window=(now, now), items=items,
+            )  # fmt: skip
+            row.status = status
+    with app.sessions() as session:
+        listed = recent_editions(session, 3)
+        assert [e.date.day for e in listed] == [4, 3, 2]
+        assert main_item_counts(session, [e.id for e in listed]) == {listed[2].id: 2}
+        assert main_item_counts(session, []) == {}
+        assert [e.date.day for e in released_editions(session, 10)] == [3, 2, 1]
+        assert [e.date.day for e in released_editions(session, 1)] == [3]
+
+
+def test_article_titles_leave_out_missing_articles(app: App) -> None:
+    from newsletter.store.articles import ArticleRecord, article_titles, upsert_articles
+    from newsletter.store.models import Article
+
+    with app.sessions.begin() as session:
+        record = ArticleRecord(url="https://e.org/a", url_key="ka", source="s", title="Title A",
+                               published_at=datetime.now(UTC))  # fmt: skip
+        upsert_articles(session, [record])
+    with app.sessions() as session:
+        article_id = session.scalars(select(Article.id)).one()
+        assert article_titles(session, [article_id, article_id + 1]) == {article_id: "Title A"}
+        assert article_titles(session, []) == {}
+
+
+def test_suppressions_are_listed_newest_first(app: App) -> None:
+    from newsletter.store.suppressions import is_suppressed, recent_suppressions, suppress
+
+    with app.sessions.begin() as session:
+        suppress(session, "First@example.org", "hard_bounce")
+    with app.sessions.begin() as session:
+        suppress(session, "second@example.org", "complaint", "spam")
+    with app.sessions() as session:
+        assert is_suppressed(session, "FIRST@example.org")
+        assert not is_suppressed(session, "third@example.org")
+        rows = recent_suppressions(session, 10)
+        assert [(r.email_key, r.reason) for r in rows] == [
+            ("second@example.org", "complaint"), ("first@example.org", "hard_bounce")
+        ]  # fmt: skip
+        assert len(recent_suppressions(session, 1)) == 1
+
+
+def test_a_provider_event_is_recorded_once(app: App) -> None:
+    from newsletter.store.events import (
+        DuplicateEvent,
+        event_seen,
+        event_transaction,
+        record_event,
+    )
+
+    def record(key: str) -> None:
+        record_event(session, provider="ses", event_key=key, kind="complaint",
+                     email_key="a@example.org", detail=None)  # fmt: skip
+
+    with event_transaction(app.sessions) as session:
+        assert not event_seen(session, "ses", "e1")
+        record("e1")
+        assert event_seen(session, "ses", "e1")  # in the same transaction too
+    with pytest.raises(DuplicateEvent), event_transaction(app.sessions) as session:
+        record("e2")
+        record("e1")  # a twin: the whole transaction is rolled back
+    with app.sessions() as session:
+        assert event_seen(session, "ses", "e1") and not event_seen(session, "ses", "e2")
+        assert not event_seen(session, "postmark", "e1")

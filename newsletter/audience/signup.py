@@ -15,13 +15,20 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.links import Links, Purpose
 from newsletter.store.db import transaction
-from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
-from newsletter.store.subscribers import SubscriberRecord, add_subscriber, email_key
+from newsletter.store.models import Subscriber, SubscriberStatus
+from newsletter.store.subscribers import (
+    SubscriberRecord,
+    activate,
+    add_subscriber,
+    email_key,
+    get_subscriber,
+    subscriber_by_email,
+)
+from newsletter.store.suppressions import is_suppressed
 from newsletter.timeutil import utcnow
 
 
@@ -38,9 +45,9 @@ def request_signup(factory: sessionmaker[Session], record: SubscriberRecord) -> 
     gets a new confirmation; an active, bounced, complained or suppressed one nothing."""
     key = email_key(record.email)
     with transaction(factory) as session:
-        if session.get(Suppression, key) is not None:
+        if is_suppressed(session, key):
             return SignupOutcome(None, False)
-        existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+        existing = subscriber_by_email(session, key)
         if existing is None:
             result = add_subscriber(session, record, source="web", status=SubscriberStatus.PENDING)
             return SignupOutcome(result.subscriber.id, True)
@@ -54,13 +61,10 @@ def confirm(factory: sessionmaker[Session], subscriber_id: int) -> Subscriber | 
     """Activate the subscriber who followed a valid confirmation link (idempotent); an
     address that bounced or complained stays as it is. None if the subscriber is gone."""
     with transaction(factory) as session:
-        subscriber = session.get(Subscriber, subscriber_id)
+        subscriber = get_subscriber(session, subscriber_id)
         if subscriber is None:
             return None
-        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
-            subscriber.status = SubscriberStatus.ACTIVE
-            subscriber.confirmed_at = utcnow()
-            subscriber.unsubscribed_at = None
+        activate(session, subscriber)
         return subscriber
 
 

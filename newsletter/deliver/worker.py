@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -29,7 +28,7 @@ from newsletter.links import Links
 from newsletter.providers.base import Envelope, InDoubt, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.store.db import transaction
+from newsletter.store.db import step, transaction
 from newsletter.store.editions import mark_edition_sent
 from newsletter.store.models import DeliveryStatus
 from newsletter.store.outbox import (
@@ -250,17 +249,6 @@ def drain(
     return report
 
 
-@contextmanager
-def _step(session: Session) -> Iterator[Session]:
-    """One committed transaction on a long-lived session (rolled back on any exception)."""
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def _drain_loop(
     hot: Session,
     edition_id: int,
@@ -280,7 +268,7 @@ def _drain_loop(
         if should_stop():
             report.stopped = "interrupted"
             break
-        with _step(hot) as session:
+        with step(hot) as session:
             queue = claim_batch(session, edition_id, claim_size, me)
         if not queue:
             break
@@ -293,7 +281,7 @@ def _drain_loop(
                     break
                 group, queue = queue[:group_size], queue[group_size:]
                 envelopes = _envelopes(group, sender, provider.name, answers.outcomes, report)
-                with _step(hot) as session:
+                with step(hot) as session:
                     answers.record(session, report)
                     owned = mark_sending(session, [e.key for e in envelopes], me)
                 _hand_over(
@@ -305,7 +293,7 @@ def _drain_loop(
         finally:
             # Record what is known and give back what was never handed over, even when a
             # KeyboardInterrupt tears through: the messages in flight stay "sending".
-            with _step(hot) as session:
+            with step(hot) as session:
                 answers.record(session, report)
                 release_claims(session, [claim.delivery_id for claim in queue], me)
 
@@ -364,7 +352,7 @@ def _hand_over(
     finally:
         unsent += [e.key for e in rest]
         if unsent:
-            with _step(hot) as session:
+            with step(hot) as session:
                 answers.record(session, report)
                 return_unsent(session, unsent)
 

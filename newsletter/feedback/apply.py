@@ -22,16 +22,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.feedback.webhooks import Event, Kind
-from newsletter.store.db import transaction
-from newsletter.store.models import ProviderEvent, Subscriber
-from newsletter.store.subscribers import email_key, unsubscribe
+from newsletter.store.events import DuplicateEvent, event_seen, event_transaction, record_event
+from newsletter.store.subscribers import (
+    count_soft_bounce,
+    email_key,
+    reset_soft_bounces,
+    subscriber_by_email,
+    unsubscribe,
+)
 from newsletter.store.suppressions import suppress
-from newsletter.timeutil import utcnow
 
 LOG = logging.getLogger("newsletter.feedback.apply")
 
@@ -57,24 +59,18 @@ def apply_event(
     that the provider retries; nothing was committed).
     """
     try:
-        with transaction(sessions) as session:
-            if _seen(session, event):
+        with event_transaction(sessions) as session:
+            if event_seen(session, event.provider, event.event_key):
                 return Applied(event, duplicate=True, effect="nothing")
             effect = _effect(session, event, soft_bounce_limit)
             if effect is None:  # a delivery that reset nothing: not worth a row
                 return Applied(event, duplicate=False, effect="nothing")
-            session.add(
-                ProviderEvent(
-                    provider=event.provider,
-                    event_key=event.event_key,
-                    kind=event.kind.value,
-                    email_key=email_key(event.email),
-                    detail=event.detail,
-                    received_at=utcnow(),
-                )
-            )
-            session.flush()  # a concurrent twin fails here, and its effect is rolled back
-    except IntegrityError:
+            # a concurrent twin fails here, and its effect is rolled back
+            record_event(
+                session, provider=event.provider, event_key=event.event_key,
+                kind=event.kind.value, email_key=email_key(event.email), detail=event.detail,
+            )  # fmt: skip
+    except DuplicateEvent:
         return Applied(event, duplicate=True, effect="nothing")
     LOG.info("%s %s %s: %s", event.provider, event.kind.value, _masked(event.email), effect)
     return Applied(event, duplicate=False, effect=effect)
@@ -88,31 +84,12 @@ def apply_events(
     return [apply_event(sessions, e, soft_bounce_limit=soft_bounce_limit) for e in events]
 
 
-def _seen(session: Session, event: Event) -> bool:
-    return (
-        session.scalars(
-            select(ProviderEvent.id).where(
-                ProviderEvent.provider == event.provider,
-                ProviderEvent.event_key == event.event_key,
-            )
-        ).first()
-        is not None
-    )
-
-
 def _effect(session: Session, event: Event, limit: int) -> str | None:
-    key = email_key(event.email)
     if event.kind in (Kind.HARD_BOUNCE, Kind.COMPLAINT):
         new = suppress(session, event.email, event.kind.value, event.detail)
         return "suppressed" if new else "already suppressed"
     if event.kind == Kind.SOFT_BOUNCE:
-        count = session.scalars(
-            update(Subscriber)
-            .where(Subscriber.email_key == key)
-            .values(soft_bounces=Subscriber.soft_bounces + 1)
-            .returning(Subscriber.soft_bounces)
-            .execution_options(synchronize_session=False)
-        ).first()
+        count = count_soft_bounce(session, event.email)
         if count is None:
             return "nothing"
         if count >= limit:
@@ -121,15 +98,9 @@ def _effect(session: Session, event: Event, limit: int) -> str | None:
             return "suppressed" if new else "already suppressed"
         return f"counted {count}/{limit}"
     if event.kind == Kind.DELIVERED:
-        reset = session.execute(
-            update(Subscriber)
-            .where(Subscriber.email_key == key, Subscriber.soft_bounces > 0)
-            .values(soft_bounces=0)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        return "reset" if reset else None
+        return "reset" if reset_soft_bounces(session, event.email) else None
     if event.kind == Kind.UNSUBSCRIBE:
-        subscriber = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+        subscriber = subscriber_by_email(session, event.email)
         if subscriber is not None and unsubscribe(session, subscriber):
             return "unsubscribed"
         return "nothing"

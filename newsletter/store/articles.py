@@ -181,3 +181,10 @@ def count_articles_not_from(session: Session, source: str) -> int:
         session.scalar(select(func.count()).select_from(Article).where(Article.source != source))
         or 0
     )
+
+
+def article_titles(session: Session, article_ids: list[int]) -> dict[int, str]:
+    """The title of each of ``article_ids`` that still exists (an id without an article is
+    absent from the answer)."""
+    rows = session.execute(select(Article.id, Article.title).where(Article.id.in_(article_ids)))
+    return {article_id: title for article_id, title in rows}

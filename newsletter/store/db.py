@@ -124,3 +124,16 @@ def fresh_schema_url(url: str, prefix: str = "nl") -> str:
     admin.dispose()
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def step(session: Session) -> Iterator[Session]:
+    """One transaction on a long-lived ``session`` (a worker's loop keeps one session and
+    commits each step): committed when the block ends, rolled back on any exception
+    (``BaseException`` too, e.g. KeyboardInterrupt), which then propagates."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

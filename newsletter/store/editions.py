@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.errors import NewsletterError
@@ -264,3 +264,38 @@ def edition_by_id(session: Session, edition_id: int) -> Edition | None:
     """The edition ``edition_id`` with its items loaded, or None."""
     edition = session.get(Edition, edition_id)
     return get_edition(session, edition.date, edition.newsletter) if edition else None
+
+
+def recent_editions(session: Session, limit: int) -> list[Edition]:
+    """The ``limit`` editions of the latest dates, newest first, of every newsletter and
+    status, with their items not loaded."""
+    return list(session.scalars(select(Edition).order_by(Edition.date.desc()).limit(limit)).all())
+
+
+def main_item_counts(session: Session, edition_ids: list[int]) -> dict[int, int]:
+    """Number of items of the main edition (variant ``""``, not the personal variants) of
+    each of ``edition_ids``; an edition without items is absent from the answer."""
+    return dict(
+        session.execute(
+            select(EditionItem.edition_id, func.count())
+            .where(EditionItem.variant == "", EditionItem.edition_id.in_(edition_ids))
+            .group_by(EditionItem.edition_id)
+        ).all()
+    )
+
+
+def released_editions(session: Session, limit: int) -> list[Edition]:
+    """The ``limit`` released editions (sending, paused or sent) of the latest dates, newest
+    first, with their items not loaded."""
+    return list(
+        session.scalars(
+            select(Edition)
+            .where(
+                Edition.status.in_(
+                    [EditionStatus.SENT, EditionStatus.SENDING, EditionStatus.PAUSED]
+                )
+            )
+            .order_by(Edition.date.desc())
+            .limit(limit)
+        ).all()
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
@@ -204,3 +204,87 @@ def count_subscribers_not_from(session: Session, source: str) -> int:
             or_(Subscriber.source.is_(None), Subscriber.source != source)
         )
     ) or 0  # fmt: skip
+
+
+def get_subscriber(session: Session, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with id ``subscriber_id``, or None when there is none (never was, or
+    deleted)."""
+    return session.get(Subscriber, subscriber_id)
+
+
+def subscriber_by_email(session: Session, email: str) -> Subscriber | None:
+    """The subscriber with the address ``email`` (compared as :func:`email_key`: case and
+    surrounding spaces do not matter), or None."""
+    key = email_key(email)
+    return session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
+
+
+def activate(session: Session, subscriber: Subscriber) -> bool:
+    """Activate ``subscriber`` after a confirmation: a pending or unsubscribed subscriber
+    becomes ``active`` (confirmed now, UTC; its unsubscribe time cleared); any other status
+    (active, bounced, complained) is kept. Returns True if the status changed. Does not
+    commit."""
+    if subscriber.status not in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
+        return False
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = utcnow()
+    subscriber.unsubscribed_at = None
+    return True
+
+
+def count_soft_bounce(session: Session, email: str) -> int | None:
+    """Add one to the soft-bounce count of the subscriber with ``email`` (one ``UPDATE ...
+    RETURNING``: concurrent bounces each count) and return the new count, or None when no
+    subscriber has that address. Does not commit; objects already loaded in ``session`` are
+    not refreshed."""
+    return session.scalars(
+        update(Subscriber)
+        .where(Subscriber.email_key == email_key(email))
+        .values(soft_bounces=Subscriber.soft_bounces + 1)
+        .returning(Subscriber.soft_bounces)
+        .execution_options(synchronize_session=False)
+    ).first()
+
+
+def reset_soft_bounces(session: Session, email: str) -> bool:
+    """Set the soft-bounce count of the subscriber with ``email`` back to 0 (a delivery ends
+    "in a row"); True if there was a count above 0 to reset. Does not commit; objects already
+    loaded in ``session`` are not refreshed."""
+    result = session.execute(
+        update(Subscriber)
+        .where(Subscriber.email_key == email_key(email), Subscriber.soft_bounces > 0)
+        .values(soft_bounces=0)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its wildcards escaped (escape ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_subscribers(session: Session, text: str, limit: int) -> list[Subscriber]:
+    """Subscribers whose address contains ``text`` (compared as :func:`email_key`; ``%``,
+    ``_`` and ``\\`` match themselves), by address, at most ``limit`` of them. ``text``
+    must hold no NUL (PostgreSQL refuses it in a string)."""
+    pattern = _contains(email_key(text))
+    return list(
+        session.scalars(
+            select(Subscriber)
+            .where(Subscriber.email_key.like(pattern, escape="\\"))
+            .order_by(Subscriber.email_key)
+            .limit(limit)
+        )
+    )
+
+
+def subscribers_after(session: Session, after_id: int, limit: int) -> list[Subscriber]:
+    """Up to ``limit`` subscribers with an id above ``after_id``, by id: one page of a walk
+    through every subscriber (start with 0, go on from the last id; an empty list ends)."""
+    return list(
+        session.scalars(
+            select(Subscriber).where(Subscriber.id > after_id).order_by(Subscriber.id).limit(limit)
+        )
+    )

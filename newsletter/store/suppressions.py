@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
@@ -33,3 +33,17 @@ def suppress(session: Session, email: str, reason: str, detail: str | None = Non
     )
     session.flush()
     return new
+
+
+def is_suppressed(session: Session, email: str) -> bool:
+    """True if ``email`` (compared as :func:`email_key`) is on the suppression list."""
+    return session.get(Suppression, email_key(email)) is not None
+
+
+def recent_suppressions(session: Session, limit: int) -> list[Suppression]:
+    """The ``limit`` newest suppressions, newest first (``created_at``, UTC)."""
+    return list(
+        session.scalars(
+            select(Suppression).order_by(Suppression.created_at.desc()).limit(limit)
+        ).all()
+    )

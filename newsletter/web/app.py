@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
@@ -33,8 +32,10 @@ from newsletter.errors import UsageError
 from newsletter.links import Purpose, TokenError, TokenExpired
 from newsletter.render.templates import environment
 from newsletter.store.db import transaction
-from newsletter.store.models import Edition, EditionStatus, Subscriber, SubscriberStatus
+from newsletter.store.editions import released_editions
+from newsletter.store.models import EditionStatus, Subscriber, SubscriberStatus
 from newsletter.store.preferences import save_preferences as save_subscriber_preferences
+from newsletter.store.subscribers import get_subscriber
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.health import Running, health_routes
@@ -163,7 +164,7 @@ def create_app(
         except TokenError as exc:
             raise HTTPException(400, "link_invalid") from exc
         with application.sessions() as session:
-            subscriber = session.get(Subscriber, subscriber_id)
+            subscriber = get_subscriber(session, subscriber_id)
         if subscriber is None:
             raise HTTPException(404, "subscriber_gone")
         return subscriber
@@ -189,7 +190,7 @@ def create_app(
             form = await request.form(max_files=0, max_fields=20)
             one_click = form.get("List-Unsubscribe") == "One-Click"
         with transaction(application.sessions) as session:
-            row = session.get(Subscriber, subscriber.id)
+            row = get_subscriber(session, subscriber.id)
             if row is not None:
                 unsubscribe_subscriber(session, row)
         if one_click:  # RFC 8058: a mail client's POST; a short plain answer, no redirect
@@ -275,16 +276,7 @@ def create_app(
     async def archive(request: Request) -> Response:
         """GET /archive: released editions, newest first (a year at most)."""
         with application.sessions() as session:
-            editions = session.scalars(
-                select(Edition)
-                .where(
-                    Edition.status.in_(
-                        [EditionStatus.SENT, EditionStatus.SENDING, EditionStatus.PAUSED]
-                    )
-                )
-                .order_by(Edition.date.desc())
-                .limit(365)
-            ).all()
+            editions = released_editions(session, 365)
         rows = [
             {
                 "url": links.edition_url(e.date),
@@ -388,7 +380,7 @@ def create_app(
         """GET /c/<token>: a page with a confirmation button; changes nothing."""
         subscriber_id = _confirmed_subscriber(request.path_params["token"])
         with application.sessions() as session:
-            subscriber = session.get(Subscriber, subscriber_id)
+            subscriber = get_subscriber(session, subscriber_id)
         if subscriber is None:
             raise HTTPException(404, "subscriber_gone")
         done = subscriber.status == SubscriberStatus.ACTIVE

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -20,8 +19,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from newsletter.audience.records import InvalidSubscriber, import_csv
-from newsletter.store.models import Subscriber, Suppression
-from newsletter.store.subscribers import count_by_status, email_key
+from newsletter.store.models import Subscriber
+from newsletter.store.subscribers import count_by_status, search_subscribers, subscribers_after
+from newsletter.store.suppressions import recent_suppressions
 from newsletter.web.editor_pages import Editors, editor_only, form, page
 from newsletter.words.editors import Refusal
 
@@ -37,12 +37,6 @@ EXPORT_BATCH = 1000
 #: Columns of the export: the import's (so that it imports back), then the state.
 EXPORT_COLUMNS = ("email", "name", "topics", "timezone", "status", "frequency", "format",
                   "created_at")  # fmt: skip
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, its wildcards escaped (escape ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -65,14 +59,7 @@ def routes(editors: Editors) -> list[Route]:
             counts = count_by_status(session)
             found: list[Subscriber] = []
             if query:
-                found = list(
-                    session.scalars(
-                        select(Subscriber)
-                        .where(Subscriber.email_key.like(_like(email_key(query)), escape="\\"))
-                        .order_by(Subscriber.email_key)
-                        .limit(SHOWN)
-                    )
-                )
+                found = search_subscribers(session, query, SHOWN)
         rows = [
             {
                 "email": s.email, "name": s.name or "",
@@ -149,10 +136,7 @@ def routes(editors: Editors) -> list[Route]:
             writer = csv.writer(buffer)
             last = after
             with app.sessions() as session:
-                for s in session.scalars(
-                    select(Subscriber).where(Subscriber.id > after).order_by(Subscriber.id)
-                    .limit(EXPORT_BATCH)
-                ):  # fmt: skip
+                for s in subscribers_after(session, after, EXPORT_BATCH):
                     writer.writerow([
                         s.email, spreadsheet_safe(s.name or ""), ",".join(s.topics or []),
                         s.timezone or "", s.status, s.frequency, s.format,
@@ -185,11 +169,7 @@ def routes(editors: Editors) -> list[Route]:
 
         def load() -> list[dict[str, str]]:
             with app.sessions() as session:
-                rows = session.scalars(
-                    select(Suppression)
-                    .order_by(Suppression.created_at.desc())
-                    .limit(SUPPRESSIONS_SHOWN)
-                ).all()
+                rows = recent_suppressions(session, SUPPRESSIONS_SHOWN)
             zone = app.settings.zone
             return [
                 {

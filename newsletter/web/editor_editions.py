@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -20,8 +19,9 @@ from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.editions import decisions as editorial
 from newsletter.errors import UsageError
 from newsletter.render.edition import GMAIL_CLIP_BYTES
-from newsletter.store.editions import EditionLocked
-from newsletter.store.models import Article, Edition, EditionItem
+from newsletter.store.articles import article_titles
+from newsletter.store.editions import EditionLocked, main_item_counts, recent_editions
+from newsletter.store.models import Edition
 from newsletter.web.editor_pages import (
     Editors,
     done,
@@ -87,18 +87,8 @@ def routes(editors: Editors) -> list[Route]:
 
         def load() -> list[dict[str, Any]]:
             with app.sessions() as session:
-                rows = session.scalars(
-                    select(Edition).order_by(Edition.date.desc()).limit(LISTED)
-                ).all()
-                counts = dict(
-                    session.execute(
-                        select(EditionItem.edition_id, func.count())
-                        .where(EditionItem.variant == "", EditionItem.edition_id.in_(
-                            [e.id for e in rows]
-                        ))
-                        .group_by(EditionItem.edition_id)
-                    ).all()
-                )  # fmt: skip
+                rows = recent_editions(session, LISTED)
+                counts = main_item_counts(session, [e.id for e in rows])
             return [
                 {
                     "day": e.date.isoformat(),
@@ -213,8 +203,7 @@ def routes(editors: Editors) -> list[Route]:
         if not ids:
             return []
         with app.sessions() as session:
-            titles = dict(session.execute(select(Article.id, Article.title).where(
-                Article.id.in_(ids))).all())  # fmt: skip
+            titles = article_titles(session, ids)
         return [{"article_id": i, "title": titles.get(i, f"article #{i}")} for i in ids]
 
     @guard
