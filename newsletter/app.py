@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter import words as i18n
 from newsletter.audience.records import make_record
 from newsletter.audience.signup import SignupOutcome, confirmation_message, request_signup
 from newsletter.compose.edition import (
@@ -80,7 +81,6 @@ from newsletter.store.subscribers import active_topic_choices
 from newsletter.store.workers import beat, leave, live_workers
 from newsletter.textutil import truncate_words
 from newsletter.timeutil import edition_window, local_datetime, local_today, utcnow
-from newsletter.words import edition as i18n
 
 
 class UsageError(Exception):

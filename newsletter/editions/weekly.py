@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from newsletter import words as i18n
 from newsletter.app import App, _candidates, _decisions, _item_row
 from newsletter.compose.edition import compose_plan
 from newsletter.deliver.worker import RunReport
@@ -33,7 +34,6 @@ from newsletter.store.outbox import create_deliveries
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.store.workers import live_workers
 from newsletter.timeutil import local_datetime
-from newsletter.words import edition as i18n
 
 WEEKLY = "weekly"
 #: Local days the weekly edition looks back over.
