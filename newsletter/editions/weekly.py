@@ -106,7 +106,8 @@ def compose_weekly(app: App, day: date) -> Edition | None:
         start = i18n.long_date(day - timedelta(days=WEEK_DAYS - 1), s.language)
         save_draft(
             session, day, newsletter=WEEKLY,
-            subject=plan.subject or f"{s.title} — la semaine jusqu’au {start}",
+            subject=plan.subject or i18n.say("edition.weekly_subject", "fr", title=s.title,
+                                             start=start),
             preheader=plan.preheader, reading_seconds=plan.reading_seconds,
             budget_seconds=plan.budget_seconds, window=window,
             items={key: [_item_row(item) for item in p.items] for key, p in variants.items()},

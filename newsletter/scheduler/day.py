@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from newsletter import words
 from newsletter.app import App, UsageError
 from newsletter.deliver.worker import worker_id
 from newsletter.editions.waves import send_wave
@@ -223,17 +224,20 @@ class Day:
         send_at = self.timing.send.fire_time(day).astimezone(s.zone)
         link = f"{s.base_url}/editor/editions/{day.isoformat()}"
         approval = (
-            "Elle ne partira qu’approuvée par l’un d’entre vous."
+            words.say("scheduler.approval_required", "fr")
             if s.require_approval
-            else "Elle partira à l’heure sauf si l’un d’entre vous la retient."
+            else words.say("scheduler.approval_optional", "fr")
         )
         body = (
-            f"Le brouillon de l’édition du {day.isoformat()} est prêt"
-            + (f" ({len(edition.items)} articles) : « {edition.subject} »." if edition else ".")
-            + f"\n\nEnvoi prévu à {send_at:%H:%M} ({s.timezone}). {approval}\n\n"
-            + f"Relire, retenir ou approuver : {link}\n"
+            words.say("scheduler.draft_ready", "fr", day=day.isoformat())
+            + (words.say("scheduler.draft_items", "fr", count=len(edition.items),
+                         subject=edition.subject) if edition else ".")
+            + "\n\n" + words.say("scheduler.send_at", "fr", time=f"{send_at:%H:%M}",
+                                 zone=s.timezone, approval=approval) + "\n\n"
+            + words.say("scheduler.review", "fr", link=link) + "\n"
         )
-        sent = mail_editors(self.app, f"{s.title} : brouillon du {day.isoformat()} à relire", body)
+        sent = mail_editors(self.app, words.say("scheduler.draft_subject", "fr", title=s.title,
+                                                day=day.isoformat()), body)  # fmt: skip
         self._finish(key, "done", f"{sent} editors mailed")
         LOG.info("editors notified for %s", day, extra=_fields(day, event="editors_notified"))
         return True
@@ -346,7 +350,8 @@ class Day:
         level = logging.ERROR if kind in ("failed", "skipped") else logging.WARNING
         LOG.log(level, "alert: %s", message, extra=_fields(day, event="alert", alert=kind))
         s = self.app.settings
-        mailed = mail_editors(self.app, f"{s.title} : alerte ({kind}) {day.isoformat()}",
+        mailed = mail_editors(self.app, words.say("scheduler.alert_subject", "fr", title=s.title,
+                                                  kind=kind, day=day.isoformat()),
                               f"{message}\n")  # fmt: skip
         self._finish(RunKey(f"alert:{kind}", day), "done", f"{mailed} editors mailed")
         return True

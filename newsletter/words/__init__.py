@@ -3,12 +3,15 @@ space, and the few functions that read them.
 
 Keys are namespaced by who shows the words:
 
-- ``edition.*``: the email's fixed words (its templates get them as ``labels``);
+- ``edition.*``: the email's fixed words (its templates get them as ``labels``) and the
+  weekly edition's default subject;
 - ``section.<slug>``: section titles by category slug;
 - ``date.*``: month and weekday names and the long date's pattern;
 - ``readers.*``: the readers' pages (their templates get them as ``t``);
 - ``editors.*``: the editors' pages (their templates get them as ``t``);
-- ``signup.*``: the confirmation email.
+- ``signup.*``: the confirmation email;
+- ``scheduler.*``: the scheduler's mail to the editors (in French today, whatever
+  ``NEWSLETTER_LANGUAGE``: its callers ask for ``"fr"``).
 
 Every entry is a :meth:`str.format` pattern (a literal brace is doubled); both tables have
 the same keys with the same placeholders (a test holds them to it). French is the default:

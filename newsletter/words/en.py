@@ -16,6 +16,7 @@ WORDS: dict[str, str] = {
     "edition.source": "Source",
     "edition.also": "Also",
     "edition.empty": "No article today.",
+    "edition.weekly_subject": "{title} — the week up to {start}",
     # Section titles by category slug.
     "section.politique": "Politics",
     "section.economie": "Economy",
@@ -356,4 +357,13 @@ WORDS: dict[str, str] = {
         "{valid}):</p><p><a href=\"{url}\">Confirm my subscription</a></p><p>If you did "
         "not ask for anything, ignore this message: you will receive nothing.</p>"
     ),
+    # The scheduler's mail to the editors (plain text): the draft is ready, an alert.
+    "scheduler.draft_subject": "{title}: draft of {day} to review",
+    "scheduler.draft_ready": "The draft of the edition of {day} is ready",
+    "scheduler.draft_items": " ({count} articles): “{subject}”.",
+    "scheduler.send_at": "Sending planned at {time} ({zone}). {approval}",
+    "scheduler.approval_required": "It will only go out once one of you approves it.",
+    "scheduler.approval_optional": "It will go out on time unless one of you holds it.",
+    "scheduler.review": "Review, hold or approve: {link}",
+    "scheduler.alert_subject": "{title}: alert ({kind}) {day}",
 }

@@ -22,6 +22,7 @@ WORDS: dict[str, str] = {
     "edition.source": "Source",
     "edition.also": "Aussi",
     "edition.empty": "Pas d’article ce jour.",
+    "edition.weekly_subject": "{title} — la semaine jusqu’au {start}",
     # Section titles by category slug.
     "section.politique": "Politique",
     "section.economie": "Économie",
@@ -380,4 +381,14 @@ WORDS: dict[str, str] = {
         "{valid})&nbsp;:</p><p><a href=\"{url}\">Confirmer mon abonnement</a></p><p>Si "
         "vous n’avez rien demandé, ignorez ce message&nbsp;: vous ne recevrez rien.</p>"
     ),
+    # The scheduler's mail to the editors (plain text: no typographic spaces): the draft is
+    # ready, an alert.
+    "scheduler.draft_subject": "{title} : brouillon du {day} à relire",
+    "scheduler.draft_ready": "Le brouillon de l’édition du {day} est prêt",
+    "scheduler.draft_items": " ({count} articles) : « {subject} ».",
+    "scheduler.send_at": "Envoi prévu à {time} ({zone}). {approval}",
+    "scheduler.approval_required": "Elle ne partira qu’approuvée par l’un d’entre vous.",
+    "scheduler.approval_optional": "Elle partira à l’heure sauf si l’un d’entre vous la retient.",
+    "scheduler.review": "Relire, retenir ou approuver : {link}",
+    "scheduler.alert_subject": "{title} : alerte ({kind}) {day}",
 }
