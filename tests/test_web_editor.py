@@ -972,12 +972,12 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
     """Over budget, near or over Gmail's clipping, a render warning, personalised editions:
     the branches the sample day does not reach, rendered from the template."""
     from newsletter.render.templates import environment
-    from newsletter.words import usage_message
+    from newsletter.words import Phrase, usage_message
 
     t = word_table(language, "editors")
-    warning = usage_message(
-        "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes", language
-    )
+    clipped = Phrase("problems.html_clipped", size=120000, limit=102000)
+    assert clipped == "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes"
+    warning = usage_message(clipped, language)
     html = environment().get_template("pages/editor/edition.html.j2").render(
         title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
         csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",

@@ -21,6 +21,7 @@ from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.templates import environment
 from newsletter.render.textonly import PreparedTextMessage
+from newsletter.words import Phrase
 
 #: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
 #: help); we keep a margin.
@@ -171,9 +172,7 @@ def render_edition(
     warnings = []
     size = len(html.encode("utf-8"))
     if size > HTML_BUDGET_BYTES:
-        warnings.append(
-            f"the HTML is {size} bytes; Gmail clips messages over about {GMAIL_CLIP_BYTES} bytes"
-        )
+        warnings.append(Phrase("problems.html_clipped", size=size, limit=GMAIL_CLIP_BYTES))
     text_message = PreparedTextMessage(static_headers, text, pattern)
     return RenderedEdition(html, text, message, pattern, prefix, warnings, text_message)
 

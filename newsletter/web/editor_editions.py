@@ -243,7 +243,7 @@ def routes(editors: Editors) -> list[Route]:
         except EditionLocked:
             raise Refusal(409, "locked") from None
         except UsageError as exc:
-            raise HTTPException(400, i18n.usage_message(str(exc), language)) from None
+            raise HTTPException(400, i18n.usage_message(exc, language)) from None
         return done(request, f"editions/{day}", message)
 
     @guard
@@ -307,7 +307,7 @@ def routes(editors: Editors) -> list[Route]:
                 editorial.send_proof, app, edition, address, view
             )
         except UsageError as exc:
-            raise HTTPException(400, i18n.usage_message(str(exc), language)) from None
+            raise HTTPException(400, i18n.usage_message(exc, language)) from None
         return done(
             request, f"editions/{edition.date.isoformat()}",
             editors.say("test_sent", address=address, answer=answer),

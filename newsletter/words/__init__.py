@@ -10,6 +10,7 @@ Keys are namespaced by who shows the words:
 - ``readers.*``: the readers' pages (their templates get them as ``t``);
 - ``editors.*``: the editors' pages (their templates get them as ``t``);
 - ``signup.*``: the confirmation email;
+- ``problems.*``: what a use case refuses or warns about (see :class:`Phrase`);
 - ``scheduler.*``: the scheduler's mail to the editors (in French today, whatever
   ``NEWSLETTER_LANGUAGE``: its callers ask for ``"fr"``).
 
@@ -104,35 +105,48 @@ def weekday_names(language: str) -> list[str]:
     return [say(f"date.weekday.{n}", language) for n in range(1, 8)]
 
 
-# --- the use case's English on a page ------------------------------------------------------
-#: The use case's English messages (``UsageError``, the render's warnings) with their key
-#: phrases in French, longest first; ids, dates and provider answers stay as they are.
-_FRENCH = (
-    ("is not in the edition", "n’est pas dans l’édition"),
-    ("is not pinned", "n’est pas épinglé"),
-    ("is not excluded", "n’est pas exclu"),
-    ("this item cannot move further", "cet article ne peut pas aller plus loin"),
-    ("is not a candidate of", "n’est pas candidat à l’édition du"),
-    ("(published outside its window or already in another edition)",
-     "(publié hors de sa fenêtre ou déjà dans une autre édition)"),
-    ("the test was not accepted", "le test n’a pas été accepté"),
-    ("invalid address", "adresse invalide"),
-    ("must be on one line", "doit tenir sur une ligne"),
-    ("must have at most", "doit avoir au plus"),
-    ("bytes; Gmail clips messages over about", "octets\u202f; Gmail coupe les messages au-delà"
-     " d’environ"),
-    ("the HTML is", "le HTML fait"),
-    ("characters", "caractères"),
-    ("bytes", "octets"),
-    ("no edition for", "pas d’édition pour le"),
-)  # fmt: skip
+# --- the use cases' problems -----------------------------------------------------------
+class Phrase(str):
+    """Words of the tables said in English, as the command line prints them and the logs
+    keep them, that carry their ``key`` and ``values`` so that a page says them in its own
+    language (:func:`usage_message`). A use case raises ``UsageError(Phrase(...))`` or
+    returns one as a warning: everything that reads it as a string reads the English."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Phrase:
+        phrase = super().__new__(cls, say(key, "en", **values))
+        phrase.key, phrase.values = key, values
+        return phrase
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _phrase, (self.key, self.values)
+
+    def said(self, language: str) -> str:
+        """These words in ``language``."""
+        return say(self.key, language, **self.values)
 
 
-def usage_message(message: str, language: str) -> str:
-    """An English message of the use case (``UsageError``, a render warning) for a page in
-    ``language``: in French its key phrases are translated (ids, dates and provider
-    answers stay as they are); the first letter is a capital in both."""
-    if language_of(language) == "fr":
-        for english, french in _FRENCH:
-            message = message.replace(english, french)
+def _phrase(key: str, values: dict[str, object]) -> Phrase:
+    return Phrase(key, **values)
+
+
+#: Problems still raised as plain English (a provider's refusal of a test, the address
+#: validator's words): their phrases are replaced by the page's language ones.
+_PHRASES_IN_ENGLISH = ("problems.test_not_accepted", "problems.invalid_address")
+
+
+def usage_message(problem: object, language: str) -> str:
+    """A use case's problem (a ``UsageError``, its message or a render warning) for a page
+    in ``language``, with a capital first letter: a :class:`Phrase` in that language; plain
+    English with its known phrases replaced (ids, dates and provider answers stay)."""
+    if isinstance(problem, BaseException):
+        problem = problem.args[0] if problem.args else str(problem)
+    if isinstance(problem, Phrase):
+        message = problem.said(language)
+    else:
+        message = str(problem)
+        for key in _PHRASES_IN_ENGLISH:
+            message = message.replace(say(key, "en"), say(key, language))
     return message[:1].upper() + message[1:]

@@ -357,6 +357,25 @@ WORDS: dict[str, str] = {
         "{valid}):</p><p><a href=\"{url}\">Confirm my subscription</a></p><p>If you did "
         "not ask for anything, ignore this message: you will receive nothing.</p>"
     ),
+    # What a use case refuses or warns about (see ``Phrase``): the command line's words.
+    "problems.no_edition": "no edition for {day}",
+    "problems.not_candidate": (
+        "article #{article} is not a candidate of {day} (published outside its window or "
+        "already in another edition)"
+    ),
+    "problems.not_pinned": "article #{article} is not pinned",
+    "problems.not_in_edition": "article #{article} is not in the edition",
+    "problems.not_excluded": "article #{article} is not excluded",
+    "problems.cannot_move": "this item cannot move further",
+    "problems.subject_too_long": "the subject must have at most {limit} characters",
+    "problems.preheader_too_long": "the preheader must have at most {limit} characters",
+    "problems.subject_one_line": "the subject must be on one line",
+    "problems.preheader_one_line": "the preheader must be on one line",
+    "problems.html_clipped": (
+        "the HTML is {size} bytes; Gmail clips messages over about {limit} bytes"
+    ),
+    "problems.test_not_accepted": "the test was not accepted",
+    "problems.invalid_address": "invalid address",
     # The scheduler's mail to the editors (plain text): the draft is ready, an alert.
     "scheduler.draft_subject": "{title}: draft of {day} to review",
     "scheduler.draft_ready": "The draft of the edition of {day} is ready",

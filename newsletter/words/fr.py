@@ -381,6 +381,27 @@ WORDS: dict[str, str] = {
         "{valid})&nbsp;:</p><p><a href=\"{url}\">Confirmer mon abonnement</a></p><p>Si "
         "vous n’avez rien demandé, ignorez ce message&nbsp;: vous ne recevrez rien.</p>"
     ),
+    # What a use case refuses or warns about (see ``Phrase``): lower case first, the page
+    # adds the capital.
+    "problems.no_edition": "pas d’édition pour le {day}",
+    "problems.not_candidate": (
+        "article #{article} n’est pas candidat à l’édition du {day} (publié hors de sa "
+        "fenêtre ou déjà dans une autre édition)"
+    ),
+    "problems.not_pinned": "article #{article} n’est pas épinglé",
+    "problems.not_in_edition": "article #{article} n’est pas dans l’édition",
+    "problems.not_excluded": "article #{article} n’est pas exclu",
+    "problems.cannot_move": "cet article ne peut pas aller plus loin",
+    "problems.subject_too_long": "l’objet doit avoir au plus {limit} caractères",
+    "problems.preheader_too_long": "le pré-en-tête doit avoir au plus {limit} caractères",
+    "problems.subject_one_line": "l’objet doit tenir sur une ligne",
+    "problems.preheader_one_line": "le pré-en-tête doit tenir sur une ligne",
+    "problems.html_clipped": (
+        "le HTML fait {size} octets\u202f; Gmail coupe les messages au-delà d’environ "
+        "{limit} octets"
+    ),
+    "problems.test_not_accepted": "le test n’a pas été accepté",
+    "problems.invalid_address": "adresse invalide",
     # The scheduler's mail to the editors (plain text: no typographic spaces): the draft is
     # ready, an alert.
     "scheduler.draft_subject": "{title} : brouillon du {day} à relire",
