@@ -27,10 +27,7 @@ def test_every_key_is_in_both_languages_with_the_same_placeholders() -> None:
 def test_every_entry_is_a_format_pattern_that_formats() -> None:
     for table in words.TABLES.values():
         for key, text in table.items():
-            values = dict.fromkeys(fields(text), "x")
-            assert "{" not in text.format(**values).replace("{}", "") or key.endswith(
-                "json_email"
-            ), key
+            assert text.format(**dict.fromkeys(fields(text), "x")), key
 
 
 @pytest.mark.parametrize("tag", ["de", "fr-CA", "", "zz-Latn"])
@@ -63,3 +60,19 @@ def test_long_dates() -> None:
     assert words.long_date(date(2026, 3, 1), "fr") == "dimanche 1er mars 2026"
     assert words.long_date(date(2026, 3, 1), "en") == "Sunday 1 March 2026"
     assert words.weekday_names("en")[0] == "Monday"
+
+
+def test_a_phrase_reads_as_english_and_is_said_in_a_page_s_language() -> None:
+    import pickle
+
+    from newsletter.app import UsageError
+
+    problem = UsageError(words.Phrase("problems.not_pinned", article=7))
+    assert str(problem) == "article #7 is not pinned"  # the command line's words
+    assert words.usage_message(problem, "fr") == "Article #7 n’est pas épinglé"
+    assert words.usage_message(problem, "en") == "Article #7 is not pinned"
+    copy = pickle.loads(pickle.dumps(problem.args[0]))
+    assert (copy, copy.key, copy.values) == ("article #7 is not pinned", "problems.not_pinned",
+                                             {"article": 7})  # fmt: skip
+    plain = "the test was not accepted: 550 refused"  # English no use case keys yet
+    assert words.usage_message(plain, "fr") == "Le test n’a pas été accepté: 550 refused"
