@@ -75,8 +75,7 @@ WORDS: dict[str, str] = {
     "readers.too_many": "Too many requests: please try again in an hour.",
     "readers.email_invalid": "This email address is not valid.",
     "readers.signup_answer": (
-        "If this address can receive our newsletter, a confirmation email has just been "
-        "sent to it."
+        "If this address can receive our newsletter, a confirmation email has just been sent to it."
     ),
     "readers.archive_title": "Archive",
     "readers.archive_heading": "Editions of {title}",
@@ -89,8 +88,7 @@ WORDS: dict[str, str] = {
     "readers.subscribe_title": "Subscribe",
     "readers.subscribe_check": "Check your inbox",
     "readers.subscribe_check_note": (
-        "Open the link in that email to confirm: without confirmation you will receive "
-        "nothing."
+        "Open the link in that email to confirm: without confirmation you will receive nothing."
     ),
     "readers.subscribe_heading": "Get {title}",
     "readers.subscribe_tagline": "The news that matters, read in five minutes, every morning.",
@@ -139,7 +137,7 @@ WORDS: dict[str, str] = {
     "readers.bad_timezone": "This time zone is unknown: choose one from the list.",
     "readers.bad_repeated": "The form holds the same field twice.",
     "readers.json_object": "Expected a JSON object.",
-    "readers.json_email": "Expected {{\"email\": \"...\"}}.",
+    "readers.json_email": 'Expected {{"email": "..."}}.',
     "readers.json_topics": "“topics” must be a list of topics.",
     # The editors' pages (templates: ``t``); ``date_format`` and ``datetime_format`` are
     # strftime patterns, ``decimal_mark`` separates a number's decimals.
@@ -354,7 +352,7 @@ WORDS: dict[str, str] = {
     ),
     "signup.html": (
         "<p>Hello,</p><p>To receive {title}, confirm your address (the link is valid for "
-        "{valid}):</p><p><a href=\"{url}\">Confirm my subscription</a></p><p>If you did "
+        '{valid}):</p><p><a href="{url}">Confirm my subscription</a></p><p>If you did '
         "not ask for anything, ignore this message: you will receive nothing.</p>"
     ),
     # What a use case refuses or warns about (see ``Phrase``): the command line's words.

@@ -16,8 +16,7 @@ WORDS: dict[str, str] = {
     "edition.preferences": "Gérer mes préférences",
     "edition.unsubscribe": "Se désabonner",
     "edition.why": (
-        "Vous recevez cet e-mail à l’adresse {email} parce que vous êtes abonné·e à "
-        "{title}."
+        "Vous recevez cet e-mail à l’adresse {email} parce que vous êtes abonné·e à {title}."
     ),
     "edition.source": "Source",
     "edition.also": "Aussi",
@@ -153,7 +152,7 @@ WORDS: dict[str, str] = {
     "readers.bad_timezone": "Ce fuseau horaire est inconnu\u00a0: choisissez-en un dans la liste.",
     "readers.bad_repeated": "Le formulaire contient deux fois le même champ.",
     "readers.json_object": "Attendu\u00a0: un objet JSON.",
-    "readers.json_email": "Attendu\u00a0: {{\"email\": \"...\"}}.",
+    "readers.json_email": 'Attendu\u00a0: {{"email": "..."}}.',
     "readers.json_topics": "«\u202ftopics\u202f» doit être une liste de thèmes.",
     # The editors' pages (templates: ``t``); ``date_format`` and ``datetime_format`` are
     # strftime patterns, ``decimal_mark`` separates a number's decimals.
@@ -277,8 +276,7 @@ WORDS: dict[str, str] = {
     "editors.test_heading": "Envoyer un test",
     "editors.test_button": "Envoyer le test",
     "editors.test_note": (
-        "L’objet commence par «\u202f{prefix}\u202f»\u202f; aucun abonné n’est compté "
-        "comme servi."
+        "L’objet commence par «\u202f{prefix}\u202f»\u202f; aucun abonné n’est compté comme servi."
     ),
     "editors.text_version": "Version texte",
     "editors.score_featured": "mis en avant par la source",
@@ -378,7 +376,7 @@ WORDS: dict[str, str] = {
     ),
     "signup.html": (
         "<p>Bonjour,</p><p>Pour recevoir {title}, confirmez votre adresse (lien valable "
-        "{valid})&nbsp;:</p><p><a href=\"{url}\">Confirmer mon abonnement</a></p><p>Si "
+        '{valid})&nbsp;:</p><p><a href="{url}">Confirmer mon abonnement</a></p><p>Si '
         "vous n’avez rien demandé, ignorez ce message&nbsp;: vous ne recevrez rien.</p>"
     ),
     # What a use case refuses or warns about (see ``Phrase``): lower case first, the page
