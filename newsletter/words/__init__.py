@@ -11,8 +11,9 @@ Keys are namespaced by who shows the words:
 - ``editors.*``: the editors' pages (their templates get them as ``t``);
 - ``signup.*``: the confirmation email;
 - ``problems.*``: what a use case refuses or warns about (see :class:`Phrase`);
-- ``scheduler.*``: the scheduler's mail to the editors (in French today, whatever
-  ``NEWSLETTER_LANGUAGE``: its callers ask for ``"fr"``).
+- ``scheduler.*``: the scheduler's mail to the editors, whatever ``NEWSLETTER_LANGUAGE``
+  today: the draft-ready notice and the alerts' subjects in French (its callers ask for
+  ``"fr"``), the alerts themselves (``scheduler.alert.*``, also logged) in English.
 
 Every entry is a :meth:`str.format` pattern (a literal brace is doubled); both tables have
 the same keys with the same placeholders (a test holds them to it). French is the default:

@@ -383,4 +383,26 @@ WORDS: dict[str, str] = {
     "scheduler.approval_optional": "It will go out on time unless one of you holds it.",
     "scheduler.review": "Review, hold or approve: {link}",
     "scheduler.alert_subject": "{title}: alert ({kind}) {day}",
+    # The scheduler's alerts (the mail's body and the log's message).
+    "scheduler.alert.wave_failed": "a time-zone wave failed: {error}",
+    "scheduler.alert.compose_failed": "composing the draft failed: {error}",
+    "scheduler.alert.weekly_compose_failed": "composing the weekly edition failed: {error}",
+    "scheduler.alert.weekly_send_failed": "sending the weekly edition failed: {error}",
+    "scheduler.alert.weekly_stopped": "the weekly send stopped: {reason}",
+    "scheduler.alert.skipped": (
+        "the edition of {day} was not sent: {why}; the send time ({time}) is more than "
+        "{grace} minutes past, so the day is skipped"
+    ),
+    "scheduler.alert.why_held": "held by an editor",
+    "scheduler.alert.why_not_approved": "not approved",
+    "scheduler.alert.why_downtime": "nothing ran within the grace period (downtime?)",
+    "scheduler.alert.held": "the edition of {day} is still held",
+    "scheduler.alert.approval": (
+        "nobody approved the edition of {day}; it waits (until {grace} minutes after the send time)"
+    ),
+    "scheduler.alert.late": "the edition of {day} starts {minutes} minutes after its send time",
+    "scheduler.alert.not_sent": "the edition of {day} was not sent: {error}",
+    "scheduler.alert.send_failed": "sending the edition of {day} failed: {error}",
+    "scheduler.alert.stopped": "the send of {day} stopped: {reason}",
+    "scheduler.alert.deliveries_failed": "{count} deliveries of {day} failed",
 }

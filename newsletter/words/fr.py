@@ -410,4 +410,29 @@ WORDS: dict[str, str] = {
     "scheduler.approval_optional": "Elle partira à l’heure sauf si l’un d’entre vous la retient.",
     "scheduler.review": "Relire, retenir ou approuver : {link}",
     "scheduler.alert_subject": "{title} : alerte ({kind}) {day}",
+    # The scheduler's alerts (the mail's body and the log's message; English today).
+    "scheduler.alert.wave_failed": "une vague de fuseaux horaires a échoué : {error}",
+    "scheduler.alert.compose_failed": "la composition du brouillon a échoué : {error}",
+    "scheduler.alert.weekly_compose_failed": (
+        "la composition de l’édition hebdomadaire a échoué : {error}"
+    ),
+    "scheduler.alert.weekly_send_failed": "l’envoi de l’édition hebdomadaire a échoué : {error}",
+    "scheduler.alert.weekly_stopped": "l’envoi hebdomadaire s’est arrêté : {reason}",
+    "scheduler.alert.skipped": (
+        "l’édition du {day} n’est pas partie : {why} ; l’heure d’envoi ({time}) est passée de "
+        "plus de {grace} minutes, la journée est donc sautée"
+    ),
+    "scheduler.alert.why_held": "retenue par un éditeur",
+    "scheduler.alert.why_not_approved": "pas approuvée",
+    "scheduler.alert.why_downtime": "rien n’a tourné pendant le délai de grâce (panne ?)",
+    "scheduler.alert.held": "l’édition du {day} est toujours retenue",
+    "scheduler.alert.approval": (
+        "personne n’a approuvé l’édition du {day} ; elle attend (jusqu’à {grace} minutes après "
+        "l’heure d’envoi)"
+    ),
+    "scheduler.alert.late": "l’édition du {day} part {minutes} minutes après son heure d’envoi",
+    "scheduler.alert.not_sent": "l’édition du {day} n’est pas partie : {error}",
+    "scheduler.alert.send_failed": "l’envoi de l’édition du {day} a échoué : {error}",
+    "scheduler.alert.stopped": "l’envoi du {day} s’est arrêté : {reason}",
+    "scheduler.alert.deliveries_failed": "{count} envois du {day} ont échoué",
 }
