@@ -18,8 +18,8 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+from newsletter import words
 from newsletter.compose.edition import Candidate, Policy, compose_plan
-from newsletter.words import edition as i18n
 
 END = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)
 CATEGORIES = ["politique", "economie", "societe", "monde", "sport", "culture", "sante", "tech"]
@@ -72,7 +72,7 @@ def run(sizes: list[int], repeat: int) -> list[tuple[int, float, int]]:
         budget_seconds=300,
         sections=CATEGORIES[:6],
         language="fr",
-        section_titles=i18n.section_titles("fr"),
+        section_titles=words.section_titles("fr"),
     )
     results = []
     for size in sizes:

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
+from newsletter import words
 from newsletter.audience.records import InvalidSubscriber, import_csv, make_record
 from newsletter.config.settings import ConfigError, load_settings, unknown_variables
 from newsletter.deliver.worker import RunReport, is_dead
@@ -47,7 +48,6 @@ from newsletter.store.subscribers import (
 from newsletter.store.workers import live_workers
 from newsletter.timeutil import utcnow
 from newsletter.wiring import App
-from newsletter.words import edition as i18n
 
 app = typer.Typer(
     name="newsletter",
@@ -187,7 +187,7 @@ def subscribers_add(
     verb = "added" if result.created else "updated"
     typer.echo(f"{verb} {record.email} ({status})")
     settings = application.settings
-    known = set(settings.sections) | set(i18n.section_titles(settings.language))
+    known = set(settings.sections) | set(words.section_titles(settings.language))
     for topic in record.topics:
         if topic not in known:
             warn(f"no configured section is called {topic!r}: it matches only a feed category")

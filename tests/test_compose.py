@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from newsletter import words
 from newsletter.compose.edition import Candidate, Decisions, Policy, _sections, compose_plan
 from newsletter.compose.fit import Option, fit, knapsack
 from newsletter.compose.reading import count_words, reading_seconds, words_per_minute
@@ -22,7 +23,6 @@ from newsletter.store.models import Article, Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.textutil import collapse
 from newsletter.wiring import App
-from newsletter.words import edition as i18n
 from tests.conftest import feed
 
 END = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ POLICY = Policy(
     sections=SECTIONS,
     language="fr",
     summary_max_chars=2000,
-    section_titles=i18n.section_titles("fr"),
+    section_titles=words.section_titles("fr"),
 )
 _RNG = random.Random(42)
 VOCABULARY = [

@@ -293,12 +293,11 @@ def test_framework_text_never_reaches_a_page(app: App, language: str) -> None:
     """Unreadable forms and oversized bodies (declared or streamed) answer our page in the
     configured language (JSON under /api/), with the right status, on readers' and
     editors' routes alike."""
-    from newsletter.words import editors as editor_texts
-    from newsletter.words import readers as texts
+    from newsletter import words as table_of
 
     application = App(app.settings.model_copy(update={"language": language}), engine=app.engine)
     client = TestClient(create_app(application), base_url="http://localhost:8000")
-    words, editor_words = texts.page_texts(language), editor_texts.editor_texts(language)
+    words, editor_words = table_of.table(language, "readers"), table_of.table(language, "editors")
     too_big = {"content-type": "application/x-www-form-urlencoded", "content-length": "99999999"}
     for path, ours in (("/subscribe", words), ("/editor/login", editor_words)):
         for name, body in (("files", a_file()), ("boundary", multipart_without_boundary()),

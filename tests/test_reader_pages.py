@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 from test_web import TestClient, path_of
 
+from newsletter import words
 from newsletter.links import Purpose
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
 from newsletter.wiring import App
-from newsletter.words.readers import PAGES
 
 DAY = date(2026, 3, 25)
 
@@ -172,6 +172,9 @@ def test_unsubscribe_from_the_preferences_page(reader: tuple[TestClient, App, st
 
 
 # --- English --------------------------------------------------------------------------------
+PAGES = {language: words.table(language, "readers") for language in ("fr", "en")}
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

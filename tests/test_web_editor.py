@@ -28,6 +28,7 @@ from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
 from newsletter.web.editor_audience import EXPORT_BATCH
 from newsletter.web.passwords import hash_password, verify_password
 from newsletter.wiring import App
+from newsletter.words import table as word_table
 
 DAY = date(2026, 3, 25)
 EDITOR = "redaction@example.ma"
@@ -690,6 +691,7 @@ def test_no_editor_configured_shows_how_to_add_one(app: App, tmp_path: Path) -> 
 
 # --- languages ------------------------------------------------------------------------------
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
+EDITOR_PAGES = {language: word_table(language, "editors") for language in ("fr", "en")}
 EDITOR_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pages" / "editor"
 EDITOR_CODE = Path(__file__).resolve().parent.parent / "newsletter" / "web"
 #: Marks of French in a page's own words (accents, French quotes and spaces, short words).
@@ -701,7 +703,6 @@ FRENCH_MARKS = re.compile(
 
 
 def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
-    from newsletter.words.editors import EDITOR_PAGES
 
     french, english = EDITOR_PAGES["fr"], EDITOR_PAGES["en"]
     assert french.keys() == english.keys()
@@ -715,7 +716,6 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
     from newsletter.web.editor_editions import ACTIONS, EDITION_TEXTS, SCORE_PARTS
-    from newsletter.words.editors import EDITOR_PAGES
 
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
@@ -780,7 +780,6 @@ def visible(html: str, data: list[str]) -> str:
 def fragments(language: str) -> list[str]:
     """The words of ``language``'s table (split at placeholders) that the other table never
     uses: none of them may appear in a page of the other language."""
-    from newsletter.words.editors import EDITOR_PAGES
 
     other = " ".join(v for k, v in EDITOR_PAGES["en" if language == "fr" else "fr"].items())
     found = []
@@ -973,12 +972,12 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
     """Over budget, near or over Gmail's clipping, a render warning, personalised editions:
     the branches the sample day does not reach, rendered from the template."""
     from newsletter.render.templates import environment
-    from newsletter.words.editors import editor_texts, usage_message
+    from newsletter.words import Phrase, usage_message
 
-    t = editor_texts(language)
-    warning = usage_message(
-        "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes", language
-    )
+    t = word_table(language, "editors")
+    clipped = Phrase("problems.html_clipped", size=120000, limit=102000)
+    assert clipped == "the HTML is 120000 bytes; Gmail clips messages over about 102000 bytes"
+    warning = usage_message(clipped, language)
     html = environment().get_template("pages/editor/edition.html.j2").render(
         title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
         csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",
@@ -1027,9 +1026,8 @@ def test_refusals_of_the_draft_s_texts_read_in_one_language(
 
     from newsletter.editions import decisions as editorial
     from newsletter.store.models import Article
-    from newsletter.words.editors import editor_texts
 
-    t = editor_texts(language)
+    t = word_table(language, "editors")
     settings = editor_settings.model_copy(update={"language": language})
     application = App(settings, engine=app.engine)
     application.ingest.sample(DAY)

@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter import words
 from newsletter.links import Links, Purpose
 from newsletter.store.db import transaction
 from newsletter.store.models import Subscriber, SubscriberStatus
@@ -68,40 +69,6 @@ def confirm(factory: sessionmaker[Session], subscriber_id: int) -> Subscriber | 
         return subscriber
 
 
-#: The confirmation email's words per language ({title}, {valid}, {url} filled in).
-CONFIRMATION_WORDS: dict[str, dict[str, str]] = {
-    "fr": {
-        "subject": "Confirmez votre abonnement à {title}",
-        "day": "jour", "days": "jours",
-        "text": (
-            "Bonjour,\n\nPour recevoir {title}, confirmez votre adresse en ouvrant ce lien "
-            "(valable {valid}) :\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce message : "
-            "vous ne recevrez rien.\n"
-        ),
-        "html": (
-            "<p>Bonjour,</p><p>Pour recevoir {title}, confirmez votre adresse (lien valable "
-            '{valid})&nbsp;:</p><p><a href="{url}">Confirmer mon abonnement</a></p>'
-            "<p>Si vous n’avez rien demandé, ignorez ce message&nbsp;: vous ne recevrez rien.</p>"
-        ),
-    },
-    "en": {
-        "subject": "Confirm your subscription to {title}",
-        "day": "day", "days": "days",
-        "text": (
-            "Hello,\n\nTo receive {title}, confirm your address by opening this link "
-            "(valid for {valid}):\n\n{url}\n\nIf you did not ask for anything, ignore this "
-            "message: you will receive nothing.\n"
-        ),
-        "html": (
-            "<p>Hello,</p><p>To receive {title}, confirm your address (the link is valid for "
-            '{valid}):</p><p><a href="{url}">Confirm my subscription</a></p>'
-            "<p>If you did not ask for anything, ignore this message: you will receive "
-            "nothing.</p>"
-        ),
-    },
-}  # fmt: skip
-
-
 def confirmation_message(
     links: Links, *, subscriber_id: int, email: str, title: str, sender_name: str,
     sender_address: str, days: float, language: str = "fr",
@@ -109,18 +76,18 @@ def confirmation_message(
     """The confirmation email (text and HTML, RFC 5322 bytes with CRLF) in ``language``
     (``fr`` or ``en``; other tags give French). A single message, so Python's email
     package builds it; it carries no List-Unsubscribe (not a bulk mail)."""
-    words = CONFIRMATION_WORDS["en" if language.split("-")[0].lower() == "en" else "fr"]
     url = links.subscriber_url(Purpose.CONFIRM, subscriber_id)
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((sender_name, sender_address))
     message["To"] = email
-    message["Subject"] = words["subject"].format(title=title)
+    message["Subject"] = words.say("signup.subject", language, title=title)
     message["Date"] = format_datetime(utcnow())
     domain = sender_address.rpartition("@")[2]
     message["Message-ID"] = f"<confirm.{subscriber_id}.{secrets.token_hex(6)}@{domain}>"
-    valid = f"{days:g} {words['days'] if days >= 2 else words['day']}"
-    message.set_content(words["text"].format(title=title, valid=valid, url=url))
+    valid = f"{days:g} {words.say('signup.days' if days >= 2 else 'signup.day', language)}"
+    message.set_content(words.say("signup.text", language, title=title, valid=valid, url=url))
     message.add_alternative(
-        words["html"].format(title=html.escape(title), valid=valid, url=url), subtype="html"
+        words.say("signup.html", language, title=html.escape(title), valid=valid, url=url),
+        subtype="html",
     )
     return message.as_bytes()

@@ -26,11 +26,22 @@ from newsletter.compose.scoring import ScoreParts, score_parts
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
 from newsletter.textutil import collapse, slugify, truncate_words
-from newsletter.words.edition import SECTION_ALIASES
 
 SUBJECT_MAX_CHARS = 90
 PREHEADER_MAX_CHARS = 140
 OTHER_SECTION = "autres"
+#: Category slugs that name a section of ours under another word (plural, English).
+SECTION_ALIASES = {
+    "sports": "sport",
+    "politics": "politique",
+    "economy": "economie",
+    "business": "economie",
+    "eco": "economie",
+    "society": "societe",
+    "world": "monde",
+    "cultures": "culture",
+    "arts": "culture",
+}
 #: A personal variant multiplies the weight of the reader's topics by this.
 TOPIC_BOOST = 3.0
 #: Stories whose summary and reading time are computed (the best by score; the knapsack only

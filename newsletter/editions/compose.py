@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter import words as i18n
 from newsletter.compose.edition import (
     Candidate,
     Decisions,
@@ -33,7 +34,6 @@ from newsletter.store.editions import ItemRow, get_edition, save_draft
 from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.timeutil import edition_window, local_datetime
-from newsletter.words import edition as i18n
 
 #: Local days the weekly edition looks back over.
 WEEK_DAYS = 7
@@ -204,5 +204,5 @@ class Composer:
         o = self.options
         if cadence == Cadence.WEEKLY:
             start = i18n.long_date(day - timedelta(days=WEEK_DAYS - 1), o.language)
-            return f"{o.title} — la semaine jusqu’au {start}"
+            return i18n.say("edition.weekly_subject", "fr", title=o.title, start=start)
         return f"{o.title} — {i18n.long_date(day, o.language)}"

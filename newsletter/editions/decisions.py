@@ -31,6 +31,7 @@ from newsletter.render.mime import Personal, PreparedMessage
 from newsletter.store.articles import articles_in_window
 from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.timeutil import utcnow
+from newsletter.words import Phrase
 
 #: Gmail clips an HTML body over about 102 KB (Google's help page "Gmail message
 #: clipping"); the preview warns from this size on.
@@ -103,7 +104,7 @@ class Previews:
 def _draft(drafts: Drafts, day: date) -> Edition:
     edition = drafts.get(day)
     if edition is None:
-        raise UsageError(f"no edition for {day.isoformat()}")
+        raise UsageError(Phrase("problems.no_edition", day=day.isoformat()))
     return edition
 
 
@@ -119,8 +120,7 @@ def pin(drafts: Drafts, day: date, article_id: int) -> Edition:
     if article_id not in {i.article_id for i in result.edition.items}:
         drafts.decide(day, pins=before, excludes=list(edition.excludes or []))
         raise UsageError(
-            f"article #{article_id} is not a candidate of {day.isoformat()} (published outside "
-            "its window or already in another edition)"
+            Phrase("problems.not_candidate", article=article_id, day=day.isoformat())
         )
     return result.edition
 
@@ -129,7 +129,7 @@ def unpin(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Let the ranking decide again about a pinned article (its place too)."""
     edition = _draft(drafts, day)
     if article_id not in (edition.pins or []):
-        raise UsageError(f"article #{article_id} is not pinned")
+        raise UsageError(Phrase("problems.not_pinned", article=article_id))
     positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
     pins = [p for p in edition.pins if p != article_id]
     return drafts.decide(day, pins=pins, positions=positions).edition
@@ -139,7 +139,7 @@ def exclude(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Keep an article of the edition out of it (and unpin it)."""
     edition = _draft(drafts, day)
     if article_id not in {i.article_id for i in edition.items}:
-        raise UsageError(f"article #{article_id} is not in the edition")
+        raise UsageError(Phrase("problems.not_in_edition", article=article_id))
     excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
     pins = [p for p in edition.pins or [] if p != article_id]
     positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
@@ -150,7 +150,7 @@ def include(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Undo an exclusion (the ranking decides whether the article comes back)."""
     edition = _draft(drafts, day)
     if article_id not in (edition.excludes or []):
-        raise UsageError(f"article #{article_id} is not excluded")
+        raise UsageError(Phrase("problems.not_excluded", article=article_id))
     return drafts.decide(day, excludes=[e for e in edition.excludes if e != article_id]).edition
 
 
@@ -163,11 +163,11 @@ def move(drafts: Drafts, day: date, article_id: int, step: int) -> Edition:
     edition = _draft(drafts, day)
     order = [i.article_id for i in edition.items]
     if article_id not in order:
-        raise UsageError(f"article #{article_id} is not in the edition")
+        raise UsageError(Phrase("problems.not_in_edition", article=article_id))
     index = order.index(article_id)
     target = index + step
     if not 0 <= target < len(order):
-        raise UsageError("this item cannot move further")
+        raise UsageError(Phrase("problems.cannot_move"))
     given = edition.positions or {}
     positions = {str(a): n + 1 for n, a in enumerate(order) if a is not None and str(a) in given}
     positions[str(article_id)] = target + 1

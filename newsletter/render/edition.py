@@ -16,11 +16,12 @@ from datetime import date
 
 import premailer
 
+from newsletter import words
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.templates import environment
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.words import edition as i18n
+from newsletter.words import Phrase
 
 #: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
 #: help); we keep a margin.
@@ -98,24 +99,24 @@ class RenderedEdition:
 def _context(
     edition: RenderEdition, identity: Identity, prefix: str, public: bool = False
 ) -> dict[str, object]:
-    language = i18n.language_of(identity.language)
-    labels = i18n.labels(language)
+    language = words.language_of(identity.language)
+    labels = words.labels(language)
     personal = {name: f"{prefix}_{name}" for name in PERSONAL_FIELDS}
     lead = edition.items[0] if edition.items else None
     sections: list[dict[str, object]] = []
     for item in edition.items[1:]:
-        title = i18n.section_title(item.section, language, item.category)
+        title = words.section_title(item.section, language, item.category)
         if not sections or sections[-1]["title"] != title:
             sections.append({"title": title, "items": []})
         sections[-1]["items"].append(item)  # type: ignore[union-attr]
     why = labels["why"].format(email=personal["email"], title=identity.title)
     return {
         "lang": identity.language,
-        "dir": "rtl" if language in i18n.RTL_LANGUAGES else "ltr",
+        "dir": "rtl" if language in words.RTL_LANGUAGES else "ltr",
         "title": identity.title,
         "subject": edition.subject,
         "preheader": edition.preheader,
-        "date_label": i18n.long_date(edition.day, language),
+        "date_label": words.long_date(edition.day, language),
         "reading_minutes": max(1, math.ceil(edition.reading_seconds / 60)),
         "labels": labels,
         "lead": lead,
@@ -171,9 +172,7 @@ def render_edition(
     warnings = []
     size = len(html.encode("utf-8"))
     if size > HTML_BUDGET_BYTES:
-        warnings.append(
-            f"the HTML is {size} bytes; Gmail clips messages over about {GMAIL_CLIP_BYTES} bytes"
-        )
+        warnings.append(Phrase("problems.html_clipped", size=size, limit=GMAIL_CLIP_BYTES))
     text_message = PreparedTextMessage(static_headers, text, pattern)
     return RenderedEdition(html, text, message, pattern, prefix, warnings, text_message)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from newsletter import words
 from newsletter.deliver.worker import worker_id
 from newsletter.editions.approval import Blocker, blocker
 from newsletter.editions.compose import Cadence
@@ -113,7 +114,9 @@ class Day:
                                                  should_stop=self.stopping.is_set)  # fmt: skip
             except Exception as exc:
                 LOG.exception("a time-zone wave of %s failed", day, extra=fields(day))
-                self.ledger.alert("failed", day, f"a time-zone wave failed: {exc}")
+                self.ledger.alert(
+                    "failed", day, words.say("scheduler.alert.wave_failed", "en", error=exc)
+                )
                 outcomes.append(Outcome.FAILED)
                 continue
             if wave is not None and (wave.created or wave.run.sent):
@@ -145,7 +148,9 @@ class Day:
             except Exception as exc:
                 LOG.exception("composing the edition of %s failed", day, extra=fields(day))
                 self.ledger.finish(key, "failed", str(exc))
-                self.ledger.alert("failed", day, f"composing the draft failed: {exc}")
+                self.ledger.alert(
+                    "failed", day, words.say("scheduler.alert.compose_failed", "en", error=exc)
+                )
                 return Outcome.FAILED
             items = len(result.edition.items)
             self.ledger.finish(key, "done", f"{items} items")
@@ -169,7 +174,9 @@ class Day:
         except Exception as exc:
             LOG.exception("composing the weekly edition of %s failed", day, extra=fields(day))
             self.ledger.finish(key, "failed", str(exc))
-            self.ledger.alert("failed", day, f"composing the weekly edition failed: {exc}")
+            self.ledger.alert(
+                "failed", day, words.say("scheduler.alert.weekly_compose_failed", "en", error=exc)
+            )
             return
         items = len(edition.items)
         self.ledger.finish(key, "done", f"{items} items")
@@ -195,7 +202,9 @@ class Day:
         except Exception as exc:
             LOG.exception("sending the weekly edition of %s failed", day, extra=fields(day))
             self.ledger.finish(key, "failed", str(exc))
-            self.ledger.alert("failed", day, f"sending the weekly edition failed: {exc}")
+            self.ledger.alert(
+                "failed", day, words.say("scheduler.alert.weekly_send_failed", "en", error=exc)
+            )
             return Outcome.FAILED
         if result is None:
             self.ledger.finish(key, "skipped", "no weekly edition, held, or empty")
@@ -206,7 +215,10 @@ class Day:
                  extra=fields(day, event="sent", newsletter=Cadence.WEEKLY,
                                deliveries=result.created))  # fmt: skip
         if result.run.stopped:
-            self.ledger.alert("failed", day, f"the weekly send stopped: {result.run.stopped}")
+            self.ledger.alert(
+                "failed", day,
+                words.say("scheduler.alert.weekly_stopped", "en", reason=result.run.stopped),
+            )  # fmt: skip
             return Outcome.FAILED
         return Outcome.SENT
 
@@ -233,29 +245,34 @@ class Day:
             if late > self.timing.grace:
                 if edition is None and not self.ledger.sent_before(day):
                     return Outcome.SKIPPED  # a new installation: nothing was ever missed
-                why = "held by an editor" if edition is not None and edition.held else (
-                    "not approved" if s.require_approval and edition is not None
-                    else "nothing ran within the grace period (downtime?)"
-                )  # fmt: skip
+                why = (
+                    words.say("scheduler.alert.why_held", "en")
+                    if edition is not None and edition.held
+                    else words.say("scheduler.alert.why_not_approved", "en")
+                    if s.require_approval and edition is not None
+                    else words.say("scheduler.alert.why_downtime", "en")
+                )
                 self.ledger.alert(
                     "skipped", day,
-                    f"the edition of {day.isoformat()} was not sent: {why}; the send time "
-                    f"({send_at.astimezone(s.zone):%H:%M}) is more than "
-                    f"{s.send_grace_minutes} minutes past, so the day is skipped",
+                    words.say("scheduler.alert.skipped", "en", day=day.isoformat(), why=why,
+                              time=f"{send_at.astimezone(s.zone):%H:%M}",
+                              grace=s.send_grace_minutes),
                 )  # fmt: skip
                 return Outcome.SKIPPED
             deadline = late >= timedelta(minutes=s.approval_deadline_minutes)
             gate = blocker(edition, require_approval=s.require_approval)
             if gate == Blocker.HELD:
                 if deadline:
-                    self.ledger.alert("held", day, f"the edition of {day.isoformat()} is still held")
+                    self.ledger.alert(
+                        "held", day, words.say("scheduler.alert.held", "en", day=day.isoformat())
+                    )
                 return Outcome.HELD
             if gate == Blocker.NOT_APPROVED:
                 if deadline:
                     self.ledger.alert(
                         "approval", day,
-                        f"nobody approved the edition of {day.isoformat()}; it waits "
-                        f"(until {s.send_grace_minutes} minutes after the send time)",
+                        words.say("scheduler.alert.approval", "en", day=day.isoformat(),
+                                  grace=s.send_grace_minutes),
                     )  # fmt: skip
                 return Outcome.AWAITING_APPROVAL
             key = RunKey("send", day)
@@ -267,8 +284,8 @@ class Day:
         if late > LATE_AFTER:
             self.ledger.alert(
                 "late", day,
-                f"the edition of {day.isoformat()} starts {int(late.total_seconds() // 60)} "
-                "minutes after its send time",
+                words.say("scheduler.alert.late", "en", day=day.isoformat(),
+                          minutes=int(late.total_seconds() // 60)),
             )  # fmt: skip
         try:
             if self.app.settings.timezone_waves:
@@ -281,12 +298,18 @@ class Day:
                 result = self.app.release.send(day, should_stop=self.stopping.is_set)
         except UsageError as exc:
             self.ledger.finish(key, "failed", str(exc))
-            self.ledger.alert("failed", day, f"the edition of {day.isoformat()} was not sent: {exc}")
+            self.ledger.alert(
+                "failed", day,
+                words.say("scheduler.alert.not_sent", "en", day=day.isoformat(), error=exc),
+            )  # fmt: skip
             return Outcome.FAILED
         except Exception as exc:
             LOG.exception("sending the edition of %s failed", day, extra=fields(day))
             self.ledger.finish(key, "failed", str(exc))
-            self.ledger.alert("failed", day, f"sending the edition of {day.isoformat()} failed: {exc}")
+            self.ledger.alert(
+                "failed", day,
+                words.say("scheduler.alert.send_failed", "en", day=day.isoformat(), error=exc),
+            )  # fmt: skip
             return Outcome.FAILED
         run = result.run
         detail = (
@@ -295,7 +318,10 @@ class Day:
         )
         if run.stopped:
             self.ledger.finish(key, "failed", f"{detail} stopped: {run.stopped}")
-            self.ledger.alert("failed", day, f"the send of {day.isoformat()} stopped: {run.stopped}")
+            self.ledger.alert(
+                "failed", day,
+                words.say("scheduler.alert.stopped", "en", day=day.isoformat(), reason=run.stopped),
+            )  # fmt: skip
             return Outcome.FAILED
         self.ledger.finish(key, "done", detail)
         LOG.info(
@@ -304,7 +330,11 @@ class Day:
                           sent=run.sent, failed=run.failed, workers=result.handed_to_workers),
         )  # fmt: skip
         if run.failed:
-            self.ledger.alert("failed", day, f"{run.failed} deliveries of {day.isoformat()} failed")
+            self.ledger.alert(
+                "failed", day,
+                words.say("scheduler.alert.deliveries_failed", "en", count=run.failed,
+                          day=day.isoformat()),
+            )  # fmt: skip
         with self._lock:
             self.send_weekly(day, self.clock())
         return Outcome.SENT

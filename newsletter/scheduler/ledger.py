@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
+from newsletter import words
 from newsletter.scheduler.mail import mail_editors
 from newsletter.store.db import transaction
 from newsletter.store.runs import RunKey, claim, finish, ran_before
@@ -37,17 +38,20 @@ class Ledger:
         send_at = send_at.astimezone(s.zone)
         link = f"{s.base_url}/editor/editions/{day.isoformat()}"
         approval = (
-            "Elle ne partira qu’approuvée par l’un d’entre vous."
+            words.say("scheduler.approval_required", "fr")
             if s.require_approval
-            else "Elle partira à l’heure sauf si l’un d’entre vous la retient."
+            else words.say("scheduler.approval_optional", "fr")
         )
         body = (
-            f"Le brouillon de l’édition du {day.isoformat()} est prêt"
-            + (f" ({len(edition.items)} articles) : « {edition.subject} »." if edition else ".")
-            + f"\n\nEnvoi prévu à {send_at:%H:%M} ({s.timezone}). {approval}\n\n"
-            + f"Relire, retenir ou approuver : {link}\n"
+            words.say("scheduler.draft_ready", "fr", day=day.isoformat())
+            + (words.say("scheduler.draft_items", "fr", count=len(edition.items),
+                         subject=edition.subject) if edition else ".")
+            + "\n\n" + words.say("scheduler.send_at", "fr", time=f"{send_at:%H:%M}",
+                                 zone=s.timezone, approval=approval) + "\n\n"
+            + words.say("scheduler.review", "fr", link=link) + "\n"
         )
-        sent = mail_editors(self.app, f"{s.title} : brouillon du {day.isoformat()} à relire", body)
+        sent = mail_editors(self.app, words.say("scheduler.draft_subject", "fr", title=s.title,
+                                                day=day.isoformat()), body)  # fmt: skip
         self.finish(key, "done", f"{sent} editors mailed")
         LOG.info("editors notified for %s", day, extra=fields(day, event="editors_notified"))
         return True
@@ -61,7 +65,8 @@ class Ledger:
         level = logging.ERROR if kind in ("failed", "skipped") else logging.WARNING
         LOG.log(level, "alert: %s", message, extra=fields(day, event="alert", alert=kind))
         s = self.app.settings
-        mailed = mail_editors(self.app, f"{s.title} : alerte ({kind}) {day.isoformat()}",
+        mailed = mail_editors(self.app, words.say("scheduler.alert_subject", "fr", title=s.title,
+                                                  kind=kind, day=day.isoformat()),
                               f"{message}\n")  # fmt: skip
         self.finish(RunKey(f"alert:{kind}", day), "done", f"{mailed} editors mailed")
         return True

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter import words as i18n
 from newsletter.audience.records import InvalidSubscriber, make_record
 from newsletter.audience.signup import confirm
 from newsletter.errors import UsageError
@@ -49,8 +50,6 @@ from newsletter.web.ratelimit import SlidingWindow
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
 from newsletter.wiring import App
-from newsletter.words import edition as i18n
-from newsletter.words import readers as texts
 
 #: Largest request body read (bytes): forms here are tiny.
 MAX_BODY = 64 * 1024
@@ -109,7 +108,7 @@ class BodyLimit:
 SIGNUPS_PER_IP = 10
 SIGNUPS_PER_ADDRESS = 3
 LOG = logging.getLogger("newsletter.web")
-#: Message keys (see newsletter.words.readers): too many sign-ups, and the one answer to a
+#: Message keys (``readers.*`` in newsletter.words): too many sign-ups, and the one answer to a
 #: sign-up, whether or not the address was known (no enumeration).
 TOO_MANY = "too_many"
 SIGNUP_ANSWER = "signup_answer"
@@ -125,12 +124,12 @@ def mask(email: str) -> str:
 def page(
     template: str, status_code: int = 200, *, language: str = "fr", **context: object
 ) -> HTMLResponse:
-    """A rendered page in ``language`` (its words as ``t``, see :mod:`newsletter.words.readers`),
-    never cached: it may show a reader's address."""
+    """A rendered page in ``language`` (its words as ``t``: ``readers.*`` in
+    :mod:`newsletter.words`), never cached: it may show a reader's address."""
     html = (
         environment()
         .get_template(f"pages/{template}.html.j2")
-        .render(t=texts.page_texts(language), lang=i18n.language_of(language), **context)
+        .render(t=i18n.table(language, "readers"), lang=i18n.language_of(language), **context)
     )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
@@ -153,7 +152,7 @@ def create_app(
 
     def say(key: str) -> str:
         """Message ``key`` in the newsletter's language."""
-        return texts.message(key, language)
+        return i18n.message("readers", key, language)
 
     def subscriber_for(purpose: Purpose, token: str) -> Subscriber:
         """The subscriber a ``purpose`` token names; 400 forged, 410 expired, 404 gone."""
@@ -406,7 +405,7 @@ def create_app(
         elif status == 404 and detail == "Not Found":  # Starlette's: no such route
             detail = "not_found"
         # Starlette's own English ("Too many files...", "Missing boundary..."): our words
-        detail = message_key(status, detail, texts.page_texts(language))
+        detail = message_key(status, detail, i18n.table(language, "readers"))
         if request.url.path.startswith("/api/"):  # a program: the same words, as JSON
             return JSONResponse({"error": say(detail)}, status_code=status)
         return show("error", status_code=status, title=title, message=say(detail))

@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from newsletter.config.settings import Settings
 from newsletter.web.ratelimit import SlidingWindow
-from newsletter.words.editors import Refusal
+from newsletter.web.refusal import Refusal
 
 #: Session cookie name (its path is the editors' prefix).
 COOKIE = "newsletter_editor"
@@ -78,7 +78,7 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, form: FormData) -> None:
-    """Raise HTTP 403 (:class:`~newsletter.words.editors.Refusal` ``csrf_refused``)
+    """Raise HTTP 403 (:class:`~newsletter.web.refusal.Refusal` ``csrf_refused``)
     unless the form's token equals the session's (constant time)."""
     expected = request.session.get("csrf")
     given = form.get(CSRF_FIELD)

@@ -28,8 +28,8 @@ from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_i
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
 from newsletter.web.passwords import verify_password
+from newsletter.web.refusal import Refusal
 from newsletter.wiring import App
-from newsletter.words.editors import Refusal
 
 #: Largest request body of the editors' pages (the CSV import), in bytes.
 MAX_EDITOR_BODY = editor_audience.MAX_IMPORT_BYTES + 64 * 1024

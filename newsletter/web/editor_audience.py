@@ -23,7 +23,7 @@ from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import count_by_status, search_subscribers, subscribers_after
 from newsletter.store.suppressions import recent_suppressions
 from newsletter.web.editor_pages import Editors, editor_only, form, page
-from newsletter.words.editors import Refusal
+from newsletter.web.refusal import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
 MAX_IMPORT_BYTES = 10 * 1024 * 1024

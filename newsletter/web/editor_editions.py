@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from newsletter import words as i18n
 from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.editions import decisions as editorial
 from newsletter.errors import UsageError
@@ -31,15 +32,14 @@ from newsletter.web.editor_pages import (
     parse_day,
     text_field,
 )
-from newsletter.words import edition as i18n
-from newsletter.words.editors import Refusal, usage_message
+from newsletter.web.refusal import Refusal
 
 #: Editions listed, newest first.
 LISTED = 60
 #: Dates an edition may be composed for (as ``newsletter compose --date``).
 FIRST_YEAR, LAST_YEAR = 1971, 9998
 #: The parts of a score shown, in this order (``score_parts``, see ``compose.scoring``);
-#: their words are ``score_<part>`` in :mod:`newsletter.words.editors`.
+#: their words are ``editors.score_<part>`` in :mod:`newsletter.words`.
 SCORE_PARTS = ("featured", "coverage", "prominence", "recency", "category_weight")
 #: The draft's texts an editor may set: their limit (characters, editorial's) and the
 #: keys of the refusals "too long" and "on one line".
@@ -173,7 +173,7 @@ def routes(editors: Editors) -> list[Route]:
             clip_kb=round(GMAIL_CLIP_BYTES / 1000),
             size_percent=min(100, round(100 * view.html_bytes / GMAIL_CLIP_BYTES)),
             size_level=view.size_level,
-            warnings=[usage_message(w, language) for w in view.warnings],
+            warnings=[i18n.usage_message(w, language) for w in view.warnings],
             text=view.text,
             items=items,
             excluded=excluded,
@@ -232,7 +232,7 @@ def routes(editors: Editors) -> list[Route]:
         except EditionLocked:
             raise Refusal(409, "locked") from None
         except UsageError as exc:
-            raise HTTPException(400, usage_message(str(exc), language)) from None
+            raise HTTPException(400, i18n.usage_message(exc, language)) from None
         return done(request, f"editions/{day}", message)
 
     @guard
@@ -296,7 +296,7 @@ def routes(editors: Editors) -> list[Route]:
                 editorial.send_proof, app.renderer, app.outgoing, edition, address, view
             )
         except UsageError as exc:
-            raise HTTPException(400, usage_message(str(exc), language)) from None
+            raise HTTPException(400, i18n.usage_message(exc, language)) from None
         return done(
             request, f"editions/{edition.date.isoformat()}",
             editors.say("test_sent", address=address, answer=answer),

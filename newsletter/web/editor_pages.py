@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from newsletter import words as i18n
 from newsletter.editions.decisions import Previews
 from newsletter.render.templates import environment
 from newsletter.web.auth import (
@@ -26,9 +27,8 @@ from newsletter.web.auth import (
     csrf_token,
     current_editor,
 )
+from newsletter.web.refusal import Refusal
 from newsletter.wiring import App
-from newsletter.words import edition as i18n
-from newsletter.words.editors import Refusal, editor_texts, say
 
 Handler = Callable[[Request], Awaitable[Response]]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -53,13 +53,13 @@ class Editors:
         return i18n.language_of(self.application.settings.language)
 
     @property
-    def texts(self) -> dict[str, str]:
-        """The pages' words (see :mod:`newsletter.words.editors`)."""
-        return editor_texts(self.language)
+    def texts(self) -> Mapping[str, str]:
+        """The pages' words (``editors.*`` in :mod:`newsletter.words`)."""
+        return i18n.table(self.language, "editors")
 
     def say(self, key: str, **values: object) -> str:
         """Message ``key`` in the pages' language, its placeholders filled from ``values``."""
-        return say(key, self.language, **values)
+        return i18n.message("editors", key, self.language, **values)
 
 
 def base(request: Request) -> str:
@@ -75,8 +75,8 @@ def href(request: Request, path: str = "/") -> str:
 def page(
     request: Request, editors: Editors, template: str, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    """A rendered editors' page in the newsletter's language (its words as ``t``, see
-    :mod:`newsletter.words.editors`): navigation, the one-time message, the CSRF token.
+    """A rendered editors' page in the newsletter's language (its words as ``t``:
+    ``editors.*`` in :mod:`newsletter.words`): navigation, the one-time message, the CSRF token.
     Never cached, never framed."""
     settings = editors.application.settings
     html = (

@@ -1,8 +1,8 @@
 """The preferences form: read what a reader posted into a :class:`PreferenceChange`.
 
 Every field is checked before anything is saved: one bad value refuses the whole form
-(:class:`PreferencesInvalid`, whose ``key`` names the message in
-:mod:`newsletter.words.readers`). Unchecked checkboxes send nothing, so ``topics`` is read as
+(:class:`PreferencesInvalid`, whose ``key`` names the message among the ``readers.*`` words
+of :mod:`newsletter.words`). Unchecked checkboxes send nothing, so ``topics`` is read as
 none when absent from the page's own form (``form=preferences``); a field absent
 otherwise is left as it is, and a form with none of the fields is refused.
 """
