@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import words as i18n
+from newsletter import words
 from newsletter.compose.edition import (
     Candidate,
     Decisions,
@@ -133,7 +133,7 @@ class Composer:
             sections=list(o.sections),
             language=o.language,
             summary_max_chars=o.summary_max_chars,
-            section_titles=i18n.section_titles(o.language),
+            section_titles=words.section_titles(o.language),
             wpm_overrides=o.words_per_minute or None,
             max_share=o.max_share,
             category_weights=o.category_weights,
@@ -203,6 +203,6 @@ class Composer:
         """The subject when the plan has none (no items): the title and the date."""
         o = self.options
         if cadence == Cadence.WEEKLY:
-            start = i18n.long_date(day - timedelta(days=WEEK_DAYS - 1), o.language)
-            return i18n.say("edition.weekly_subject", "fr", title=o.title, start=start)
-        return f"{o.title} — {i18n.long_date(day, o.language)}"
+            start = words.long_date(day - timedelta(days=WEEK_DAYS - 1), o.language)
+            return words.say("edition.weekly_subject", "fr", title=o.title, start=start)
+        return f"{o.title} — {words.long_date(day, o.language)}"

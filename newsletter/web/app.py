@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -22,11 +21,10 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter import words as i18n
+from newsletter import words
 from newsletter.audience.records import InvalidSubscriber, make_record
 from newsletter.audience.signup import confirm
 from newsletter.errors import UsageError
@@ -39,6 +37,8 @@ from newsletter.store.preferences import save_preferences as save_subscriber_pre
 from newsletter.store.subscribers import get_subscriber
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web.bad_requests import client_gone, message_key
+from newsletter.web.bodylimit import BodyLimit
+from newsletter.web.editor import create_editor_app
 from newsletter.web.health import Running, health_routes
 from newsletter.web.preferences import (
     MAX_PAUSE_DAYS,
@@ -52,56 +52,7 @@ from newsletter.web.webhooks import Webhooks
 from newsletter.wiring import App
 
 #: Largest request body read (bytes): forms here are tiny.
-MAX_BODY = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-class BodyLimit:
-    """ASGI middleware refusing request bodies over ``limit`` bytes with 413, while they
-    arrive (a declared Content-Length is refused before reading anything). Paths under a
-    prefix of ``skip`` are left to the app mounted there (it applies its own limit)."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        limit: int = MAX_BODY,
-        larger: dict[str, int] | None = None,
-        skip: tuple[str, ...] = (),
-        refuse: Callable[[Request], Awaitable[Response]] | None = None,
-    ) -> None:
-        self.app, self.limit, self.skip = app, limit, skip
-        self.larger = larger or {}  # path -> a larger limit for that route (webhooks)
-        # The 413 answer to a declared Content-Length over the limit (the app's error
-        # page or JSON, in its language); a plain text without it.
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip):
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        root = scope.get("root_path", "")
-        limit = self.larger.get(path[len(root) :] if root and path.startswith(root) else path,
-                                self.limit)  # fmt: skip
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            if self.refuse is not None:
-                answer = await self.refuse(Request(scope, receive))
-            else:
-                answer = PlainTextResponse("Request too large.\n", status_code=413)
-            await answer(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise HTTPException(413, "too_large")
-            return message
-
-        await self.app(scope, limited, send)
 
 
 #: Sign-ups allowed per hour from one IP address, and for one email address.
@@ -129,7 +80,7 @@ def page(
     html = (
         environment()
         .get_template(f"pages/{template}.html.j2")
-        .render(t=i18n.table(language, "readers"), lang=i18n.language_of(language), **context)
+        .render(t=words.table(language, "readers"), lang=words.language_of(language), **context)
     )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
@@ -140,7 +91,6 @@ def create_app(
     """The ASGI app for ``application`` (settings, database, links); ``webhooks`` is the
     provider-webhook endpoint (default: built from ``application``'s settings);
     ``scheduler`` (under ``newsletter run``) is reported by ``/readyz``."""
-    from newsletter.web.editor import create_editor_app  # it imports BodyLimit from here
 
     links = application.links
     title = application.settings.title
@@ -152,7 +102,7 @@ def create_app(
 
     def say(key: str) -> str:
         """Message ``key`` in the newsletter's language."""
-        return i18n.message("readers", key, language)
+        return words.message("readers", key, language)
 
     def subscriber_for(purpose: Purpose, token: str) -> Subscriber:
         """The subscriber a ``purpose`` token names; 400 forged, 410 expired, 404 gone."""
@@ -231,7 +181,7 @@ def create_app(
     ) -> Response:  # fmt: skip
         chosen = set(subscriber.topics or [])
         topics = [
-            {"slug": slug, "title": i18n.section_title(slug, language), "on": slug in chosen}
+            {"slug": slug, "title": words.section_title(slug, language), "on": slug in chosen}
             for slug in _topics(subscriber)
         ]
         today = application.today()
@@ -247,9 +197,9 @@ def create_app(
             unsubscribe=urlsplit(links.subscriber_url(Purpose.UNSUBSCRIBE, subscriber.id)).path,
             active=subscriber.status == SubscriberStatus.ACTIVE,
             frequency=subscriber.frequency or "daily", weekday=subscriber.weekday,
-            weekdays=i18n.weekday_names(language),
+            weekdays=words.weekday_names(language),
             paused_until=paused.isoformat() if paused else "",
-            paused_label=i18n.long_date(paused, language) if paused else "",
+            paused_label=words.long_date(paused, language) if paused else "",
             pause_min=(today + timedelta(days=1)).isoformat(),
             pause_max=(today + timedelta(days=MAX_PAUSE_DAYS)).isoformat(),
             format=subscriber.format or "html", timezone=subscriber.timezone or "",
@@ -279,7 +229,7 @@ def create_app(
         rows = [
             {
                 "url": links.edition_url(e.date),
-                "date": i18n.long_date(e.date, language),
+                "date": words.long_date(e.date, language),
                 "subject": e.subject,
             }
             for e in editions
@@ -297,7 +247,7 @@ def create_app(
         request: Request, *, error: str | None = None, done: bool = False, status_code: int = 200
     ) -> Response:
         topics = [
-            {"slug": s, "title": i18n.section_title(s, language)}
+            {"slug": s, "title": words.section_title(s, language)}
             for s in application.settings.sections
         ]
         return show(
@@ -405,7 +355,7 @@ def create_app(
         elif status == 404 and detail == "Not Found":  # Starlette's: no such route
             detail = "not_found"
         # Starlette's own English ("Too many files...", "Missing boundary..."): our words
-        detail = message_key(status, detail, i18n.table(language, "readers"))
+        detail = message_key(status, detail, words.table(language, "readers"))
         if request.url.path.startswith("/api/"):  # a program: the same words, as JSON
             return JSONResponse({"error": say(detail)}, status_code=status)
         return show("error", status_code=status, title=title, message=say(detail))

@@ -23,9 +23,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.web import editor_audience, editor_editions
-from newsletter.web.app import BodyLimit
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
+from newsletter.web.bodylimit import BodyLimit
 from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
 from newsletter.web.passwords import verify_password
 from newsletter.web.refusal import Refusal

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter import words as i18n
+from newsletter import words
 from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.editions import decisions as editorial
 from newsletter.errors import UsageError
@@ -78,7 +78,7 @@ def routes(editors: Editors) -> list[Route]:
         day = parse_day(day_text)
         edition = app.drafts.get(day)
         if edition is None:
-            raise Refusal(404, "no_edition", date=i18n.long_date(day, language))
+            raise Refusal(404, "no_edition", date=words.long_date(day, language))
         return edition
 
     @guard
@@ -92,7 +92,7 @@ def routes(editors: Editors) -> list[Route]:
             return [
                 {
                     "day": e.date.isoformat(),
-                    "date": i18n.long_date(e.date, language),
+                    "date": words.long_date(e.date, language),
                     "status": e.status,
                     "status_label": status_label(e.status),
                     "subject": e.subject,
@@ -134,7 +134,7 @@ def routes(editors: Editors) -> list[Route]:
                 "article_id": item.article_id,
                 "title": item.title,
                 "url": item.url,
-                "section": i18n.section_title(item.section, language, item.category),
+                "section": words.section_title(item.section, language, item.category),
                 "source": item.source_name or "",
                 "seconds": round(item.reading_seconds),
                 "score": item.score,
@@ -154,7 +154,7 @@ def routes(editors: Editors) -> list[Route]:
         return page(
             request, editors, "edition",
             day=edition.date.isoformat(),
-            date=i18n.long_date(edition.date, language),
+            date=words.long_date(edition.date, language),
             status=edition.status,
             status_label=status_label(edition.status),
             draft=editorial.is_draft(edition),
@@ -173,7 +173,7 @@ def routes(editors: Editors) -> list[Route]:
             clip_kb=round(GMAIL_CLIP_BYTES / 1000),
             size_percent=min(100, round(100 * view.html_bytes / GMAIL_CLIP_BYTES)),
             size_level=view.size_level,
-            warnings=[i18n.usage_message(w, language) for w in view.warnings],
+            warnings=[words.usage_message(w, language) for w in view.warnings],
             text=view.text,
             items=items,
             excluded=excluded,
@@ -183,7 +183,7 @@ def routes(editors: Editors) -> list[Route]:
                 for a in left_out
             ],
             variants=[
-                {"topics": ", ".join(i18n.section_title(s, language) for s in key.split(",")),
+                {"topics": ", ".join(words.section_title(s, language) for s in key.split(",")),
                  "articles": len(edition.variant_items(key)),
                  "reading": duration(edition.variant_seconds.get(key, 0))}
                 for key in edition.variants
@@ -232,7 +232,7 @@ def routes(editors: Editors) -> list[Route]:
         except EditionLocked:
             raise Refusal(409, "locked") from None
         except UsageError as exc:
-            raise HTTPException(400, i18n.usage_message(exc, language)) from None
+            raise HTTPException(400, words.usage_message(exc, language)) from None
         return done(request, f"editions/{day}", message)
 
     @guard
@@ -296,7 +296,7 @@ def routes(editors: Editors) -> list[Route]:
                 editorial.send_proof, app.renderer, app.outgoing, edition, address, view
             )
         except UsageError as exc:
-            raise HTTPException(400, i18n.usage_message(exc, language)) from None
+            raise HTTPException(400, words.usage_message(exc, language)) from None
         return done(
             request, f"editions/{edition.date.isoformat()}",
             editors.say("test_sent", address=address, answer=answer),

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from newsletter import words as i18n
+from newsletter import words
 from newsletter.editions.decisions import Previews
 from newsletter.render.templates import environment
 from newsletter.web.auth import (
@@ -50,16 +50,16 @@ class Editors:
     @property
     def language(self) -> str:
         """The pages' language (``settings.language``: ``fr`` or ``en``)."""
-        return i18n.language_of(self.application.settings.language)
+        return words.language_of(self.application.settings.language)
 
     @property
     def texts(self) -> Mapping[str, str]:
         """The pages' words (``editors.*`` in :mod:`newsletter.words`)."""
-        return i18n.table(self.language, "editors")
+        return words.table(self.language, "editors")
 
     def say(self, key: str, **values: object) -> str:
         """Message ``key`` in the pages' language, its placeholders filled from ``values``."""
-        return i18n.message("editors", key, self.language, **values)
+        return words.message("editors", key, self.language, **values)
 
 
 def base(request: Request) -> str:
