@@ -13,6 +13,7 @@ length. French: 238 x 195 / 228 = 204 wpm.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 ENGLISH_SILENT_WPM = 238.0
 #: IReST mean reading rates (words per minute), used only as ratios to English.
@@ -24,7 +25,7 @@ IREST_WPM = {
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*", re.UNICODE)
 
 
-def words_per_minute(language: str | None, overrides: dict[str, float] | None = None) -> float:
+def words_per_minute(language: str | None, overrides: Mapping[str, float] | None = None) -> float:
     """Silent-reading rate for ``language`` (BCP 47 primary subtag), in words per minute.
 
     ``overrides`` (from configuration) win; an unknown language reads at the English rate.
@@ -42,7 +43,7 @@ def count_words(text: str) -> int:
 
 
 def reading_seconds(
-    text: str, language: str | None, overrides: dict[str, float] | None = None
+    text: str, language: str | None, overrides: Mapping[str, float] | None = None
 ) -> float:
     """Seconds to read ``text`` silently at the rate of ``language``."""
     return count_words(text) * 60.0 / words_per_minute(language, overrides)

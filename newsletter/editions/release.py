@@ -121,6 +121,7 @@ class Release:
                 edition = self.composer.compose(day).edition
             except EditionLocked:  # another send released it meanwhile: deliver alongside
                 edition = self.drafts.get(day) or edition
+        assert edition is not None  # composed above, or released by another send
         if not edition.items:
             raise UsageError(
                 f"the edition of {day.isoformat()} has no items: nothing to send "

@@ -27,6 +27,15 @@ class NotAFeedbackReport(ValueError):
     """The message has no ``message/feedback-report`` part."""
 
 
+def _headers(part: Message) -> Message:
+    """The header block a ``message/*`` part carries: the parser's sub-message, or its text
+    parsed as headers."""
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    return HeaderParser().parsestr(str(payload))
+
+
 def parse(data: bytes) -> list[Event]:
     """The complaint of the feedback report ``data`` (one event, or none for other feedback
     types). Raises :class:`NotAFeedbackReport`, or :class:`~newsletter.feedback.webhooks.Malformed`
@@ -37,15 +46,9 @@ def parse(data: bytes) -> list[Event]:
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "message/feedback-report" and fields is None:
-            payload = part.get_payload()
-            fields = payload[0] if isinstance(payload, list) and payload else (
-                HeaderParser().parsestr(str(payload))
-            )  # fmt: skip
+            fields = _headers(part)
         elif kind in ("message/rfc822", "text/rfc822-headers") and original is None:
-            payload = part.get_payload()
-            original = payload[0] if isinstance(payload, list) and payload else (
-                HeaderParser().parsestr(str(payload))
-            )  # fmt: skip
+            original = _headers(part)
     if fields is None:
         raise NotAFeedbackReport("no message/feedback-report part")
     feedback = str(fields.get("Feedback-Type", "")).strip().lower()

@@ -136,7 +136,8 @@ def _blocks(part: Message) -> list[Message]:
     encoding = str(part.get("Content-Transfer-Encoding", "")).lower()
     if isinstance(payload, list) and encoding not in ("base64", "quoted-printable"):
         return [block for block in payload if isinstance(block, Message)]
-    raw = part.get_payload(decode=True) if not isinstance(payload, list) else None
+    decoded = part.get_payload(decode=True) if not isinstance(payload, list) else None
+    raw = decoded if isinstance(decoded, bytes) else None
     if raw is None:  # the parser split the encoded text into blocks: take it back whole
         body = part.as_bytes().replace(b"\r\n", b"\n").partition(b"\n\n")[2]
         try:

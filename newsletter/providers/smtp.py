@@ -162,8 +162,8 @@ class SMTPProvider:
         try:
             connection = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            reply = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            return f"SMTP authentication refused by {self.host}: {reply}"
+            refusal = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            return f"SMTP authentication refused by {self.host}: {refusal}"
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             return f"cannot connect to SMTP server {self.host}:{self.port}: {exc}"
         stage = "MAIL FROM"

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import premailer
 
@@ -79,7 +80,7 @@ class RenderedEdition:
     message: PreparedMessage
     placeholder: re.Pattern[str]
     prefix: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # Phrase: English, keyed for pages
     text_message: PreparedTextMessage | None = None  # for readers who chose "text"
 
     @property
@@ -103,12 +104,12 @@ def _context(
     labels = words.labels(language)
     personal = {name: f"{prefix}_{name}" for name in PERSONAL_FIELDS}
     lead = edition.items[0] if edition.items else None
-    sections: list[dict[str, object]] = []
+    sections: list[dict[str, Any]] = []
     for item in edition.items[1:]:
         title = words.section_title(item.section, language, item.category)
         if not sections or sections[-1]["title"] != title:
             sections.append({"title": title, "items": []})
-        sections[-1]["items"].append(item)  # type: ignore[union-attr]
+        sections[-1]["items"].append(item)
     why = labels["why"].format(email=personal["email"], title=identity.title)
     return {
         "lang": identity.language,
@@ -169,7 +170,7 @@ def render_edition(
             f"Feedback-ID: {edition.day:%Y%m%d}:{identity.list_id}:edition:{identity.feedback_id}"
         )
     message = PreparedMessage(static_headers, text, html, pattern)
-    warnings = []
+    warnings: list[str] = []
     size = len(html.encode("utf-8"))
     if size > HTML_BUDGET_BYTES:
         warnings.append(Phrase("problems.html_clipped", size=size, limit=GMAIL_CLIP_BYTES))

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -137,3 +137,10 @@ def step(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an ``UPDATE`` or ``DELETE`` matched (0 when the driver does not say). A DML
+    statement's result is a ``CursorResult``; the ORM's ``Session.execute`` is typed as
+    returning the base ``Result``, so the cast is where the two meet."""
+    return cast(CursorResult[Any], result).rowcount or 0

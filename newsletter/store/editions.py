@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.errors import NewsletterError
+from newsletter.store.db import affected
 from newsletter.store.models import Delivery, DeliveryStatus, Edition, EditionItem, EditionStatus
 from newsletter.timeutil import utcnow
 
@@ -150,7 +151,7 @@ def release_edition(session: Session, edition_id: int) -> bool:
         .values(status=EditionStatus.SENDING, released_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def mark_edition_sent(session: Session, edition_id: int) -> bool:
@@ -165,7 +166,7 @@ def mark_edition_sent(session: Session, edition_id: int) -> bool:
         .values(status=EditionStatus.SENT, sent_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def set_held(session: Session, edition_id: int, held: bool) -> bool:
@@ -181,7 +182,7 @@ def set_held(session: Session, edition_id: int, held: bool) -> bool:
         .values(held=held)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def approve(session: Session, edition_id: int, by: str) -> bool:
@@ -198,7 +199,7 @@ def approve(session: Session, edition_id: int, by: str) -> bool:
         .values(approved_at=utcnow(), approved_by=by, held=False)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def set_paused(session: Session, edition_id: int, paused: bool) -> bool:
@@ -215,7 +216,7 @@ def set_paused(session: Session, edition_id: int, paused: bool) -> bool:
         .values(status=target, paused_reason=None)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def pause_for(session: Session, edition_id: int, reason: str) -> bool:
@@ -227,7 +228,7 @@ def pause_for(session: Session, edition_id: int, reason: str) -> bool:
         .values(status=EditionStatus.PAUSED, paused_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def editions_to_deliver(session: Session) -> list[int]:
@@ -257,7 +258,7 @@ def reopen_for_wave(session: Session, edition_id: int) -> bool:
         .values(status=EditionStatus.SENDING)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def edition_by_id(session: Session, edition_id: int) -> Edition | None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    Table,
     and_,
     bindparam,
     false,
@@ -29,8 +30,11 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from newsletter.store.db import affected
 from newsletter.store.models import (
     Delivery,
     DeliveryStatus,
@@ -121,13 +125,13 @@ def create_deliveries(
         or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= edition_date),
     )
     dialect = session.get_bind().dialect.name
+    statement: Any
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = postgresql_insert(Delivery).from_select(columns, source)
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = sqlite_insert(Delivery).from_select(columns, source)
     else:  # pragma: no cover - other backends rely on the unique constraint alone
-        dialect_insert = insert
-    statement = dialect_insert(Delivery).from_select(columns, source)
+        statement = insert(Delivery).from_select(columns, source)
     if dialect in ("postgresql", "sqlite"):
         # A concurrent release inserting the same rows loses quietly instead of failing.
         statement = statement.on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
@@ -219,7 +223,7 @@ def claim_batch(
     )
 
 
-_T = Delivery.__table__
+_T = cast(Table, Delivery.__table__)
 # Statements built once: this is the hot path (one transaction per message handed over),
 # and building a statement costs more than running it on SQLite.
 _MARK_SENDING = (
@@ -238,7 +242,7 @@ _OUTCOME_WHERE = (
     # cannot take.
     or_(_T.c.status == DeliveryStatus.SENDING.value, _T.c.status == DeliveryStatus.CLAIMED.value),
 )
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "status": bindparam("b_status"),
     "provider": bindparam("b_provider"),
     "last_code": bindparam("b_code"),
@@ -367,7 +371,7 @@ def reclaim(session: Session, edition_id: int, owners: list[str], stale_before: 
         .values(status=DeliveryStatus.PENDING, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def uncertain_rows(session: Session, edition_id: int, owners: list[str]) -> list[tuple[int, str]]:
@@ -426,7 +430,7 @@ def requeue_uncertain(session: Session, edition_id: int, owners: list[str]) -> i
         .values(status=DeliveryStatus.PENDING, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def skip_inactive(session: Session, edition_id: int) -> int:
@@ -447,7 +451,7 @@ def skip_inactive(session: Session, edition_id: int) -> int:
         .values(status=DeliveryStatus.SKIPPED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def delivery_counts(session: Session, edition_id: int) -> dict[str, int]:

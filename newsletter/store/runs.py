@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from newsletter.store.db import affected
 from newsletter.store.models import SchedulerRun
 from newsletter.timeutil import utcnow
 
@@ -48,13 +52,13 @@ def claim(
         "newsletter": key.newsletter, "job": key.job, "day": key.day, "owner": owner,
         "claimed_at": now,
     }  # fmt: skip
+    statement: Any
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = postgresql_insert(SchedulerRun).values(**values)
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = sqlite_insert(SchedulerRun).values(**values)
     else:  # pragma: no cover - other backends: the unique constraint raises instead
-        dialect_insert = insert
-    statement = dialect_insert(SchedulerRun).values(**values)
+        statement = insert(SchedulerRun).values(**values)
     if dialect in ("postgresql", "sqlite"):
         statement = statement.on_conflict_do_nothing(
             index_elements=["newsletter", "job", "day"]
@@ -76,7 +80,7 @@ def claim(
         .values(owner=owner, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(taken.rowcount)
+    return bool(affected(taken))
 
 
 def finish(

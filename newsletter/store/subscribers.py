@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.store.db import affected
 from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
 
@@ -256,7 +257,7 @@ def reset_soft_bounces(session: Session, email: str) -> bool:
         .values(soft_bounces=0)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 def _contains(text: str) -> str:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.store.db import affected
 from newsletter.store.models import Worker
 from newsletter.timeutil import utcnow
 
@@ -17,12 +18,14 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 def beat(session: Session, worker_id: str) -> None:
     """Record that ``worker_id`` is alive now (creating its row). Does not commit."""
     now = utcnow()
-    updated = session.execute(
-        update(Worker)
-        .where(Worker.id == worker_id)
-        .values(heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    updated = affected(
+        session.execute(
+            update(Worker)
+            .where(Worker.id == worker_id)
+            .values(heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not updated:
         session.add(Worker(id=worker_id, started_at=now, heartbeat_at=now))
     session.flush()

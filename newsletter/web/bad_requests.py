@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,7 +37,7 @@ async def client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
-def message_key(status: int, detail: str, known: dict[str, str]) -> str:
+def message_key(status: int, detail: str, known: Mapping[str, str]) -> str:
     """``detail`` when it is a key of ``known`` (a word table), else our key for ``status``
     (:data:`KEYS_BY_STATUS`), else ``"error"``: framework text never reaches a page."""
     if detail in known:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 from newsletter.feedback.webhooks import (
     Event,
@@ -67,17 +68,20 @@ def events(payload: dict) -> list[Event]:
             raise Malformed("a 'failed' event needs severity permanent or temporary")
         kind = Kind.HARD_BOUNCE if severity == "permanent" else Kind.SOFT_BOUNCE
     else:
-        kind = {
+        other = {
             "complained": Kind.COMPLAINT,
             "unsubscribed": Kind.UNSUBSCRIBE,
             "delivered": Kind.DELIVERED,
         }.get(name)
-        if kind is None:
+        if other is None:
             return []
+        kind = other
     event_id = data.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise Malformed("the event has no 'id'")
-    status = data.get("delivery-status") if isinstance(data.get("delivery-status"), dict) else {}
+    status: dict[str, Any] = (
+        data["delivery-status"] if isinstance(data.get("delivery-status"), dict) else {}
+    )
     detail = " ".join(
         str(part)
         for part in (

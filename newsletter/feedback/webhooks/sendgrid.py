@@ -92,6 +92,7 @@ def events(payload: list) -> list[Event]:
     found = []
     for entry in payload:
         name = entry["event"]
+        kind: Kind | None
         if name == "bounce":
             kind = Kind.SOFT_BOUNCE if entry.get("type") == "blocked" else Kind.HARD_BOUNCE
         elif name == "dropped":

@@ -57,18 +57,18 @@ def events(message: str, sns_message_id: str) -> list[Event]:
     if kind_name == "Complaint":
         complaint = _object(data, "complaint")
         feedback = complaint.get("feedbackId") or sns_message_id
-        detail = short(complaint.get("complaintFeedbackType"))
+        complaint_detail = short(complaint.get("complaintFeedbackType"))
         found = []
         for recipient in _list(complaint, "complainedRecipients"):
             if not isinstance(recipient, dict):
                 raise Malformed("complainedRecipients holds objects")
             email = address(recipient.get("emailAddress"))
             found.append(Event(PROVIDER, key_of("complaint", feedback, email.lower()),
-                               Kind.COMPLAINT, email, detail))  # fmt: skip
+                               Kind.COMPLAINT, email, complaint_detail))  # fmt: skip
         return found
     if kind_name == "Delivery":
         delivery = _object(data, "delivery")
-        mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
+        mail: dict[str, Any] = data["mail"] if isinstance(data.get("mail"), dict) else {}
         message_id = mail.get("messageId") or sns_message_id
         return [
             Event(PROVIDER, key_of("delivery", message_id, email.lower()), Kind.DELIVERED, email)
