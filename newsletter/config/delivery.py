@@ -30,7 +30,7 @@ class DeliverySettings(BaseModel):
         ge=1,
         le=1_000,
         description="Messages marked 'sending' per commit; after a crash, at most this many "
-        "per connection are in doubt (reported, never resent blindly). 1 = one at most.",
+        "per connection are uncertain (reported, never resent blindly). 1 = one at most.",
     )
     send_rate: float = Field(0, ge=0, le=100_000)
     smtp_connections: int = Field(1, ge=1, le=32)

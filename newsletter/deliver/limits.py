@@ -32,7 +32,7 @@ from newsletter.config.settings import Settings
 from newsletter.providers.base import (
     BatchResult,
     Envelope,
-    InDoubt,
+    UncertainMessage,
     MessageResult,
     Provider,
     Result,
@@ -136,8 +136,8 @@ class GuardedProvider:
             batch.stop = f"{self.paused} (the edition is paused: `newsletter resume` goes on)"
         return batch
 
-    def settle(self, messages: Sequence[InDoubt]) -> dict[int, bool]:
-        """The wrapped provider's answers about messages in doubt (none if it cannot tell)."""
+    def settle(self, messages: Sequence[UncertainMessage]) -> dict[int, bool]:
+        """The wrapped provider's answers about uncertain messages (none if it cannot tell)."""
         settle = getattr(self.inner, "settle", None)
         return settle(messages) if settle is not None else {}
 

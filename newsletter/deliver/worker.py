@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.deliver.personalise import personal_parts
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.links import Links
-from newsletter.providers.base import Envelope, InDoubt, MessageResult, Provider, Result
+from newsletter.providers.base import Envelope, UncertainMessage, MessageResult, Provider, Result
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
 from newsletter.store.db import step, transaction
@@ -172,7 +172,7 @@ def recover(
         settle = getattr(provider, "settle", None)
         if gone and settle is not None:
             rows = uncertain_rows(session, edition_id, gone)
-            answers = settle([InDoubt(key, email, campaign) for key, email in rows])
+            answers = settle([UncertainMessage(key, email, campaign) for key, email in rows])
             settle_uncertain(session, answers, getattr(provider, "name", "?"))
         requeued = 0
         if resend_uncertain:
@@ -324,7 +324,7 @@ def _hand_over(
     """Hand a group marked ``sending`` to the provider, chunk by chunk, collecting answers.
     Whatever the provider reports it never received, and whatever was not handed over
     because the run stopped, goes back to ``pending`` at once; a chunk interrupted inside
-    the provider stays ``sending`` (in doubt)."""
+    the provider stays ``sending`` (uncertain)."""
     unsent: list[int] = []
     rest = envelopes
     try:

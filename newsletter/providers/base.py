@@ -68,7 +68,7 @@ class BatchResult:
 
 
 @dataclass(frozen=True)
-class InDoubt:
+class UncertainMessage:
     """A message left ``sending`` by a worker that died: its delivery id (``key``), its
     recipient and its ``campaign`` (the edition's date), as the envelope had them."""
 
@@ -78,12 +78,12 @@ class InDoubt:
 
 
 class Settles(Protocol):
-    """A provider that can tell, after a crash, whether a message in doubt reached it (an
+    """A provider that can tell, after a crash, whether an uncertain message reached it (an
     outbox it can read, or an idempotency key that makes a resend harmless)."""
 
-    def settle(self, messages: Sequence[InDoubt]) -> dict[int, bool]:
+    def settle(self, messages: Sequence[UncertainMessage]) -> dict[int, bool]:
         """For each key it can answer: True if the provider has the message, False if it
-        never received it. Keys it cannot answer for are left out (they stay in doubt)."""
+        never received it. Keys it cannot answer for are left out (they stay uncertain)."""
         ...
 
 

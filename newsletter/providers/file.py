@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from newsletter.providers.base import BatchResult, Envelope, InDoubt, MessageResult, Result
+from newsletter.providers.base import BatchResult, Envelope, UncertainMessage, MessageResult, Result
 
 
 class FileProvider:
@@ -24,14 +24,14 @@ class FileProvider:
         self.outbox_dir = Path(outbox_dir)
         self._folders: set[Path] = set()  # made already (one mkdir per folder, not message)
 
-    def path_for(self, envelope: Envelope | InDoubt) -> Path:
+    def path_for(self, envelope: Envelope | UncertainMessage) -> Path:
         """Where ``envelope`` is written."""
         safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", envelope.recipient)[:120]
         campaign = re.sub(r"[^A-Za-z0-9._-]", "_", envelope.campaign) or "messages"
         return self.outbox_dir / campaign / f"{envelope.key:07d}-{safe}.eml"
 
-    def settle(self, messages: Sequence[InDoubt]) -> dict[int, bool]:
-        """Whether each message in doubt was written. Files appear whole or not at all (a
+    def settle(self, messages: Sequence[UncertainMessage]) -> dict[int, bool]:
+        """Whether each uncertain message was written. Files appear whole or not at all (a
         rename), so the answer is exact: True if its file exists, False otherwise."""
         return {message.key: self.path_for(message).is_file() for message in messages}
 

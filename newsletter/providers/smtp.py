@@ -150,7 +150,7 @@ class SMTPProvider:
             batch.results.append(result)
             if result.result == Result.UNKNOWN:
                 # A server that times out or drops the line during DATA would make every
-                # further message uncertain too: stop here, with one message in doubt.
+                # further message uncertain too: stop here, with one message uncertain.
                 batch.results += [
                     MessageResult(e.key, Result.UNSENT) for e in envelopes[index + 1 :]
                 ]

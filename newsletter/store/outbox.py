@@ -391,7 +391,7 @@ def uncertain_rows(session: Session, edition_id: int, owners: list[str]) -> list
 
 
 def settle_uncertain(session: Session, answers: dict[int, bool], provider: str) -> None:
-    """Apply a provider's answers about rows in doubt: True -> ``sent``, False -> back to
+    """Apply a provider's answers about uncertain rows: True -> ``sent``, False -> back to
     ``pending`` (the attempt does not count). Only rows still ``sending`` change."""
     now = utcnow()
     for delivered, ids in ((True, [k for k, v in answers.items() if v]),
