@@ -1,4 +1,4 @@
-"""Small frozen options, one per stage, read once from :class:`~newsletter.config.settings.Settings`.
+"""Small frozen options, one per stage, read once from the settings.
 
 A use case receives the options it uses and nothing else, so that its signature says what
 it depends on and a test builds it without a whole configuration (the model: httpx's
