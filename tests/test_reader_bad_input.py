@@ -283,7 +283,7 @@ def test_odd_query_strings_and_headers_are_harmless(
     assert snapshot(app) == before
 
 
-# --- fixes from a new-user trial --------------------------------------------------------------
+# --- words, limits and odd input on the pages -------------------------------------------------
 STARLETTE_WORDS = ("Too many files", "Maximum number", "Missing boundary", "Too many fields",
                    "Request too large", "Request Entity")  # fmt: skip
 

@@ -1001,7 +1001,7 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
     assert warning == expected and expected in html
 
 
-# --- fixes from a new-user trial --------------------------------------------------------------
+# --- texts, limits and races on the editors' pages ---------------------------------------------
 def test_the_editions_list_shows_the_article_count(signed_in: tuple[Browser, App]) -> None:
     """The list's article column is a number (Jinja's ``e.items`` was the dict's method)."""
     browser, application = signed_in

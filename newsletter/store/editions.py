@@ -242,7 +242,7 @@ def editions_to_deliver(session: Session) -> list[int]:
 
 def reopen_for_wave(session: Session, edition_id: int) -> bool:
     """Move a ``sent`` edition back to ``sending`` when it has deliveries still to send (a
-    later time-zone wave added them; issue 7), in one guarded statement; True if it did.
+    later time-zone wave added them), in one guarded statement; True if it did.
     Its content never changes: only the workers' state."""
     open_rows = (
         select(Delivery.id)

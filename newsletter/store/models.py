@@ -332,7 +332,7 @@ class Worker(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
 
 
-# --- issue 7: the scheduler's ledger ---------------------------------------------------------
+# --- the scheduler's ledger -----------------------------------------------------------------
 class SchedulerRun(Base):
     """One action of the scheduler for one local day (compose, notify, send, an alert),
     claimed by one process: the unique (newsletter, job, day) makes two replicas agree on

@@ -374,8 +374,8 @@ def create_app(
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
-            *health_routes(application, scheduler),  # issue 7: /healthz, /readyz
-            # Editors' pages (issue 8): their own sessions, CSRF and body limit.
+            *health_routes(application, scheduler),  # /healthz, /readyz
+            # Editors' pages: their own sessions, CSRF and body limit.
             Mount("/editor", app=create_editor_app(application)),
         ],
         exception_handlers={
