@@ -304,7 +304,7 @@ def test_postmark_sends_in_batches_and_reads_each_message_result(app: App) -> No
         app, stand_in, provider="postmark", postmark_token=TOKEN,
         postmark_api_url="https://pm.test/", send_batch_size=3,
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert stand_in.problems == []
     assert len(stand_in.requests) == 3  # 7 messages in claims of 3: 3 + 3 + 1
     assert all(r.url.host == "pm.test" for r in stand_in.requests)
@@ -343,7 +343,7 @@ def test_sendgrid_sends_one_personalization_per_message(app: App) -> None:
         app, stand_in, provider="sendgrid", sendgrid_api_key=SendGridStandIn.key,
         sendgrid_api_url="https://sg.test",
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert stand_in.problems == []
     assert (result.run.sent, result.run.failed) == (3, 1)
     by_address = deliveries(app)
@@ -366,7 +366,7 @@ def test_mailgun_sends_our_mime_bytes(app: App) -> None:
         app, stand_in, provider="mailgun", mailgun_api_key=MailgunStandIn.key,
         mailgun_domain=MailgunStandIn.domain, mailgun_api_url="https://mg.test",
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert stand_in.problems == []
     assert result.run.sent == 3 and sorted(stand_in.sent) == sorted(addresses[:3])
     by_address = deliveries(app)
@@ -385,7 +385,7 @@ def test_resend_sends_batches_with_an_idempotency_key(app: App) -> None:
         app, stand_in, provider="resend", resend_api_key=ResendStandIn.key,
         resend_api_url="https://re.test", send_batch_size=2,
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert stand_in.problems == []
     assert result.run.sent == 5 and sorted(stand_in.sent) == sorted(addresses)
     keys = [r.headers["Idempotency-Key"] for r in stand_in.requests]
@@ -693,7 +693,7 @@ def test_refusals_in_a_row_pause_but_an_accepted_message_resets_the_count(app: A
         app, stand_in, provider="sendgrid", sendgrid_api_key=SendGridStandIn.key,
         pause_after_errors=3,
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert (result.run.sent, result.run.failed, result.run.stopped) == (2, 4, None)
 
 
@@ -704,12 +704,12 @@ def test_the_daily_cap_stops_the_send_and_keeps_the_rest_queued(app: App) -> Non
         app, stand_in, provider="resend", resend_api_key=ResendStandIn.key, daily_cap=3,
         send_batch_size=2,
     )  # fmt: skip
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert result.run.sent == 3 and len(stand_in.sent) == 3
     assert result.run.stopped and "daily cap of 3 messages in 24 hours" in result.run.stopped
     assert "the next may go at" in result.run.stopped
     assert rows(app) == {"sent": 3, "pending": 2}
-    again = sender.send(DAY)  # still within the same 24 hours: nothing more goes
+    again = sender.release.send(DAY)  # still within the same 24 hours: nothing more goes
     assert again.run.sent == 0 and len(stand_in.sent) == 3
     assert sorted(stand_in.sent) == sorted(addresses[:3])
 

@@ -90,7 +90,7 @@ def test_ses_sends_an_edition_with_signed_raw_requests(
 ) -> None:
     addresses = prepare(app, 4)
     sender = ses_app(app, moto_ses)
-    result = sender.send(DAY)
+    result = sender.release.send(DAY)
     assert (result.run.sent, result.run.failed, result.run.stopped) == (4, 0, None)
     sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
     assert sorted(m.destinations[0] for m in sent) == sorted(addresses)

@@ -65,7 +65,7 @@ def test_long_dates() -> None:
 def test_a_phrase_reads_as_english_and_is_said_in_a_page_s_language() -> None:
     import pickle
 
-    from newsletter.app import UsageError
+    from newsletter.errors import UsageError
 
     problem = UsageError(words.Phrase("problems.not_pinned", article=7))
     assert str(problem) == "article #7 is not pinned"  # the command line's words

@@ -70,7 +70,7 @@ class Day:
         self.clock = clock
         self.owner = owner or worker_id()
         self.timing = Timing.from_settings(app.settings)
-        self.ledger = Ledger(app, self.owner, clock)
+        self.ledger = Ledger(app, self.owner, lambda: self.clock())
         self._lock = threading.Lock()  # one action at a time in this process
         #: Set when the process stops: a send in progress finishes the message in flight and
         #: claims no more (the rest goes with the next start, a worker or another replica).
