@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.models import Article, Edition, EditionItem
 from newsletter.timeutil import utcnow
@@ -154,3 +154,10 @@ def articles_in_window(
         .order_by(Article.published_at, Article.id)
     )
     return list(session.scalars(query))
+
+
+# --- named queries for callers without a session of their own (the command line) ---------
+def article_exists(sessions: sessionmaker[Session], article_id: int) -> bool:
+    """True when an article with this id is stored."""
+    with sessions() as session:
+        return session.get(Article, article_id) is not None
