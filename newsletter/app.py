@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +35,6 @@ from newsletter.deliver.limits import guard_for_edition
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
 from newsletter.editions.texts import text_problem
-from newsletter.ingest.run import SourceReport, ingest_sources, store_records
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.links import Links, with_utm
 from newsletter.providers.base import (
@@ -48,16 +46,7 @@ from newsletter.providers.base import (
 )
 from newsletter.providers.failover import FailoverProvider
 from newsletter.providers.file import FileProvider
-from newsletter.providers.registry import HTTP_PROVIDERS, make_http_provider
 from newsletter.providers.smtp import SMTPProvider
-from newsletter.render.dkim import DKIMError, DKIMSigner
-from newsletter.render.edition import (
-    Identity,
-    RenderedEdition,
-    RenderEdition,
-    RenderItem,
-    render_edition,
-)
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
 from newsletter.store.articles import articles_in_window
@@ -81,6 +70,12 @@ from newsletter.store.workers import beat, leave, live_workers
 from newsletter.textutil import truncate_words
 from newsletter.timeutil import edition_window, local_datetime, local_today, utcnow
 from newsletter.words import edition as i18n
+
+if TYPE_CHECKING:
+    import httpx
+
+    from newsletter.ingest.run import SourceReport
+    from newsletter.render.edition import Identity, RenderedEdition
 
 
 class UsageError(Exception):
@@ -139,6 +134,10 @@ def make_provider(
             make_provider(settings, client, name=settings.failover_provider),
             cooldown=settings.failover_cooldown,
         )
+    import httpx
+
+    from newsletter.providers.registry import HTTP_PROVIDERS, make_http_provider  # botocore
+
     name = name or settings.provider
     if name in HTTP_PROVIDERS:
         return make_http_provider(
@@ -288,6 +287,8 @@ class App:
     @cached_property
     def identity(self) -> Identity:
         """The sender's identity for rendering."""
+        from newsletter.render.edition import Identity  # Jinja2, premailer
+
         s = self.settings
         return Identity(
             title=s.title,
@@ -309,6 +310,8 @@ class App:
             raise ConfigError(
                 "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY go together"
             )
+        from newsletter.render.dkim import DKIMError, DKIMSigner
+
         try:
             signer = DKIMSigner.from_file(
                 s.dkim_selector, s.dkim_domain or s.sender_domain, s.dkim_private_key
@@ -326,6 +329,8 @@ class App:
     def provider_client(self) -> httpx.Client:
         """The HTTP client of the HTTP mail providers: ``http_client`` or one of our own,
         kept for the process (its connections are reused from batch to batch)."""
+        import httpx
+
         return self.http_client or httpx.Client(timeout=self.settings.http_timeout)
 
     def init_db(self) -> str | None:
@@ -399,11 +404,15 @@ class App:
     # --- ingest --------------------------------------------------------------------------
     def ingest(self, sources: list[str]) -> list[SourceReport]:
         """Ingest feed URLs or files (see :func:`newsletter.ingest.run.ingest_sources`)."""
+        from newsletter.ingest.run import ingest_sources  # feedparser, language detection
+
         return ingest_sources(sources, self.sessions, self.settings, client=self.http_client)
 
     def ingest_sample(self, day: date | None = None, now: datetime | None = None) -> SourceReport:
         """Load the sample articles dated before ``day``'s send time (or before now, when
         that comes first), so that the edition of ``day`` finds them."""
+        from newsletter.ingest.run import SourceReport, store_records
+
         day = day or self.today()
         send_at = local_datetime(day, self.settings.send_time, self.settings.zone)
         anchor = min(now or utcnow(), send_at) - timedelta(minutes=1)
@@ -533,6 +542,8 @@ class App:
     ) -> RenderedEdition:
         """Render ``edition`` (or one of its personal variants) once: templates, CSS
         inlining, MIME skeleton. An unknown variant renders the main edition."""
+        from newsletter.render.edition import RenderEdition, RenderItem, render_edition
+
         items = edition.variant_items(variant) if variant else []
         if not items:
             variant, items = "", edition.items
