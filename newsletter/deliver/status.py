@@ -78,9 +78,7 @@ def sending_status(
     """The :class:`SendingStatus` of an edition in ``edition_status`` from the store's
     ``figures``; ``is_dead(worker_id)`` says whether a worker no longer runs."""
     counts = dict(figures.counts)
-    in_doubt = sum(
-        count for owner, count in figures.in_flight_by_worker.items() if is_dead(owner)
-    )
+    in_doubt = sum(count for owner, count in figures.in_flight_by_worker.items() if is_dead(owner))
     left = sum(counts.get(status, 0) for status in LEFT_STATUSES)
     rate = figures.rate_per_second
     if edition_status != "sending":  # paused, finished or not released: no rate to speak of
