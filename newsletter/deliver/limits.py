@@ -32,10 +32,10 @@ from newsletter.config.settings import Settings
 from newsletter.providers.base import (
     BatchResult,
     Envelope,
-    UncertainMessage,
     MessageResult,
     Provider,
     Result,
+    UncertainMessage,
 )
 from newsletter.store.db import transaction
 from newsletter.store.editions import pause_for

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.deliver.personalise import personal_parts
 from newsletter.deliver.ratelimit import RateLimiter
 from newsletter.links import Links
-from newsletter.providers.base import Envelope, UncertainMessage, MessageResult, Provider, Result
+from newsletter.providers.base import Envelope, MessageResult, Provider, Result, UncertainMessage
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
 from newsletter.store.db import step, transaction

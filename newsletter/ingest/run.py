@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
-from newsletter.store.articles import ArticleRecord, upsert_articles
+from newsletter.store.articles import ArticleRecord, count_articles_not_from, upsert_articles
 from newsletter.store.db import transaction
+from newsletter.store.subscribers import count_subscribers_not_from
 from newsletter.timeutil import local_datetime, utcnow
 
 
@@ -123,3 +124,13 @@ class Ingest:
         """Load the sample articles for the edition of ``day`` (see :func:`ingest_sample`)."""
         s = self.settings
         return ingest_sample(self.factory, day, s.send_time, s.zone, now)
+
+    def foreign_data(self) -> str | None:
+        """What, besides the sample data, the database holds (None if nothing): the demo
+        runs only on an empty or demo database."""
+        with self.factory() as session:
+            articles = count_articles_not_from(session, SAMPLE_SOURCE)
+            subscribers = count_subscribers_not_from(session, "demo")
+        if articles or subscribers:
+            return f"it holds {articles} other articles and {subscribers} other subscribers"
+        return None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from newsletter.providers.base import BatchResult, Envelope, UncertainMessage, MessageResult, Result
+from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result, UncertainMessage
 
 
 class FileProvider:

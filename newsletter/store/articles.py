@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.models import Article, Edition, EditionItem
 from newsletter.timeutil import utcnow
@@ -188,3 +188,10 @@ def article_titles(session: Session, article_ids: list[int]) -> dict[int, str]:
     absent from the answer)."""
     rows = session.execute(select(Article.id, Article.title).where(Article.id.in_(article_ids)))
     return {article_id: title for article_id, title in rows}
+
+
+# --- named queries for callers without a session of their own (the command line) ---------
+def article_exists(sessions: sessionmaker[Session], article_id: int) -> bool:
+    """True when an article with this id is stored."""
+    with sessions() as session:
+        return session.get(Article, article_id) is not None

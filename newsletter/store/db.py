@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import NewsletterError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = "newsletter.store:migrations"
 
@@ -66,6 +67,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
+    from alembic.config import Config  # Alembic is loaded only by what migrates
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     config.attributes["engine"] = engine
@@ -78,6 +81,8 @@ def migrate(engine: Engine) -> str | None:
     Returns the revision now in place. Raises :class:`DatabaseError` when the database
     cannot be reached.
     """
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(engine), "head")
         with engine.connect() as connection:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.db import affected
 from newsletter.store.models import (
@@ -491,3 +491,30 @@ def send_rate(session: Session, edition_id: int, seconds: int = 60) -> float:
     if first.tzinfo is None:  # SQLite through a bare aggregate: the stored UTC wall time
         first = first.replace(tzinfo=UTC)
     return sent / max(1.0, (now - first).total_seconds())
+
+
+# --- an edition's send at a glance (``newsletter status``) --------------------------------
+@dataclass(frozen=True)
+class SendFigures:
+    """What the database says about an edition's send at one moment: rows per delivery
+    status (every status, zeros included), messages accepted per second over the last
+    minute, the ``sending`` rows (handed over, answer not recorded) per worker id, and the
+    workers whose heartbeat is recent."""
+
+    counts: dict[str, int]
+    rate_per_second: float
+    in_flight_by_worker: dict[str, int]
+    live_workers: int
+
+
+def send_figures(sessions: sessionmaker[Session], edition_id: int) -> SendFigures:
+    """The :class:`SendFigures` of an edition, read in one session."""
+    from newsletter.store.workers import live_workers
+
+    with sessions() as session:
+        return SendFigures(
+            counts=delivery_counts(session, edition_id),
+            rate_per_second=send_rate(session, edition_id),
+            in_flight_by_worker=worker_owners(session, edition_id, DeliveryStatus.SENDING),
+            live_workers=live_workers(session),
+        )

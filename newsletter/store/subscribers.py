@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.db import affected
 from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
@@ -289,3 +290,66 @@ def subscribers_after(session: Session, after_id: int, limit: int) -> list[Subsc
             select(Subscriber).where(Subscriber.id > after_id).order_by(Subscriber.id).limit(limit)
         )
     )
+
+
+# --- named queries for callers without a session of their own (the command line) ---------
+@dataclass(frozen=True)
+class AddedSubscriber:
+    """What :func:`add_one` did: the stored ``email`` and ``status``, whether it was
+    ``created``, and the status it refused to override (``kept_status``)."""
+
+    email: str
+    status: str
+    created: bool
+    kept_status: str | None = None
+
+
+def add_one(
+    sessions: sessionmaker[Session], record: SubscriberRecord, *, source: str
+) -> AddedSubscriber:
+    """:func:`add_subscriber` in a transaction of its own (committed)."""
+    from newsletter.store.db import transaction
+
+    with transaction(sessions) as session:
+        result = add_subscriber(session, record, source=source)
+        return AddedSubscriber(
+            result.subscriber.email, result.subscriber.status, result.created, result.kept_status
+        )
+
+
+def unsubscribe_address(sessions: sessionmaker[Session], email: str) -> str | None:
+    """Mark the subscriber with ``email`` unsubscribed (committed); returns the stored
+    address, or None when there is no such subscriber."""
+    from newsletter.store.db import transaction
+
+    with transaction(sessions) as session:
+        subscriber = set_status(session, email, SubscriberStatus.UNSUBSCRIBED)
+        return subscriber.email if subscriber is not None else None
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    """One subscriber as a listing shows it."""
+
+    id: int
+    email: str
+    name: str | None
+    status: str
+    topics: list[str]
+    timezone: str | None
+    created_at: datetime
+
+
+def subscriber_rows(sessions: sessionmaker[Session]) -> Iterator[SubscriberRow]:
+    """Every subscriber by id, streamed in one session (flat memory on large lists)."""
+    with sessions() as session:
+        for s in iter_subscribers(session):
+            yield SubscriberRow(
+                s.id, s.email, s.name, s.status, s.topics, s.timezone, s.created_at
+            )
+
+
+def subscriber_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """:func:`count_by_status` in a session of its own."""
+    with sessions() as session:
+        return count_by_status(session)

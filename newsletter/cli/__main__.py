@@ -1,0 +1,5 @@
+"""``python -m newsletter.cli``."""
+
+from newsletter.cli import main
+
+main()
