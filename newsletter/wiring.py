@@ -24,35 +24,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.audience.signups import ConfirmationOptions, Signups
-from newsletter.config.options import (
-    ComposeOptions,
-    DeliveryOptions,
-    ReleaseOptions,
-    SenderOptions,
-)
 from newsletter.config.settings import Settings
-from newsletter.deliver.limits import guard_for_edition
-from newsletter.deliver.outgoing import Outgoing
-from newsletter.editions.compose import Composer
-from newsletter.editions.delivery import Delivery
-from newsletter.editions.drafts import Drafts
-from newsletter.editions.release import Release
-from newsletter.editions.rendering import Renderer
 from newsletter.errors import ConfigError
-from newsletter.ingest.run import Ingest
 from newsletter.links import Links
-from newsletter.providers.base import Provider
-from newsletter.providers.registry import make_provider
-from newsletter.render.dkim import DKIMError, DKIMSigner
-from newsletter.render.edition import Identity
 from newsletter.store.db import check_schema, make_engine, migrate, session_factory
 from newsletter.timeutil import local_today
+
+if TYPE_CHECKING:  # built on first use: a command imports only what it runs
+    import httpx
+
+    from newsletter.audience.signups import Signups
+    from newsletter.deliver.outgoing import Outgoing
+    from newsletter.editions.compose import Composer
+    from newsletter.editions.delivery import Delivery
+    from newsletter.editions.drafts import Drafts
+    from newsletter.editions.release import Release
+    from newsletter.editions.rendering import Renderer
+    from newsletter.ingest.run import Ingest
+    from newsletter.providers.base import Provider
+    from newsletter.render.edition import Identity
 
 
 class App:
@@ -100,6 +95,8 @@ class App:
     @cached_property
     def identity(self) -> Identity:
         """The sender's identity for rendering."""
+        from newsletter.render.edition import Identity
+
         s = self.settings
         return Identity(
             title=s.title,
@@ -114,6 +111,8 @@ class App:
     def dkim_signer(self) -> Callable[[bytes], bytes] | None:
         """The DKIM signing function when ``dkim_selector`` and ``dkim_private_key`` are set;
         raises :class:`ConfigError` when only one of them is, or the key is unreadable."""
+        from newsletter.render.dkim import DKIMError, DKIMSigner
+
         s = self.settings
         if not (s.dkim_selector or s.dkim_private_key):
             return None
@@ -132,12 +131,16 @@ class App:
     def provider(self) -> Provider:
         """The provider given at construction or a new configured one (HTTP providers on
         :attr:`provider_client`). Raises :class:`ConfigError` for wrong provider settings."""
+        from newsletter.providers.registry import make_provider
+
         return self._provider or make_provider(self.settings, self.provider_client)
 
     @cached_property
     def provider_client(self) -> httpx.Client:
         """The HTTP client of the HTTP mail providers: ``http_client`` or one of our own,
         kept for the process (its connections are reused from batch to batch)."""
+        import httpx
+
         return self.http_client or httpx.Client(timeout=self.settings.http_timeout)
 
     def today(self) -> date:
@@ -148,22 +151,34 @@ class App:
     @cached_property
     def composer(self) -> Composer:
         """Composes drafts (daily and weekly)."""
+        from newsletter.config.options import ComposeOptions
+        from newsletter.editions.compose import Composer
+
         return Composer(self.sessions, ComposeOptions.from_settings(self.settings))
 
     @cached_property
     def drafts(self) -> Drafts:
         """Reads editions and applies the editors' decisions."""
+        from newsletter.editions.drafts import Drafts
+
         return Drafts(self.sessions, self.composer)
 
     @cached_property
     def renderer(self) -> Renderer:
         """Renders editions and prepares their senders."""
+        from newsletter.config.options import SenderOptions
+        from newsletter.editions.rendering import Renderer
+
         sender = SenderOptions.from_settings(self.settings)
         return Renderer(self.links, self.identity, sender, self.dkim_signer)
 
     @cached_property
     def delivery(self) -> Delivery:
         """Drains released editions; the workers' loop."""
+        from newsletter.config.options import DeliveryOptions
+        from newsletter.deliver.limits import guard_for_edition
+        from newsletter.editions.delivery import Delivery
+
         settings, sessions = self.settings, self.sessions
 
         def guard(provider: Provider, edition_id: int) -> Provider:
@@ -177,6 +192,9 @@ class App:
     @cached_property
     def release(self) -> Release:
         """Releases editions, then delivers them."""
+        from newsletter.config.options import ReleaseOptions
+        from newsletter.editions.release import Release
+
 
         def check_provider() -> None:
             self.provider().close()
@@ -189,16 +207,23 @@ class App:
     @cached_property
     def ingest(self) -> Ingest:
         """Gathers articles from feeds, files and the sample data."""
+        from newsletter.ingest.run import Ingest
+
         return Ingest(self.sessions, self.settings, self.http_client)
 
     @cached_property
     def outgoing(self) -> Outgoing:
         """Single messages outside any outbox (confirmations, tests, editors' notes)."""
+        from newsletter.deliver.outgoing import Outgoing
+
         return Outgoing(self.provider)
 
     @cached_property
     def signups(self) -> Signups:
         """Readers' sign-ups with double opt-in."""
+        from newsletter.audience.signups import ConfirmationOptions, Signups
+        from newsletter.config.options import SenderOptions
+
         s = self.settings
         return Signups(
             self.sessions, self.links, SenderOptions.from_settings(s),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
+if TYPE_CHECKING:  # cryptography loads only when a key is read: most commands read none
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 
 class InvalidKey(ValueError):
@@ -26,6 +27,12 @@ def sendgrid_public_key(value: str) -> ec.EllipticCurvePublicKey:
 
     Raises :class:`InvalidKey` when it is not such a key.
     """
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_public_key,
+        load_pem_public_key,
+    )
+
     text = value.strip()
     try:
         if text.startswith("-----BEGIN"):
