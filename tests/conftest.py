@@ -1,12 +1,23 @@
 """Shared fixtures: isolated settings, real databases (SQLite, PostgreSQL), a real SMTP
-server (aiosmtpd) and the real feeds of ../shared/data when present."""
+server (aiosmtpd), the real feeds of ../shared/data when present, and the command line run
+in-process (``run_cli``).
+
+PostgreSQL: ``NEWSLETTER_TEST_DATABASE_URL`` names the database to use. Without it, a
+throwaway database is created on the local server (127.0.0.1:5432, user postgres) when it
+answers, and dropped at the end of the session; where no server answers, the PostgreSQL
+tests are deselected and one line of the summary says how many."""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +34,8 @@ from newsletter.store.db import fresh_schema_url, make_engine
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT.parent / "shared" / "data" / "feeds"
 PG_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
+#: The local server tried when NEWSLETTER_TEST_DATABASE_URL is unset (trust authentication).
+LOCAL_PG_HOST, LOCAL_PG_PORT, LOCAL_PG_USER = "127.0.0.1", 5432, "postgres"
 SECRET = "test-secret-key-0123456789abcdef"
 
 
@@ -46,15 +59,93 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+# --- PostgreSQL: the given database, or a throwaway one on the local server ---------------
+def _local_admin_conninfo() -> str:
+    return (
+        f"host={LOCAL_PG_HOST} port={LOCAL_PG_PORT} user={LOCAL_PG_USER} dbname=postgres "
+        "connect_timeout=3"
+    )
+
+
+def _local_server_problem() -> str | None:
+    """Why the local PostgreSQL server cannot be used (None when it can)."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(_local_admin_conninfo(), autocommit=True):
+            return None
+    except psycopg.Error as exc:
+        lines = str(exc).strip().splitlines()  # "connection ... failed: Connection refused"
+        return lines[0].rsplit("failed: ", 1)[-1] if lines else type(exc).__name__
+
+
+def _is_postgres_test(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+    return on_postgres or item.get_closest_marker("postgres") is not None
+
+
+_NOT_RUN = pytest.StashKey[tuple[int, str]]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL tests; without NEWSLETTER_TEST_DATABASE_URL and with no local
+    server, deselect them (one summary line instead of one skip per test)."""
+    postgres = [item for item in items if _is_postgres_test(item)]
+    for item in postgres:
+        item.add_marker(pytest.mark.postgres)
+    if PG_URL or not postgres:
+        return
+    problem = _local_server_problem()
+    if problem is None:
+        return
+    config.hook.pytest_deselected(items=postgres)
+    chosen = set(postgres)
+    items[:] = [item for item in items if item not in chosen]
+    config.stash[_NOT_RUN] = (len(postgres), problem)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    not_run = terminalreporter.config.stash.get(_NOT_RUN, None)
+    if not_run:
+        count, problem = not_run
+        terminalreporter.write_line(
+            f"PostgreSQL not reachable at {LOCAL_PG_HOST}:{LOCAL_PG_PORT} ({problem}): "
+            f"{count} PostgreSQL tests not run (set NEWSLETTER_TEST_DATABASE_URL to choose "
+            "a server)",
+            yellow=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """NEWSLETTER_TEST_DATABASE_URL, or a uniquely named database on the local server,
+    created for this session and dropped at its end (whatever the tests' outcome)."""
+    if PG_URL:
+        yield PG_URL
+        return
+    import psycopg
+
+    name = f"newsletter_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_local_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://{LOCAL_PG_USER}@{LOCAL_PG_HOST}:{LOCAL_PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(_local_admin_conninfo(), autocommit=True) as admin:
+            # FORCE: a process a test killed (or an engine not disposed) may still hold a
+            # connection.
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test using it runs on SQLite (a file) and on PostgreSQL (its own schema)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'test.db'}"
-    if not PG_URL:
-        pytest.skip("NEWSLETTER_TEST_DATABASE_URL is not set (PostgreSQL tests skipped)")
-    assert PG_URL
-    return fresh_schema_url(PG_URL, prefix="t")
+    return fresh_schema_url(request.getfixturevalue("postgres_url"), prefix="t")
 
 
 @pytest.fixture
@@ -137,3 +228,94 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+# --- the command line, in-process ------------------------------------------------------------
+@dataclass
+class CliResult:
+    """What a run of ``newsletter ...`` showed: like ``subprocess.CompletedProcess``."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    input: str | None = None,
+) -> CliResult:
+    """Run ``newsletter ARGS`` in this process, as the console script does (its entry point,
+    ``newsletter.cli:main``: exit statuses, ``error: ...`` lines), and return its exit status,
+    standard output and standard error.
+
+    ``env`` replaces the whole environment for the run (as ``subprocess.run(env=...)``); the
+    working directory, the environment, the SIGINT/SIGTERM handlers, the root logger's
+    handlers and level, and ``sys.excepthook`` are restored afterwards, and the database
+    engines the command opened are disposed (no connection outlives the run)."""
+    from sqlalchemy import Engine, event
+    from typer.testing import CliRunner
+
+    from newsletter.cli import main
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_argv = sys.argv
+    saved_hook = sys.excepthook
+    saved_signals = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    engines: dict[int, Engine] = {}
+
+    def opened(connection: object) -> None:
+        engine = connection.engine  # type: ignore[attr-defined]
+        engines[id(engine)] = engine
+
+    event.listen(Engine, "engine_connect", opened)
+    returncode = 0
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.argv = ["newsletter", *args]
+        with CliRunner().isolation(input=input) as (stdout, stderr, _):
+            try:
+                main()
+            except SystemExit as exc:
+                if exc.code is None:
+                    returncode = 0
+                elif isinstance(exc.code, int):
+                    returncode = exc.code
+                else:  # sys.exit("message"): Python prints it and exits 1
+                    print(exc.code, file=sys.stderr)
+                    returncode = 1
+            except Exception:  # what the interpreter does with an uncaught exception
+                traceback.print_exc(file=sys.stderr)
+                returncode = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            out, err = stdout.getvalue(), stderr.getvalue()
+    finally:
+        event.remove(Engine, "engine_connect", opened)
+        for engine in engines.values():
+            engine.dispose()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        for signum, handler in saved_signals.items():
+            signal.signal(signum, handler)
+        sys.excepthook = saved_hook
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return CliResult(
+        ["newsletter", *args],
+        returncode,
+        out.decode("utf-8", "replace").replace("\r\n", "\n"),
+        err.decode("utf-8", "replace").replace("\r\n", "\n"),
+    )

@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-CLI = [sys.executable, "-m", "newsletter.cli"]
+from tests.conftest import ROOT, CliResult, run_cli
 
 
-def run(*args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **extra}
-    return subprocess.run(
-        [*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+def run(*args: str, cwd: Path, **extra: str) -> CliResult:
+    return run_cli(*args, cwd=cwd, env={**os.environ, **extra})
 
 
 def test_demo_leaves_one_message_per_sample_subscriber_and_runs_again_safely(
