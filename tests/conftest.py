@@ -246,6 +246,7 @@ def run_cli(
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     input: str | None = None,
+    check: bool = False,
 ) -> CliResult:
     """Run ``newsletter ARGS`` in this process, as the console script does (its entry point,
     ``newsletter.cli:main``: exit statuses, ``error: ...`` lines), and return its exit status,
@@ -254,7 +255,8 @@ def run_cli(
     ``env`` replaces the whole environment for the run (as ``subprocess.run(env=...)``); the
     working directory, the environment, the SIGINT/SIGTERM handlers, the root logger's
     handlers and level, and ``sys.excepthook`` are restored afterwards, and the database
-    engines the command opened are disposed (no connection outlives the run)."""
+    engines the command opened are disposed (no connection outlives the run). ``check``
+    fails on a non-zero exit status, as ``subprocess.run(check=True)`` raises."""
     from sqlalchemy import Engine, event
     from typer.testing import CliRunner
 
@@ -313,9 +315,12 @@ def run_cli(
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-    return CliResult(
+    result = CliResult(
         ["newsletter", *args],
         returncode,
         out.decode("utf-8", "replace").replace("\r\n", "\n"),
         err.decode("utf-8", "replace").replace("\r\n", "\n"),
     )
+    if check and returncode:
+        raise AssertionError(f"{result.args} exited {returncode}: {result.stderr}")
+    return result
