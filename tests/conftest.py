@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import traceback
@@ -137,10 +138,19 @@ def postgres_url() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://{LOCAL_PG_USER}@{LOCAL_PG_HOST}:{LOCAL_PG_PORT}/{name}"
     finally:
-        with psycopg.connect(_local_admin_conninfo(), autocommit=True) as admin:
-            # FORCE: a process a test killed (or an engine not disposed) may still hold a
-            # connection.
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # DROP DATABASE waits for a checkpoint of the whole server (PostgreSQL 15): seconds
+        # on a busy one. A detached process drops it while pytest reports and exits. FORCE:
+        # a process a test killed (or an engine not disposed) may still hold a connection.
+        subprocess.Popen(
+            [sys.executable, "-c", _DROP, _local_admin_conninfo(), name],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+
+_DROP = """import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as admin:
+    admin.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
+"""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
