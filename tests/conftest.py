@@ -20,7 +20,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,16 +51,22 @@ def feed(name: str) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No NEWSLETTER_* variable from outside leaks in; the working directory is empty."""
+def isolate(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
+    """No NEWSLETTER_* variable from outside leaks in; the working directory is ``folder``
+    (empty), the data directory ``folder/var``."""
     for name in list(os.environ):
         if name.startswith("NEWSLETTER_"):
             monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NEWSLETTER_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("NEWSLETTER_DATA_DIR", str(folder / "var"))
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", SECRET)
-    return tmp_path
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No NEWSLETTER_* variable from outside leaks in; the working directory is empty."""
+    return isolate(monkeypatch, tmp_path)
 
 
 # --- PostgreSQL: the given database, or a throwaway one on the local server ---------------
@@ -311,9 +317,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
-    """A real SMTP server on a free loopback port; yields (handler, port)."""
+@contextmanager
+def running_smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
+    """A real SMTP server on a free loopback port, while the block runs: (handler, port)."""
     handler = RecordingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), decode_data=False)
     controller.start()
@@ -321,6 +327,13 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
+    """A real SMTP server on a free loopback port; yields (handler, port)."""
+    with running_smtp_server() as server:
+        yield server
 
 
 # --- the command line, in-process ------------------------------------------------------------
