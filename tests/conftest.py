@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import socket
 import sqlite3
@@ -164,6 +165,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test using it runs on SQLite (a file) and on PostgreSQL (its own schema)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'test.db'}"
+    if "app" in request.fixturenames:  # the app fixture migrates it at once: take one ready
+        return request.getfixturevalue("migrated_schemas").take()
     return fresh_schema_url(request.getfixturevalue("postgres_url"), prefix="t")
 
 
@@ -189,6 +192,8 @@ class MigratedTemplates:
         self.sqlite_template: Path | None = None
         self.postgres_script: str | None = None
         self.postgres_recorded = False
+        #: URLs whose schema a MigratedSchemas thread has already migrated.
+        self.premigrated: set[str] = set()
 
     def migrated_engine(self, url: str) -> Engine:
         """An engine on ``url``, whose database now holds the migrated schema."""
@@ -254,10 +259,64 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemp
     return MigratedTemplates(tmp_path_factory.mktemp("migrated"))
 
 
+class MigratedSchemas:
+    """PostgreSQL schemas created and migrated ahead of the tests that need one, by a
+    background thread (the server works while a test runs): a few are kept ready."""
+
+    def __init__(self, base_url: str, templates: MigratedTemplates, ready: int = 3) -> None:
+        self.base_url, self.templates = base_url, templates
+        self.ready: queue.Queue[str] = queue.Queue(maxsize=ready)
+        self.stopping = threading.Event()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._fill, name="migrated-schemas", daemon=True)
+        self.thread.start()
+
+    def _fill(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                url = fresh_schema_url(self.base_url, prefix="t")
+                self.templates.migrated_engine(url).dispose()
+                self.templates.premigrated.add(url)
+                while not self.stopping.is_set():
+                    try:
+                        self.ready.put(url, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # reported by take(), in the test's own thread
+            self.failure = exc
+
+    def take(self) -> str:
+        """The URL of a migrated schema no other test has."""
+        while True:
+            try:
+                return self.ready.get(timeout=1)
+            except queue.Empty:
+                if self.failure is not None or not self.thread.is_alive():
+                    raise RuntimeError("preparing PostgreSQL schemas failed") from self.failure
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def migrated_schemas(
+    postgres_url: str, migrated_templates: MigratedTemplates
+) -> Iterator[MigratedSchemas]:
+    schemas = MigratedSchemas(postgres_url, migrated_templates)
+    yield schemas
+    schemas.close()
+
+
 @pytest.fixture
 def app(settings: Settings, migrated_templates: MigratedTemplates) -> Iterator[App]:
     """An application with a migrated database."""
-    engine = migrated_templates.migrated_engine(settings.effective_database_url)
+    url = settings.effective_database_url
+    if url in migrated_templates.premigrated:
+        engine = make_engine(url)
+    else:
+        engine = migrated_templates.migrated_engine(url)
     application = App(settings, engine=engine)
     yield application
     application.engine.dispose()
