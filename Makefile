@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean install install-test
+.PHONY: demo test check lint bench clean install install-test
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsletter needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -32,10 +32,19 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/newsletter demo
 
-## Run the whole test suite (PostgreSQL tests need NEWSLETTER_TEST_DATABASE_URL).
+## The static checks, then the whole test suite. PostgreSQL tests use
+## NEWSLETTER_TEST_DATABASE_URL, else a throwaway database on 127.0.0.1:5432 (user postgres)
+## when that server answers; otherwise they are not run (one line of the summary says so).
 test: install-test $(CANIEMAIL)
-	$(BIN)/ruff check newsletter tests benchmarks
+	@$(MAKE) --no-print-directory check
 	$(BIN)/python -m pytest
+
+## Static checks: lint, formatting, types, and the layers between the packages.
+check: install-test
+	$(BIN)/ruff check newsletter tests benchmarks
+	$(BIN)/ruff format --check newsletter tests benchmarks
+	$(BIN)/mypy newsletter
+	$(BIN)/lint-imports
 
 ## Measure: compose time for 1k/10k/100k candidates; delivery to BENCH_SUBSCRIBERS readers
 ## (file and SMTP sink, SQLite, and PostgreSQL when NEWSLETTER_TEST_DATABASE_URL is set).
@@ -50,4 +59,4 @@ lint: install-test
 	$(BIN)/ruff check newsletter tests benchmarks
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache test-artifacts .cache
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache test-artifacts .cache

@@ -10,22 +10,26 @@ import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-CLI = [sys.executable, "-m", "newsletter.cli"]
+from tests.conftest import ROOT, CliResult, run_cli
 
 
-def run(*args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, **extra: str) -> CliResult:
+    return run_cli(*args, cwd=cwd, env={**os.environ, **extra})
+
+
+def run_process(*args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The command as a real process (the smoke test of the entry point itself)."""
     env = {**os.environ, **extra}
     return subprocess.run(
-        [*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-m", "newsletter.cli", *args], cwd=cwd, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
 
 
 def test_demo_leaves_one_message_per_sample_subscriber_and_runs_again_safely(
     tmp_path: Path,
 ) -> None:
-    result = run("demo", cwd=tmp_path)
+    result = run_process("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     sample = (
         (ROOT / "newsletter" / "sample" / "subscribers.csv")

@@ -8,8 +8,6 @@ import json
 import mailbox
 import os
 import smtplib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from newsletter.feedback.webhooks import Kind, Malformed
 from newsletter.store.models import Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.wiring import App
-from tests.conftest import free_port
+from tests.conftest import CliResult, free_port, run_cli
 
 SAMPLES = Path(__file__).parent / "data" / "dsn"
 READERS = ("a@example.org", "b@example.org", "c@example.org", "d.reader@contoso.com",
@@ -130,11 +128,8 @@ def state(app: App, email: str) -> tuple[str, int, str | None]:
         return row.status, row.soft_bounces, suppression.reason if suppression else None
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsletter.cli", *args], cwd=cwd, env=dict(os.environ),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+def cli(*args: str, cwd: Path) -> CliResult:
+    return run_cli(*args, cwd=cwd, env=dict(os.environ))
 
 
 def test_import_from_a_maildir_applies_each_report_once(readers: App, tmp_path: Path) -> None:

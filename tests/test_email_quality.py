@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +23,7 @@ from newsletter.config.settings import load_settings
 from newsletter.store.db import make_engine
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.wiring import App
-from tests.conftest import ROOT, RecordingHandler
+from tests.conftest import ROOT, RecordingHandler, isolate, running_smtp_server
 
 DAY_ISO = "2026-03-25"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -40,11 +42,11 @@ def tool(name: str) -> str:
     return path
 
 
-@pytest.fixture
-def dkim_key(tmp_path: Path) -> tuple[Path, bytes]:
-    """A fresh 2048-bit RSA key (openssl) and its DNS TXT record."""
+@pytest.fixture(scope="module")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A fresh 2048-bit RSA key (openssl) and its DNS TXT record, one per test module."""
     openssl = tool("openssl")
-    key = tmp_path / "dkim.pem"
+    key = tmp_path_factory.mktemp("dkim") / "dkim.pem"
     subprocess.run([openssl, "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
     public = subprocess.run(
         [openssl, "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
@@ -54,15 +56,25 @@ def dkim_key(tmp_path: Path) -> tuple[Path, bytes]:
     return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sent(
+    tmp_path_factory: pytest.TempPathFactory, dkim_key: tuple[Path, bytes]
+) -> Iterator[tuple[list[bytes], App]]:
+    """The sample day's edition sent over SMTP to three readers, as configured in production.
+    Sent once for the module (the tests only read the messages), in its own environment."""
+    tmp_path = tmp_path_factory.mktemp("sent")
+    with running_smtp_server() as (handler, port), pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path)
+        yield send_the_sample_day(tmp_path, monkeypatch, handler, port, dkim_key)
+
+
+def send_the_sample_day(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    smtp_server: tuple[RecordingHandler, int],
+    handler: RecordingHandler,
+    port: int,
     dkim_key: tuple[Path, bytes],
 ) -> tuple[list[bytes], App]:
-    """The sample day's edition sent over SMTP to three readers, as configured in production."""
-    handler, port = smtp_server
     monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path / 'q.db'}")
     monkeypatch.setenv("NEWSLETTER_BASE_URL", "https://brief.example.ma")
     monkeypatch.setenv("NEWSLETTER_PROVIDER", "smtp")
@@ -172,8 +184,9 @@ FRENCH_FALSE_POSITIVES = {"FUZZY_CREDIT"}
 
 def test_spamassassin_scores_a_full_edition_below_one(sent: tuple[list[bytes], App]) -> None:
     messages, _ = sent
-    for raw in messages:
-        score, hits = spamassassin_score(raw)
+    with ThreadPoolExecutor() as pool:  # one SpamAssassin process per message, in parallel
+        scores = list(pool.map(spamassassin_score, messages))
+    for score, hits in scores:
         misfires = sum(points for name, points in hits.items() if name in FRENCH_FALSE_POSITIVES)
         assert score < 5.0 and score - misfires < 1.0, hits
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RecordingHandler, feed
-
-CLI = [sys.executable, "-m", "newsletter.cli"]
+from tests.conftest import CliResult, RecordingHandler, feed, run_cli
 
 
-def run(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+def run(*args: str, env: dict[str, str], check: bool = True) -> CliResult:
+    result = run_cli(*args, env=env)
     if check:
         assert result.returncode == 0, result.stderr + result.stdout
     return result

@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +33,7 @@ from newsletter.render.headers import address_line
 from newsletter.store.models import Delivery, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.wiring import App
+from tests.conftest import run_cli
 
 DAY = date(2026, 3, 25)
 TOKEN = "pm-server-token-0123"
@@ -670,15 +669,9 @@ def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(
     assert result.run.stopped.endswith("(the edition is paused: `newsletter resume` goes on)")
     assert "sendgrid: HTTP 502: Bad Gateway" in edition.paused_reason
     assert rows(app) == {"deferred": 3, "pending": 3}
-    shown = subprocess.run(
-        [sys.executable, "-m", "newsletter.cli", "status", "--date", DAY.isoformat()],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    shown = run_cli("status", "--date", DAY.isoformat(), check=True)
     assert "(paused)" in shown.stdout and edition.paused_reason in shown.stdout
-    as_json = subprocess.run(
-        [sys.executable, "-m", "newsletter.cli", "status", "--date", DAY.isoformat(), "--json"],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    as_json = run_cli("status", "--date", DAY.isoformat(), "--json", check=True)
     assert json.loads(as_json.stdout)["paused_reason"] == edition.paused_reason
     assert app.drafts.pause(DAY, False)  # resume clears the reason
     resumed = app.drafts.get(DAY)

@@ -22,7 +22,7 @@ from newsletter.store.models import Delivery, Edition
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.timeutil import utcnow
 from newsletter.wiring import App
-from tests.conftest import RecordingHandler, free_port
+from tests.conftest import RecordingHandler, free_port, run_cli
 
 CLI = [sys.executable, "-m", "newsletter.cli"]
 ZONE = "Africa/Casablanca"
@@ -170,11 +170,9 @@ def test_a_run_started_ten_minutes_late_sends_once(
 
 def test_run_refuses_a_database_without_schema_and_bad_settings(tmp_path: Path) -> None:
     env = {**os.environ, "NEWSLETTER_DATA_DIR": str(tmp_path / "var")}
-    result = subprocess.run([*CLI, "run", "--port", str(free_port())], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = run_cli("run", "--port", str(free_port()), env=env, cwd=tmp_path)
     assert result.returncode == 1 and "newsletter init" in result.stderr
     assert "Traceback" not in result.stderr
     env["NEWSLETTER_EDITORS"] = "not-an-address"
-    result = subprocess.run([*CLI, "run"], env=env, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    result = run_cli("run", env=env, cwd=tmp_path)
     assert result.returncode == 2 and "NEWSLETTER_EDITORS" in result.stderr

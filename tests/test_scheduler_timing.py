@@ -10,8 +10,6 @@ import itertools
 import json
 import os
 import pickle
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,9 +20,9 @@ from apscheduler.triggers.cron import CronTrigger
 from newsletter.config.settings import load_settings
 from newsletter.scheduler.timing import LocalDailyTrigger, Timing, planned_runs
 from newsletter.timeutil import get_zone, tzdata_version
+from tests.conftest import run_cli
 
 FIRST, LAST = date(2024, 1, 1), date(2027, 12, 31)
-CLI = [sys.executable, "-m", "newsletter.cli"]
 
 #: (zone, local send time): the default hour, and hours inside each zone's gaps and overlaps.
 CASES = [
@@ -196,9 +194,8 @@ def test_schedule_json_lists_compose_and_send_runs_from_the_scheduler_code(
 ) -> None:
     env = {**os.environ, "NEWSLETTER_TIMEZONE": "Europe/Paris", "NEWSLETTER_SEND_TIME": "02:30",
            "NEWSLETTER_EDITORS_WINDOW_MINUTES": "45"}  # fmt: skip
-    result = subprocess.run(
-        [*CLI, "schedule", "--json", "--from", "2026-03-28T00:00", "--days", "3"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    result = run_cli(
+        "schedule", "--json", "--from", "2026-03-28T00:00", "--days", "3", cwd=tmp_path, env=env
     )
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)
@@ -213,6 +210,5 @@ def test_schedule_json_lists_compose_and_send_runs_from_the_scheduler_code(
     start = datetime(2026, 3, 28, tzinfo=get_zone("Europe/Paris"))
     assert planned_runs(settings, start, 3) == runs
     for bad in (["--from", "yesterday"], ["--days", "0"]):
-        refused = subprocess.run([*CLI, "schedule", "--json", *bad], cwd=tmp_path, env=env,
-                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        refused = run_cli("schedule", "--json", *bad, cwd=tmp_path, env=env)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr

@@ -24,9 +24,9 @@ def subscribers_add(
     timezone: Annotated[str | None, typer.Option("--timezone", help="IANA time zone.")] = None,
 ) -> None:
     """Add an active subscriber (or update the one with this address)."""
+    from newsletter import words
     from newsletter.audience.records import InvalidSubscriber, make_record
     from newsletter.store.subscribers import add_one
-    from newsletter import words
 
     application = load_app()
     try:

@@ -96,7 +96,7 @@ class Applier:
     def __init__(self, sessions: sessionmaker[Session], soft_bounce_limit: int) -> None:
         self.sessions, self.limit = sessions, soft_bounce_limit
 
-    def __call__(self, events: list) -> list[Applied]:
+    def __call__(self, events: list[Event]) -> list[Applied]:
         return apply_events(self.sessions, events, soft_bounce_limit=self.limit)
 
 

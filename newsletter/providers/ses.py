@@ -151,8 +151,9 @@ def error_type(response: httpx.Response) -> str | None:
         body = None
     if isinstance(body, dict):
         for key in ("__type", "code", "Code"):
-            if isinstance(body.get(key), str):
-                return body[key].rsplit("#", 1)[-1]
+            code = body.get(key)
+            if isinstance(code, str):
+                return code.rsplit("#", 1)[-1]
     text = response.text
     start = text.find("<Code>")
     if start != -1:

@@ -58,7 +58,7 @@ class DKIMSigner:
     def sign(self, message: bytes) -> bytes:
         """``message`` with a ``DKIM-Signature`` header prepended (CRLF line ends kept)."""
         try:
-            signature = dkim.sign(
+            signature: bytes = dkim.sign(
                 message,
                 self.selector,
                 self.domain,

@@ -134,7 +134,7 @@ def _context(
 def inline_css(markup: str) -> str:
     """premailer's inlining with the options email needs: ``!important`` kept (media
     queries), no network, no base URL (links and placeholders untouched)."""
-    return premailer.Premailer(
+    inlined: str = premailer.Premailer(
         markup,
         strip_important=False,
         keep_style_tags=False,
@@ -143,6 +143,7 @@ def inline_css(markup: str) -> str:
         allow_network=False,
         cssutils_logging_level=logging.CRITICAL,
     ).transform(pretty_print=False)
+    return inlined
 
 
 def render_edition(

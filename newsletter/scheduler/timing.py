@@ -27,7 +27,7 @@ COMPOSE = "compose"
 SEND = "send"
 
 
-class LocalDailyTrigger(BaseTrigger):
+class LocalDailyTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
     """Fires once per local date of ``timezone`` at ``at`` (wall clock) minus
     ``offset_seconds`` (the compose run is the send time minus the editors' window).
 

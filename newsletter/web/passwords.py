@@ -44,7 +44,8 @@ def verify_password(hashed: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_CHARS:  # never a hashed one: the same work, then no
         hashed, password = None, password[:MAX_PASSWORD_CHARS]
     try:
-        return _HASHER.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+        verified: bool = _HASHER.verify(hashed or _DUMMY_HASH, password)
+        return verified and hashed is not None
     except (VerifyMismatchError, VerificationError):
         return False
     except InvalidHashError:

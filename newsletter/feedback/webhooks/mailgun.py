@@ -30,7 +30,7 @@ from newsletter.feedback.webhooks.signing import SeenTokens, fresh, json_body
 PROVIDER = "mailgun"
 
 
-def verify(body: bytes, key: str, *, now: float, tolerance: float, seen: SeenTokens) -> dict:
+def verify(body: bytes, key: str, *, now: float, tolerance: float, seen: SeenTokens) -> dict[str, Any]:
     """The parsed body once its signature is verified; returns the body (a dict).
 
     Raises :class:`Malformed` (not JSON / no signature object), :class:`Unauthorized` (a wrong
@@ -53,7 +53,7 @@ def verify(body: bytes, key: str, *, now: float, tolerance: float, seen: SeenTok
     return payload
 
 
-def events(payload: dict) -> list[Event]:
+def events(payload: dict[str, Any]) -> list[Event]:
     """The events of a verified Mailgun body (none for kinds we ignore).
 
     Raises :class:`Malformed` when ``event-data`` lacks what its event needs.

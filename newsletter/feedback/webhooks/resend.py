@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from newsletter.feedback.webhooks import (
     Event,
@@ -36,7 +37,7 @@ PROVIDER = "resend"
 
 
 def verify(body: bytes, headers: Mapping[str, str], key: bytes, *, now: float,
-           tolerance: float) -> tuple[str, dict]:  # fmt: skip
+           tolerance: float) -> tuple[str, dict[str, Any]]:  # fmt: skip
     """``(svix-id, parsed body)`` once the Svix signature verifies with ``key`` (the decoded
     secret). Raises :class:`Unauthorized` (missing, wrong or stale) or :class:`Malformed`."""
     message_id = headers.get("svix-id")
@@ -61,7 +62,7 @@ def verify(body: bytes, headers: Mapping[str, str], key: bytes, *, now: float,
     return message_id, payload
 
 
-def events(message_id: str, payload: dict) -> list[Event]:
+def events(message_id: str, payload: dict[str, Any]) -> list[Event]:
     """The events of a verified Resend body, one per recipient (none for ignored types).
     Raises :class:`Malformed` when the event lacks its recipients."""
     name, data = payload["type"], payload["data"]

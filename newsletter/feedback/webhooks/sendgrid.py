@@ -18,6 +18,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -58,7 +59,7 @@ _KINDS = {
 def verify(
     body: bytes, headers: Mapping[str, str], key: ec.EllipticCurvePublicKey, *, now: float,
     tolerance: float,
-) -> list:  # fmt: skip
+) -> list[Any]:  # fmt: skip
     """The parsed body (a list of event objects) once the signature verifies.
 
     ``headers``: the request headers (case-insensitive mapping). Raises
@@ -79,7 +80,7 @@ def verify(
     return payload
 
 
-def events(payload: list) -> list[Event]:
+def events(payload: list[Any]) -> list[Event]:
     """The events of a verified batch, in order (none for kinds we ignore).
 
     Raises :class:`Malformed` when an entry is not an object with an ``event`` (the batch is
