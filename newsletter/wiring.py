@@ -195,7 +195,6 @@ class App:
         from newsletter.config.options import ReleaseOptions
         from newsletter.editions.release import Release
 
-
         def check_provider() -> None:
             self.provider().close()
 

@@ -221,7 +221,9 @@ def test_recompose_keeps_decisions_and_never_changes_a_sent_edition(app: App) ->
     first = app.composer.compose(day).edition
     outsider = first.items[-1].article_id
     assert outsider is not None
-    decided = app.drafts.decide(day, pins=[outsider], positions={str(outsider): 1}, subject="Objet choisi")
+    decided = app.drafts.decide(
+        day, pins=[outsider], positions={str(outsider): 1}, subject="Objet choisi"
+    )
     assert (
         decided.edition.items[0].article_id == outsider
         and decided.edition.subject == "Objet choisi"
@@ -304,7 +306,9 @@ def test_real_days(app: App, day: str) -> None:
     with app.sessions() as session:
         window = articles_in_window(session, edition.window_start, edition.window_end)
     sections = set(
-        _sections(_candidates(window), app.settings.sections, app.composer.policy().section_titles).values()
+        _sections(
+            _candidates(window), app.settings.sections, app.composer.policy().section_titles
+        ).values()
     )
     represented = {item.section for item in edition.items}
     assert sections <= represented or len(edition.items) < len(sections), sections - represented

@@ -209,9 +209,11 @@ def test_import_usage_errors(readers: App, tmp_path: Path) -> None:
 def test_failed_recipients_without_a_usable_status_or_address_say_so() -> None:
     with pytest.raises(Malformed, match=r"Action: failed with an unreadable Status '5\.abc'"):
         parse(sample("postfix-user-unknown.eml").replace(b"Status: 5.1.1", b"Status: 5.abc"))
-    bad_address = sample("postfix-user-unknown.eml").replace(
-        b"rfc822; a@example.org", b"rfc822; not-an-address"
-    ).replace(b"Original-Recipient: rfc822;a@example.org\n", b"")
+    bad_address = (
+        sample("postfix-user-unknown.eml")
+        .replace(b"rfc822; a@example.org", b"rfc822; not-an-address")
+        .replace(b"Original-Recipient: rfc822;a@example.org\n", b"")
+    )
     with pytest.raises(Malformed, match="'rfc822; not-an-address' is not an rfc822 address"):
         parse(bad_address)
     assert parse(sample("postfix-delayed-warning.eml")) == []  # delayed: rightly nothing

@@ -286,7 +286,9 @@ def test_weekly_readers_get_the_weeks_edition_on_their_weekday_only(
     assert daily is not None and daily.items  # the weekly edition took nothing from it
     told_yesterday = {i.article_id for i in day.app.drafts.get(yesterday).items}  # type: ignore[union-attr]
     with day.app.sessions() as session:  # the week's candidates include yesterday's stories
-        week = articles_in_window(session, *week_window(DAY, day.app.composer.options), newsletter="weekly")
+        week = articles_in_window(
+            session, *week_window(DAY, day.app.composer.options), newsletter="weekly"
+        )
     assert told_yesterday <= {a.id for a in week}
     clock.now = day.timing.send.fire_time(DAY)
     assert day.send() == Outcome.SENT

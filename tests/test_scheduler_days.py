@@ -40,7 +40,8 @@ def feed_for(day: date, zone_name: str, folder: Path) -> Path:
     path.write_text(
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Site'
         "</title><link>https://example.ma/</link><description>d</description>"
-        + "".join(items) + "</channel></rss>",
+        + "".join(items)
+        + "</channel></rss>",
         encoding="utf-8",
     )
     return path
@@ -90,7 +91,8 @@ def test_a_week_across_a_clock_change_sends_one_edition_per_local_day(
         assert instant == timing.send.fire_time(day)
         local = instant.astimezone(get_zone(zone_name))
         assert local.date() == day and (local.hour, local.minute) in (
-            (at.hour, at.minute), (at.hour + 1, at.minute)  # after a spring-forward gap
+            (at.hour, at.minute),
+            (at.hour + 1, at.minute),  # after a spring-forward gap
         )
         edition = application.drafts.get(day)
         assert edition is not None and edition.status == EditionStatus.SENT

@@ -42,9 +42,7 @@ def test_healthz_and_readyz_on_a_migrated_database(app: App) -> None:
     assert stopped.headers["cache-control"] == "no-store"
 
 
-def test_readyz_refuses_an_old_schema_and_an_unreachable_database(
-    app: App, tmp_path: Path
-) -> None:
+def test_readyz_refuses_an_old_schema_and_an_unreachable_database(app: App, tmp_path: Path) -> None:
     old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(alembic_config(old), "0002")
     behind = client(App(app.settings, engine=old)).get("/readyz")

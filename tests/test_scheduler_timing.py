@@ -124,7 +124,10 @@ def test_apscheduler_crontrigger_runs_twice_in_a_repeated_hour() -> None:
         counts = Counter(run.astimezone(zone).date() for run in fires(cron, start, end))
         doubled[(zone_name, at)] = sorted(day for day, n in counts.items() if n > 1)
     assert doubled[("Europe/Paris", time(2, 30))] == [
-        date(2024, 10, 27), date(2025, 10, 26), date(2026, 10, 25), date(2027, 10, 31)
+        date(2024, 10, 27),
+        date(2025, 10, 26),
+        date(2026, 10, 25),
+        date(2027, 10, 31),
     ]
     assert date(2026, 11, 1) in doubled[("America/New_York", time(1, 30))]
     assert date(2026, 2, 15) in doubled[("Africa/Casablanca", time(2, 30))]
@@ -175,7 +178,9 @@ def test_a_three_day_outage_leaves_one_coalesced_run_not_a_backlog() -> None:
         missed.append(run)
         run = trigger.get_next_fire_time(run, now)
     assert [m.astimezone(UTC).date() for m in missed] == [
-        date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)
+        date(2026, 10, 24),
+        date(2026, 10, 25),
+        date(2026, 10, 26),
     ]
     assert missed[-1] == trigger.fire_time(date(2026, 10, 26))  # coalesced: today only
 
@@ -202,7 +207,9 @@ def test_schedule_json_lists_compose_and_send_runs_from_the_scheduler_code(
     assert [set(r) for r in runs] == [{"job", "local", "utc"}] * 6
     assert [r["job"] for r in runs] == ["compose", "send"] * 3
     assert runs[3] == {  # the send of the spring-forward day, just after the gap
-        "job": "send", "local": "2026-03-29T03:30:00+02:00", "utc": "2026-03-29T01:30:00Z"
+        "job": "send",
+        "local": "2026-03-29T03:30:00+02:00",
+        "utc": "2026-03-29T01:30:00Z",
     }
     assert runs[2]["local"] == "2026-03-29T01:45:00+01:00"  # 45 minutes before, in UTC
     settings = load_settings(timezone="Europe/Paris", send_time="02:30",

@@ -184,8 +184,14 @@ def test_a_search_matches_part_of_an_address_and_its_wildcards_literally(app: Ap
     from newsletter.store.subscribers import search_subscribers
 
     with app.sessions.begin() as session:
-        for address in ("ann_b@example.org", "annxb@example.org", "100%@example.org",
-                        "1000@example.org", "back\\slash@example.org", "Zoe@Example.org"):
+        for address in (
+            "ann_b@example.org",
+            "annxb@example.org",
+            "100%@example.org",
+            "1000@example.org",
+            "back\\slash@example.org",
+            "Zoe@Example.org",
+        ):
             add_subscriber(session, SubscriberRecord(address), source="test")
     with app.sessions() as session:
 

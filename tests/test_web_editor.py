@@ -564,7 +564,7 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
         "nouveau@example.org;Hélène;sport\n"
         "pas-une-adresse;X;\n"
         "a@example.org;Anne;culture\n"
-        "=cmd@example.org;=HYPERLINK(\"x\");\n"
+        '=cmd@example.org;=HYPERLINK("x");\n'
     ).encode()
     token = browser.csrf("/editor/subscribers")
     answer = browser.post(
@@ -589,7 +589,7 @@ def test_csv_import_reports_bad_lines_and_export_round_trips(
     by_email = {r["email"]: r for r in rows}
     # an existing reader keeps their (empty) topics; only the missing name was filled in
     assert (by_email["a@example.org"]["topics"], by_email["a@example.org"]["name"]) == ("", "Anne")
-    assert by_email["=cmd@example.org"]["name"] == "'=HYPERLINK(\"x\")"  # no formula
+    assert by_email["=cmd@example.org"]["name"] == '\'=HYPERLINK("x")'  # no formula
 
     bad = browser.post(
         "/editor/subscribers/import", data={"csrf_token": token},
@@ -708,9 +708,7 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
     assert french.keys() == english.keys()
     for key, words in french.items():
         assert words.strip() and english[key].strip(), key
-        assert sorted(PLACEHOLDER.findall(words)) == sorted(
-            PLACEHOLDER.findall(english[key])
-        ), key
+        assert sorted(PLACEHOLDER.findall(words)) == sorted(PLACEHOLDER.findall(english[key])), key
 
 
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:

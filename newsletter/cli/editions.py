@@ -236,7 +236,9 @@ def edition_set(
         fail("give --subject and/or --preheader", 2)
     application = load_app()
     target = parse_date(day, application)
-    _decided(lambda: decisions.set_texts(application.drafts, target, subject, preheader), refused_code=2)
+    _decided(
+        lambda: decisions.set_texts(application.drafts, target, subject, preheader), refused_code=2
+    )
 
 
 @edition_app.command("approve")

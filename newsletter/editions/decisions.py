@@ -119,9 +119,7 @@ def pin(drafts: Drafts, day: date, article_id: int) -> Edition:
     result = drafts.decide(day, pins=pins, excludes=excludes)
     if article_id not in {i.article_id for i in result.edition.items}:
         drafts.decide(day, pins=before, excludes=list(edition.excludes or []))
-        raise UsageError(
-            Phrase("problems.not_candidate", article=article_id, day=day.isoformat())
-        )
+        raise UsageError(Phrase("problems.not_candidate", article=article_id, day=day.isoformat()))
     return result.edition
 
 

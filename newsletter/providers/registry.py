@@ -124,9 +124,7 @@ def make_provider(
     None). Raises :class:`ConfigError`."""
     if name is None and settings.failover_provider:
         if settings.failover_provider == settings.provider:
-            raise ConfigError(
-                "NEWSLETTER_FAILOVER_PROVIDER: must differ from NEWSLETTER_PROVIDER"
-            )
+            raise ConfigError("NEWSLETTER_FAILOVER_PROVIDER: must differ from NEWSLETTER_PROVIDER")
         return FailoverProvider(
             make_provider(settings, client, name=settings.provider),
             make_provider(settings, client, name=settings.failover_provider),

@@ -44,11 +44,24 @@ class Ledger:
         )
         body = (
             words.say("scheduler.draft_ready", "fr", day=day.isoformat())
-            + (words.say("scheduler.draft_items", "fr", count=len(edition.items),
-                         subject=edition.subject) if edition else ".")
-            + "\n\n" + words.say("scheduler.send_at", "fr", time=f"{send_at:%H:%M}",
-                                 zone=s.timezone, approval=approval) + "\n\n"
-            + words.say("scheduler.review", "fr", link=link) + "\n"
+            + (
+                words.say(
+                    "scheduler.draft_items", "fr", count=len(edition.items), subject=edition.subject
+                )
+                if edition
+                else "."
+            )
+            + "\n\n"
+            + words.say(
+                "scheduler.send_at",
+                "fr",
+                time=f"{send_at:%H:%M}",
+                zone=s.timezone,
+                approval=approval,
+            )
+            + "\n\n"
+            + words.say("scheduler.review", "fr", link=link)
+            + "\n"
         )
         sent = mail_editors(self.app, words.say("scheduler.draft_subject", "fr", title=s.title,
                                                 day=day.isoformat()), body)  # fmt: skip
@@ -86,7 +99,6 @@ class Ledger:
     def finish(self, key: RunKey, outcome: str, detail: str | None = None) -> None:
         with transaction(self.app.sessions) as session:
             finish(session, key, self.owner, outcome, detail)
-
 
 
 def fields(day: date, **more: object) -> dict[str, object]:

@@ -156,9 +156,7 @@ def articles_in_window(
     return list(session.scalars(query))
 
 
-def count_arrived_since(
-    session: Session, since: datetime, start: datetime, end: datetime
-) -> int:
+def count_arrived_since(session: Session, since: datetime, start: datetime, end: datetime) -> int:
     """Articles first seen after ``since`` and published in ``[start, end)`` (aware UTC):
     what arrived in a window after its draft was composed."""
     return (

@@ -60,9 +60,7 @@ def claim(
     else:  # pragma: no cover - other backends: the unique constraint raises instead
         statement = insert(SchedulerRun).values(**values)
     if dialect in ("postgresql", "sqlite"):
-        statement = statement.on_conflict_do_nothing(
-            index_elements=["newsletter", "job", "day"]
-        )
+        statement = statement.on_conflict_do_nothing(index_elements=["newsletter", "job", "day"])
     # RETURNING says whether the row went in (psycopg reports no rowcount here).
     if session.execute(statement.returning(SchedulerRun.id)).scalar() is not None:
         return True

@@ -344,9 +344,7 @@ def subscriber_rows(sessions: sessionmaker[Session]) -> Iterator[SubscriberRow]:
     """Every subscriber by id, streamed in one session (flat memory on large lists)."""
     with sessions() as session:
         for s in iter_subscribers(session):
-            yield SubscriberRow(
-                s.id, s.email, s.name, s.status, s.topics, s.timezone, s.created_at
-            )
+            yield SubscriberRow(s.id, s.email, s.name, s.status, s.topics, s.timezone, s.created_at)
 
 
 def subscriber_counts(sessions: sessionmaker[Session]) -> dict[str, int]:

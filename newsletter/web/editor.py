@@ -179,4 +179,3 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
             ),
         ],
     )
-

@@ -221,9 +221,7 @@ def routes(editors: Editors) -> list[Route]:
             },
         )
 
-    async def change(
-        request: Request, work: Callable[[], object], message: str
-    ) -> Response:
+    async def change(request: Request, work: Callable[[], object], message: str) -> Response:
         """Run a change of the draft and go back to its page; 400 for a request that
         cannot apply, 409 for a released edition."""
         day = request.path_params["day"]

@@ -27,9 +27,7 @@ MAX_ZONE_CHARS = 64
 
 #: The fields of the form; ``form=preferences`` marks the page's own form, whose unchecked
 #: topic boxes (sent as nothing) mean "no topic".
-FIELDS = frozenset(
-    {"form", "topics", "frequency", "weekday", "paused_until", "format", "timezone"}
-)
+FIELDS = frozenset({"form", "topics", "frequency", "weekday", "paused_until", "format", "timezone"})
 
 
 class PreferencesInvalid(ValueError):

@@ -30,7 +30,9 @@ from newsletter.feedback.webhooks.signing import SeenTokens, fresh, json_body
 PROVIDER = "mailgun"
 
 
-def verify(body: bytes, key: str, *, now: float, tolerance: float, seen: SeenTokens) -> dict[str, Any]:
+def verify(
+    body: bytes, key: str, *, now: float, tolerance: float, seen: SeenTokens
+) -> dict[str, Any]:
     """The parsed body once its signature is verified; returns the body (a dict).
 
     Raises :class:`Malformed` (not JSON / no signature object), :class:`Unauthorized` (a wrong

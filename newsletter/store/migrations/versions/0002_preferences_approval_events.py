@@ -32,9 +32,7 @@ def upgrade() -> None:
             sa.Column("soft_bounces", sa.Integer(), nullable=False, server_default="0")
         )
     with op.batch_alter_table("editions") as batch:
-        batch.add_column(
-            sa.Column("held", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("held", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(
             sa.Column("approved_at", newsletter.store.types.UTCDateTime(), nullable=True)
         )
@@ -55,9 +53,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("received_at", newsletter.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_events")),
-        sa.UniqueConstraint(
-            "provider", "event_key", name="uq_provider_events_provider_event_key"
-        ),
+        sa.UniqueConstraint("provider", "event_key", name="uq_provider_events_provider_event_key"),
     )
     op.create_index(
         op.f("ix_provider_events_email_key"), "provider_events", ["email_key"], unique=False

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("job_state", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduler_jobs")),
     )
-    op.create_index(
-        op.f("ix_scheduler_jobs_next_run_time"), "scheduler_jobs", ["next_run_time"]
-    )
+    op.create_index(op.f("ix_scheduler_jobs_next_run_time"), "scheduler_jobs", ["next_run_time"])
 
 
 def downgrade() -> None:
