@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsletter.deliver.status import send_progress, sending_status
-from newsletter.store.outbox import SendFigures
+from newsletter.store.progress import SendFigures
 
 STATUSES = ("pending", "claimed", "sending", "sent", "deferred", "failed", "skipped")
 

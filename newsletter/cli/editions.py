@@ -166,12 +166,10 @@ def edition_unpin(article_id: Annotated[int, typer.Argument()], day: DateOption 
 @edition_app.command("exclude")
 def edition_exclude(article_id: Annotated[int, typer.Argument()], day: DateOption = None) -> None:
     """Keep an article out of the edition."""
-    application, target, edition = _draft(day)
-    # The command line may exclude any article, shown or not (the editors' pages exclude
-    # only what they show), and keeps the place given to it.
-    excludes = [e for e in edition.excludes if e != article_id] + [article_id]
-    pins = [p for p in edition.pins if p != article_id]
-    _decided(lambda: application.drafts.decide(target, excludes=excludes, pins=pins).edition)
+    from newsletter.editions import decisions
+
+    application, target, _ = _draft(day)
+    _decided(lambda: decisions.exclude_any(application.drafts, target, article_id))
 
 
 @edition_app.command("include")
@@ -193,30 +191,13 @@ def edition_move(
     day: DateOption = None,
 ) -> None:
     """Place an article at a position (it stays in the edition: it is pinned too)."""
-    from newsletter.errors import UsageError
+    from newsletter.editions import decisions
 
     application, target, edition = _draft(day, article_id)
     shown = {i.article_id for i in edition.items}
     if position > len(edition.items) + (article_id not in shown):
         fail(f"position must be between 1 and {len(edition.items)} (the edition's items)", 2)
-
-    def move_to() -> Edition:
-        # A position, unlike the editors' pages' step up or down, may bring in an article
-        # the edition does not show yet: it is pinned, and refused (undone) when it is not
-        # a candidate of the edition.
-        positions = dict(edition.positions or {})
-        positions[str(article_id)] = position
-        pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]
-        result = application.drafts.decide(target, positions=positions, pins=pins)
-        if article_id not in {i.article_id for i in result.edition.items}:
-            application.drafts.decide(target, positions=edition.positions, pins=edition.pins)
-            raise UsageError(
-                f"article #{article_id} is not a candidate of {target.isoformat()} (published "
-                "outside its window or already in another edition)"
-            )
-        return result.edition
-
-    _decided(move_to)
+    _decided(lambda: decisions.place(application.drafts, target, article_id, position))
 
 
 @edition_app.command("set")

@@ -127,7 +127,7 @@ def status(
     deliveries left uncertain by an interruption."""
     from newsletter.deliver.status import sending_status
     from newsletter.deliver.worker import is_dead
-    from newsletter.store.outbox import send_figures
+    from newsletter.store.progress import send_figures
 
     application = load_app()
     target = parse_date(day, application)

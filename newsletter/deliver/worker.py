@@ -35,9 +35,7 @@ from newsletter.store.outbox import (
     ClaimedDelivery,
     Outcome,
     claim_batch,
-    delivery_counts,
     mark_sending,
-    next_retry_at,
     reclaim,
     record_outcomes,
     release_claims,
@@ -48,6 +46,7 @@ from newsletter.store.outbox import (
     uncertain_rows,
     worker_owners,
 )
+from newsletter.store.progress import delivery_counts, next_retry_at
 from newsletter.store.suppressions import suppress
 from newsletter.timeutil import utcnow
 

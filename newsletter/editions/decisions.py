@@ -144,6 +144,16 @@ def exclude(drafts: Drafts, day: date, article_id: int) -> Edition:
     return drafts.decide(day, excludes=excludes, pins=pins, positions=positions).edition
 
 
+def exclude_any(drafts: Drafts, day: date, article_id: int) -> Edition:
+    """Keep an article out of the draft whether it shows it now or not (the command line
+    takes any id of ``compose``'s candidates, the pages only what they show); it is unpinned
+    and keeps a place given to it, for ``include`` to restore."""
+    edition = _draft(drafts, day)
+    excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
+    pins = [p for p in edition.pins or [] if p != article_id]
+    return drafts.decide(day, excludes=excludes, pins=pins).edition
+
+
 def include(drafts: Drafts, day: date, article_id: int) -> Edition:
     """Undo an exclusion (the ranking decides whether the article comes back)."""
     edition = _draft(drafts, day)
@@ -173,6 +183,22 @@ def move(drafts: Drafts, day: date, article_id: int, step: int) -> Edition:
     if neighbour is not None:
         positions[str(neighbour)] = index + 1
     return drafts.decide(day, positions=positions).edition
+
+
+def place(drafts: Drafts, day: date, article_id: int, position: int) -> Edition:
+    """Put an article at ``position`` (1-based; 1 leads) and pin it, so that it stays: unlike
+    :func:`move`, it may bring in an article the draft does not show yet. Raises
+    :class:`UsageError` when the article is not a candidate of the edition's window (the
+    decision is then undone)."""
+    edition = _draft(drafts, day)
+    positions = dict(edition.positions or {})
+    positions[str(article_id)] = position
+    pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]
+    result = drafts.decide(day, positions=positions, pins=pins)
+    if article_id not in {i.article_id for i in result.edition.items}:
+        drafts.decide(day, positions=edition.positions, pins=edition.pins)
+        raise UsageError(Phrase("problems.not_candidate", article=article_id, day=day.isoformat()))
+    return result.edition
 
 
 #: The longest subject and preheader an editor may set (characters); the editors' form
