@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import typer
 
@@ -53,23 +53,6 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")
 app.add_typer(editor_cli, name="editor")
-
-#: Names this module had before it became a package, still importable from it.
-_MOVED = {
-    "fail": "common", "warn": "common", "plural": "common", "load_app": "common",
-    "parse_date": "common", "parse_from": "common", "StopFlag": "common",
-    "Progress": "common", "progress_printer": "common", "DateOption": "common",
-    "print_edition": "editions", "print_send_result": "sending",
-    "print_source_report": "ingest", "listening": "serving",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        module = __import__(f"newsletter.cli.{_MOVED[name]}", fromlist=[name])
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 def main() -> None:
     """Console entry point: expected failures print ``error: ...`` without a traceback
