@@ -54,6 +54,7 @@ app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")
 app.add_typer(editor_cli, name="editor")
 
+
 def main() -> None:
     """Console entry point: expected failures print ``error: ...`` without a traceback
     (``NEWSLETTER_DEBUG=1`` shows it)."""
