@@ -1,10 +1,10 @@
 """newsletter: a self-hosted daily five-minute email briefing.
 
-The pipeline flows one way (see README "Architecture")::
+The packages are layers, each importing only from those below it (README "How it works";
+``make check`` runs import-linter's contract)::
 
-    config -> store -> ingest -> compose -> render -> deliver -> providers
-
-with ``cli`` (and later ``web`` and ``scheduler``) on top.
+    cli > scheduler > web > wiring > editions | feedback > audience > deliver
+        > render | compose | ingest > providers | store > config | words > leaves
 """
 
 __version__ = "0.1.0"
