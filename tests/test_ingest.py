@@ -72,10 +72,16 @@ def test_image_nested_in_item_does_not_replace_the_title() -> None:
     assert len({r.title for r in records}) == len(records) == 30
 
 
-def test_feed_without_dates_is_flagged_not_silently_now() -> None:
+def test_french_dates_of_a_real_feed_are_read() -> None:
+    # "mar., 13 sept. 2022 16:41:30 +0000": French names with dots, once taken for no date.
     result = parse(feed("fr_commitstrip_bom.rss"))
-    assert all(r.published_estimated and r.published_at == NOW for r in result.records)
-    assert any("without a usable date" in w for w in result.warnings)
+    assert [r.published_at for r in result.records] == [
+        datetime(2022, 9, 13, 16, 41, 30, tzinfo=UTC),
+        datetime(2022, 6, 8, 16, 26, 54, tzinfo=UTC),
+        datetime(2022, 2, 22, 20, 4, 25, tzinfo=UTC),
+    ]
+    assert not any(r.published_estimated for r in result.records)
+    assert result.unreadable_dates == 0 and not result.warnings
 
 
 def test_times_are_utc_and_a_time_without_zone_is_local() -> None:

@@ -19,6 +19,7 @@ from typing import NoReturn
 import typer
 
 from newsletter.cli import database, demo, editions, ingest, sending, serving
+from newsletter.cli.articles import articles_app
 from newsletter.cli.bounces import bounces_app
 from newsletter.cli.editions import edition_app
 from newsletter.cli.editors import editor_cli
@@ -49,6 +50,7 @@ for command in (
     serving.run,
 ):
     app.command()(command)
+app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")

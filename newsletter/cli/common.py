@@ -76,9 +76,9 @@ def parse_date(value: str | None, application: App) -> date:
     return day
 
 
-def parse_from(value: str | None, application: App) -> datetime:
-    """``--from`` as an aware datetime: ISO 8601; without an offset it is local time in
-    ``NEWSLETTER_TIMEZONE``; default now."""
+def parse_from(value: str | None, application: App, option: str = "--from") -> datetime:
+    """``--from`` (or the ``option`` named) as an aware datetime: ISO 8601; without an offset
+    it is local time in ``NEWSLETTER_TIMEZONE``; default now. Exits 2 on a bad value."""
     from newsletter.timeutil import utcnow
 
     if value is None:
@@ -86,9 +86,9 @@ def parse_from(value: str | None, application: App) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        fail(f"--from: expected an ISO date-time such as 2026-03-29T00:00, got {value!r}", 2)
+        fail(f"{option}: expected an ISO date-time such as 2026-03-29T00:00, got {value!r}", 2)
     if not 1971 <= moment.year <= 9998:
-        fail(f"--from: {value} is out of range (1971 to 9998)", 2)
+        fail(f"{option}: {value} is out of range (1971 to 9998)", 2)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=application.settings.zone)
     return moment

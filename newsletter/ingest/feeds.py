@@ -20,6 +20,7 @@ import feedparser
 import httpx
 
 from newsletter import __version__
+from newsletter.ingest.dates import read_date
 from newsletter.ingest.language import resolve_language
 from newsletter.ingest.urls import canonical_key, clean_url
 from newsletter.store.articles import ArticleRecord
@@ -31,13 +32,17 @@ ACCEPT = (
 )
 MAX_BODY_CHARS = 200_000
 MAX_TITLE_CHARS = 300
-#: A publication time further ahead than this is a feed's error, not news from the future.
-MAX_FUTURE = timedelta(hours=24)
+#: How far ahead of the time seen a publication time may be and still be the source's clock
+#: running fast; further ahead it is a feed's error, not news from the future.
+CLOCK_SKEW = timedelta(minutes=15)
 
 # A date string that ends with a zone: Z, +hh:mm, +hhmm, or an RFC 822 zone name.
 _ZONE_AT_END = re.compile(
     r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:UT|UTC|GMT|[ECMP][SD]T)|\b[A-IK-Z])\s*$", re.IGNORECASE
 )
+# An entry element's opening and closing tags, to tell where a truncated document was cut.
+_ENTRY_OPEN = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>/]")
+_ENTRY_CLOSE = re.compile(rb"</(?:\w+:)?(?:item|entry)\s*>")
 _ENTITY_ONLY = re.compile(r"(?:&[#\w]+;\s*)+")
 # "Continue reading...", "Lire la suite" and the like, closing a syndicated description.
 _READ_MORE = re.compile(
@@ -70,6 +75,9 @@ class ParsedFeed:
     records: list[ArticleRecord]
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Entries kept whose date could not be read at all (they carry the time first seen;
+    #: see :func:`parse_feed`).
+    unreadable_dates: int = 0
 
 
 def is_url(source: str) -> bool:
@@ -146,15 +154,31 @@ def parse_feed(
     zone: ZoneInfo,
     fetched_at: datetime,
     default_language: str | None = None,
+    regular: bool = False,
 ) -> ParsedFeed:
     """Normalise the entries of a feed.
 
     - Titles are plain text (tags and entities removed, double-escaped entities decoded).
     - Links are absolute (relative ones resolved against the fetched URL, else the feed's own
       link) with tracking parameters removed; an entry without one is rejected.
-    - Publication times are aware UTC. A time without a zone is read as wall time in ``zone``
-      (the newsletter's); an entry without any date gets ``fetched_at`` and is flagged
-      ``published_estimated`` and reported in ``warnings``, never silently "now".
+    - Publication times are aware UTC, read by :func:`newsletter.ingest.dates.read_date`
+      (RFC 822/5322 with French, English or German names, ISO 8601, ``YYYY/MM/DD``,
+      ``DD/MM/YYYY``, named zones), else by feedparser's own parse. A time without a zone
+      is wall time in ``zone`` (the source's; by default the newsletter's).
+    - A time more than :data:`CLOCK_SKEW` after ``fetched_at`` (aware UTC, the time the
+      source was read) is replaced by ``fetched_at`` and flagged ``published_estimated``;
+      a time within it is clamped to ``fetched_at``: no article is dated in the future.
+    - An entry whose date cannot be read at all (none, or none of the forms) gets
+      ``fetched_at``, flagged ``published_estimated`` (the store keeps the time first seen
+      when it comes again), is counted in ``unreadable_dates`` and reported in
+      ``warnings``, never silently "now". ``regular`` says whether the source is polled
+      regularly: then such an entry is new news there (it was not in the previous poll, a
+      few minutes ago) and the warning counts them. From a one-off ingest (False: a file or
+      URL given once) the entry is kept the same way, and the warning also names each one
+      with its date string, for the operator to check: it may be older than the ingest.
+    - In a truncated document (cut inside its last entry), that last entry is rejected
+      when its date cannot be read, whatever ``regular``: its date may be what the cut
+      lost, and it comes whole with the next read.
 
     Raises :class:`SourceError` when the bytes are not a feed at all.
     """
@@ -176,25 +200,48 @@ def parse_feed(
     result = ParsedFeed(name=name, records=[])
     if parsed.get("bozo") and parsed.entries:
         result.warnings.append(f"not well-formed, read anyway: {parsed.get('bozo_exception')}")
-    undated = 0
+    cut = len(parsed.entries) - 1 if parsed.get("bozo") and _cut_inside_entry(raw.data) else -1
+    future = 0
+    unreadable: list[str] = []
     for position, entry in enumerate(parsed.entries):
+        label = plain_line(entry.get("title", "")) or entry.get("id") or f"#{position + 1}"
+        label = f"entry {position + 1} ({truncate_words(label, 60)})"
+        published = _published(entry, zone)
         try:
-            record, estimated = _record(
-                entry, position, source=source, name=name, base=feed_link, zone=zone,
-                fetched_at=fetched_at, language=language,
+            record = _record(
+                entry, position, source=source, name=name, base=feed_link,
+                published=published, fetched_at=fetched_at, language=language,
+                cut=position == cut,
             )  # fmt: skip
         except ValueError as exc:
-            label = plain_line(entry.get("title", "")) or entry.get("id") or f"#{position + 1}"
-            result.rejected.append(f"entry {position + 1} ({truncate_words(label, 60)}): {exc}")
+            result.rejected.append(f"{label}: {exc}")
             continue
-        undated += estimated
+        if published is None:
+            unreadable.append(f"{label}: {_date_text(entry) or 'none'}")
+        elif record.published_estimated:
+            future += 1
         result.records.append(record)
-    if undated:
+    result.unreadable_dates = len(unreadable)
+    if unreadable:
+        count = len(unreadable)
         result.warnings.append(
-            f"{undated} {'entry' if undated == 1 else 'entries'} without a usable date "
-            "(missing or in the future): first-seen time used"
+            f"{count} {'entry' if count == 1 else 'entries'} without a date that can be read, "
+            "first-seen time used" + ("" if regular else ": " + "; ".join(unreadable))
+        )
+    if future:
+        result.warnings.append(
+            f"{future} {'entry' if future == 1 else 'entries'} dated in the future: "
+            "first-seen time used"
         )
     return result
+
+
+def _cut_inside_entry(data: bytes) -> bool:
+    """True when the document ends inside an entry: its last entry opens after the last
+    entry closes (a truncated download or file)."""
+    opened = [m.start() for m in _ENTRY_OPEN.finditer(data)]
+    closed = [m.start() for m in _ENTRY_CLOSE.finditer(data)]
+    return bool(opened) and (not closed or opened[-1] > closed[-1])
 
 
 _GENERIC = re.compile(
@@ -226,10 +273,11 @@ def _record(
     source: str,
     name: str | None,
     base: str | None,
-    zone: ZoneInfo,
+    published: datetime | None,
     fetched_at: datetime,
     language: str | None,
-) -> tuple[ArticleRecord, bool]:
+    cut: bool,
+) -> ArticleRecord:
     link = clean_url(entry.get("link", ""), base)
     guid = (entry.get("id") or "").strip() or None
     if not link and guid and entry.get("guidislink", False):
@@ -243,35 +291,35 @@ def _record(
         title = truncate_words(plain_line(summary or body), 110)
     if not title or not re.search(r"\w", title) or _ENTITY_ONLY.fullmatch(title):
         raise ValueError("no readable title")
-    published, estimated = _published(entry, zone, fetched_at)
+    if published is None and cut:
+        raise ValueError("cut off where the feed ends, with no date that can be read")
+    estimated = published is None or published > fetched_at + CLOCK_SKEW
+    published = fetched_at if published is None or estimated else min(published, fetched_at)
     tags: list[str] = []
     for tag in entry.get("tags") or []:
         term = plain_line(tag.get("term") or tag.get("label") or "")
         if term and term not in tags:
             tags.append(term)
     author = plain_line(entry.get("author", "")) or None
-    return (
-        ArticleRecord(
-            url=link,
-            url_key=canonical_key(link),
-            guid=guid,
-            source=source,
-            source_name=name,
-            title=title,
-            summary=summary,
-            body=body[:MAX_BODY_CHARS],
-            category=tags[0] if tags else None,
-            tags=tags,
-            author=author,
-            language=resolve_language(
-                _language(entry.get("language")), language, f"{title}. {summary or body[:1000]}"
-            ),
-            image_url=_image(entry, base),
-            published_at=published,
-            published_estimated=estimated,
-            feed_position=position,
+    return ArticleRecord(
+        url=link,
+        url_key=canonical_key(link),
+        guid=guid,
+        source=source,
+        source_name=name,
+        title=title,
+        summary=summary,
+        body=body[:MAX_BODY_CHARS],
+        category=tags[0] if tags else None,
+        tags=tags,
+        author=author,
+        language=resolve_language(
+            _language(entry.get("language")), language, f"{title}. {summary or body[:1000]}"
         ),
-        estimated,
+        image_url=_image(entry, base),
+        published_at=published,
+        published_estimated=estimated,
+        feed_position=position,
     )
 
 
@@ -287,24 +335,37 @@ def _body(entry: Any) -> str:
     return _WP_FOOTER.sub("", html_to_text(best)).strip()
 
 
-def _published(entry: Any, zone: ZoneInfo, fetched_at: datetime) -> tuple[datetime, bool]:
-    for key in ("published", "updated", "created"):
+_DATE_KEYS = ("published", "updated", "created")
+
+
+def _published(entry: Any, zone: ZoneInfo) -> datetime | None:
+    """The entry's publication time (aware UTC) from its first date that can be read
+    (published, then updated, then created), or None."""
+    for key in _DATE_KEYS:
         # dict.get: feedparser's own get maps a missing "updated" to "published" with a
         # deprecation warning.
+        raw = str(dict.get(entry, key) or "").strip()
+        published = read_date(raw, zone) if raw else None
+        if published is not None:
+            return published
         parsed = dict.get(entry, f"{key}_parsed")
         if not parsed:
             continue
-        raw = str(dict.get(entry, key, "")).strip()
         if raw and not _ZONE_AT_END.search(raw):
-            # feedparser read the wall time as UTC; it is the newsletter's local time.
+            # feedparser read the wall time as UTC; it is the source's local time.
             wall = datetime(*parsed[:6])
-            published = wall.replace(tzinfo=zone).astimezone(UTC)
-        else:
-            published = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-        if published > fetched_at + MAX_FUTURE:
-            return fetched_at, True  # a date in the future: not trusted
-        return published, False
-    return fetched_at, True
+            return wall.replace(tzinfo=zone).astimezone(UTC)
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    return None
+
+
+def _date_text(entry: Any) -> str:
+    """The entry's first date string, quoted for a report ('' when it has none)."""
+    for key in _DATE_KEYS:
+        raw = plain_line(str(dict.get(entry, key) or ""))
+        if raw:
+            return repr(truncate_words(raw, 60))
+    return ""
 
 
 def _language(value: Any) -> str | None:

@@ -31,13 +31,18 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed: str | None = None  # the reason the whole source failed
+    #: Entries whose date could not be read in any form: dated with the time first seen
+    #: from a source polled regularly, rejected (and listed in ``errors``) from a one-off
+    #: ingest (:func:`newsletter.ingest.feeds.parse_feed`).
+    unreadable_dates: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form: source, name, new, updated, skipped, errors, warnings, failed."""
+        """JSON-ready form: source, name, new, updated, skipped, errors, warnings, failed,
+        unreadable_dates."""
         return {
             "source": self.source, "name": self.name, "new": self.new, "updated": self.updated,
             "skipped": self.skipped, "errors": self.errors, "warnings": self.warnings,
-            "failed": self.failed,
+            "failed": self.failed, "unreadable_dates": self.unreadable_dates,
         }  # fmt: skip
 
 
@@ -58,10 +63,14 @@ def ingest_sources(
     settings: Settings,
     *,
     client: httpx.Client | None = None,
+    regular: bool = False,
 ) -> list[SourceReport]:
     """Read, parse and store each source; a broken source is reported and the rest still load.
 
-    Never raises for a bad source: its :class:`SourceReport` has ``failed`` set.
+    ``regular``: the sources are polled regularly, so an entry whose date cannot be read is
+    new news and takes the time first seen; False (a one-off ``newsletter ingest``) rejects
+    it (see :func:`newsletter.ingest.feeds.parse_feed`). Never raises for a bad source: its
+    :class:`SourceReport` has ``failed`` set.
     """
     reports = []
     own_client = client is None
@@ -77,7 +86,7 @@ def ingest_sources(
                 )  # fmt: skip
                 feed = parse_feed(
                     raw, source, zone=settings.zone, fetched_at=utcnow(),
-                    default_language=None,
+                    default_language=None, regular=regular,
                 )  # fmt: skip
             except SourceError as exc:
                 report.failed = str(exc)
@@ -85,6 +94,7 @@ def ingest_sources(
             report.name = feed.name
             report.errors.extend(feed.rejected)
             report.warnings.extend(feed.warnings)
+            report.unreadable_dates += feed.unreadable_dates
             if not feed.records and not feed.rejected:
                 report.warnings.append("the feed has no entries")
             store_records(factory, report, feed.records)
@@ -116,9 +126,12 @@ class Ingest:
     ) -> None:
         self.factory, self.settings, self.client = factory, settings, client
 
-    def sources(self, sources: list[str]) -> list[SourceReport]:
-        """Ingest feed URLs or files (see :func:`ingest_sources`)."""
-        return ingest_sources(sources, self.factory, self.settings, client=self.client)
+    def sources(self, sources: list[str], *, regular: bool = False) -> list[SourceReport]:
+        """Ingest feed URLs or files (see :func:`ingest_sources`; ``regular`` for sources
+        polled regularly)."""
+        return ingest_sources(
+            sources, self.factory, self.settings, client=self.client, regular=regular
+        )
 
     def sample(self, day: date, now: datetime | None = None) -> SourceReport:
         """Load the sample articles for the edition of ``day`` (see :func:`ingest_sample`)."""

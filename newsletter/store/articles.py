@@ -193,3 +193,37 @@ def article_exists(sessions: sessionmaker[Session], article_id: int) -> bool:
     """True when an article with this id is stored."""
     with sessions() as session:
         return session.get(Article, article_id) is not None
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One article as the command line lists it: ``published_at`` aware UTC, ``source`` the
+    feed URL or file it came from, ``source_name`` its short name, ``section`` the article's
+    category (None without one), ``published_estimated`` True when the time is the time
+    first seen rather than the source's date."""
+
+    id: int
+    url: str
+    title: str
+    published_at: datetime
+    source: str
+    source_name: str | None
+    section: str | None
+    language: str | None
+    published_estimated: bool
+
+
+def articles_published_since(sessions: sessionmaker[Session], since: datetime) -> list[ArticleRow]:
+    """The articles published at or after ``since`` (aware), newest first (then by id,
+    newest first), in a session of their own."""
+    columns = (
+        Article.id, Article.url, Article.title, Article.published_at, Article.source,
+        Article.source_name, Article.category, Article.language, Article.published_estimated,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .where(Article.published_at >= since)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )
+    with sessions() as session:
+        return [ArticleRow(*row) for row in session.execute(query)]
