@@ -12,7 +12,7 @@ error is reported with the article's index and the field's name. Fields:
 - ``summary`` and ``content`` (optional): HTML or text, turned to text as a feed's are
   (:func:`~newsletter.textutil.html_to_text`);
 - ``published_at`` (required): ISO 8601 with an offset (``2026-12-06T08:30:00+01:00`` or
-  ``...Z``; RFC 3339's date-time);
+  ``...Z``);
 - ``section`` (the article's category, as the edition's sections read it), ``language``
   (a BCP 47 tag; its primary subtag is kept; detected from the text when absent, as ingest
   does), ``featured`` (a JSON boolean), ``guid`` (the CMS's own id), ``image`` (an http or
@@ -49,9 +49,10 @@ MAX_URL_CHARS = 2048
 MAX_GUID_CHARS = 1024
 MAX_SECTION_CHARS = 128
 _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
-# RFC 3339 date-time: a date, "T" (or a space), a time, and an offset ("Z" or +hh:mm).
+# An ISO 8601 date-time (RFC 3339 and its common variants): a date, "T" (or a space), a time
+# to the minute at least, and an offset ("Z", +hh, +hhmm or +hh:mm).
 _DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})"
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}(:?\d{2})?)"
 )
 
 
