@@ -150,6 +150,23 @@ def test_over_one_megabyte_is_refused_first(client: TestClient) -> None:
     assert answer.status_code == 413 and "error" in answer.json()
 
 
+def test_a_streamed_body_over_the_limit_is_cut_off(
+    app: App, client: TestClient, token: str
+) -> None:
+    async def chunks() -> Any:  # no Content-Length: the limit counts the bytes as they arrive
+        yield b"["
+        for _ in range(MAX_BODY // 65536 + 1):
+            yield b" " * 65536
+        yield b"]"
+
+    answer = client.post(
+        "/api/articles", content=chunks(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 413
+    assert client.get("/api/articles").status_code == 405
+    assert articles(app) == []
+
+
 def test_tokens_are_checked(app: App, client: TestClient, token: str) -> None:
     missing = push(client, None, article())
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
