@@ -15,6 +15,7 @@ that the command line, the web pages and the scheduler call, each given only wha
 - ``release`` (:class:`~newsletter.editions.release.Release`): release then deliver (the
   day's send, the weekly edition, a time-zone wave);
 - ``ingest`` (:class:`~newsletter.ingest.run.Ingest`): gather articles;
+- ``push`` (:class:`~newsletter.ingest.push.Push`): articles a CMS pushes;
 - ``outgoing`` (:class:`~newsletter.deliver.outgoing.Outgoing`): single messages;
 - ``signups`` (:class:`~newsletter.audience.signups.Signups`): double opt-in.
 """
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
     from newsletter.editions.drafts import Drafts
     from newsletter.editions.release import Release
     from newsletter.editions.rendering import Renderer
+    from newsletter.ingest.push import Push
     from newsletter.ingest.run import Ingest
     from newsletter.providers.base import Provider
     from newsletter.render.edition import Identity
@@ -209,6 +211,13 @@ class App:
         from newsletter.ingest.run import Ingest
 
         return Ingest(self.sessions, self.settings, self.http_client)
+
+    @cached_property
+    def push(self) -> Push:
+        """Stores the articles a CMS pushes (``POST /api/articles``)."""
+        from newsletter.ingest.push import Push
+
+        return Push(self.sessions)
 
     @cached_property
     def outgoing(self) -> Outgoing:

@@ -24,6 +24,7 @@ from newsletter.cli.bounces import bounces_app
 from newsletter.cli.editions import edition_app
 from newsletter.cli.editors import editor_cli
 from newsletter.cli.subscribers import subscribers_app
+from newsletter.cli.tokens import tokens_app
 
 app = typer.Typer(
     name="newsletter",
@@ -55,6 +56,8 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")
 app.add_typer(editor_cli, name="editor")
+app.add_typer(tokens_app, name="api-token")
+
 
 
 def main() -> None:

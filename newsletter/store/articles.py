@@ -60,9 +60,8 @@ class UpsertCounts:
 
 
 def upsert_articles(session: Session, records: list[ArticleRecord]) -> UpsertCounts:
-    """Insert new articles and update changed ones; match by canonical URL, then by GUID
-    within the same source. An article seen again keeps its id and first-seen time; an
-    estimated publication time never replaces a known one. Does not commit.
+    """Insert new articles and update changed ones (see :func:`upsert_article`); a record
+    whose canonical URL came earlier in ``records`` is skipped. Does not commit.
     """
     counts = UpsertCounts()
     now = utcnow()
@@ -72,38 +71,49 @@ def upsert_articles(session: Session, records: list[ArticleRecord]) -> UpsertCou
             counts.skipped += 1
             continue
         seen_keys.add(record.url_key)
-        article = session.scalars(select(Article).where(Article.url_key == record.url_key)).first()
-        if article is None and record.guid:
-            article = session.scalars(
-                select(Article).where(Article.source == record.source, Article.guid == record.guid)
-            ).first()
-        digest = record.content_hash()
-        if article is None:
-            session.add(
-                Article(
-                    **_columns(record),
-                    content_hash=digest,
-                    first_seen_at=now,
-                    updated_at=now,
-                )
-            )
-            counts.new += 1
-        elif article.content_hash == digest:
-            counts.skipped += 1
-        else:
-            values = _columns(record)
-            if record.published_estimated and not article.published_estimated:
-                values.pop("published_at")
-                values.pop("published_estimated")
-            if record.published_estimated and article.published_estimated:
-                values.pop("published_at")  # keep the first-seen estimate
-            for name, value in values.items():
-                setattr(article, name, value)
-            article.content_hash = digest
-            article.updated_at = now
-            counts.updated += 1
-        session.flush()
+        _, outcome = upsert_article(session, record, now)
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
+
+
+def upsert_article(
+    session: Session, record: ArticleRecord, now: datetime | None = None
+) -> tuple[Article, str]:
+    """Insert ``record`` or update the article it is: matched by canonical URL, then by GUID
+    within the same source. Returns the article (flushed: it has its id) and ``"new"``,
+    ``"updated"`` or ``"skipped"`` (seen again unchanged). An article seen again keeps its id
+    and first-seen time; an estimated publication time never replaces a known one. ``now``
+    (aware UTC, default the current time) stamps the change. Does not commit.
+    """
+    now = now or utcnow()
+    article = session.scalars(select(Article).where(Article.url_key == record.url_key)).first()
+    if article is None and record.guid:
+        article = session.scalars(
+            select(Article).where(Article.source == record.source, Article.guid == record.guid)
+        ).first()
+    digest = record.content_hash()
+    if article is None:
+        article = Article(
+            **_columns(record), content_hash=digest, first_seen_at=now, updated_at=now
+        )
+        session.add(article)
+        outcome = "new"
+    elif article.content_hash == digest:
+        outcome = "skipped"
+    else:
+        values = _columns(record)
+        if record.published_estimated and not article.published_estimated:
+            values.pop("published_at")
+            values.pop("published_estimated")
+        if record.published_estimated and article.published_estimated:
+            values.pop("published_at")  # keep the first-seen estimate
+        for name, value in values.items():
+            setattr(article, name, value)
+        article.content_hash = digest
+        article.updated_at = now
+        outcome = "updated"
+    session.flush()
+    return article, outcome
 
 
 def _columns(record: ArticleRecord) -> dict[str, object]:

@@ -367,3 +367,23 @@ class SchedulerJob(Base):
     id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+class ApiToken(Base):
+    """A bearer token of the HTTP API (the CMS push), made by ``newsletter api-token create``.
+
+    Only the SHA-256 hex digest of the token is kept (``token_hash``); the token itself is
+    shown once, at creation. ``scopes`` lists what it may do (``articles:write`` ...); a
+    revoked token (``revoked_at`` set) is refused and keeps its row, so that ``api-token
+    list`` still shows it and its name is not reused."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

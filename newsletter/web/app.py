@@ -36,6 +36,8 @@ from newsletter.store.models import EditionStatus, Subscriber, SubscriberStatus
 from newsletter.store.preferences import save_preferences as save_subscriber_preferences
 from newsletter.store.subscribers import get_subscriber
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
+from newsletter.web.api_articles import BODY_LIMITS as API_BODY_LIMITS
+from newsletter.web.api_articles import api_article_routes
 from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.bodylimit import BodyLimit
 from newsletter.web.editor import create_editor_app
@@ -371,6 +373,7 @@ def create_app(
             Route("/subscribe", signup_form, methods=["GET"]),
             Route("/subscribe", signup_submit, methods=["POST"]),
             Route("/api/subscribe", signup_json, methods=["POST"]),
+            *api_article_routes(application),  # POST /api/articles: the CMS push
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
@@ -387,7 +390,7 @@ def create_app(
         middleware=[
             Middleware(
                 BodyLimit,
-                larger=WEBHOOK_BODY_LIMITS,
+                larger={**WEBHOOK_BODY_LIMITS, **API_BODY_LIMITS},
                 skip=("/editor/",),
                 refuse=lambda request: error(request, HTTPException(413, "too_large")),
             )
