@@ -59,7 +59,6 @@ app.add_typer(editor_cli, name="editor")
 app.add_typer(tokens_app, name="api-token")
 
 
-
 def main() -> None:
     """Console entry point: expected failures print ``error: ...`` without a traceback
     (``NEWSLETTER_DEBUG=1`` shows it)."""
