@@ -15,6 +15,8 @@ that the command line, the web pages and the scheduler call, each given only wha
 - ``release`` (:class:`~newsletter.editions.release.Release`): release then deliver (the
   day's send, the weekly edition, a time-zone wave);
 - ``ingest`` (:class:`~newsletter.ingest.run.Ingest`): gather articles;
+- ``sources`` (:class:`~newsletter.ingest.polling.Sources`): the newsroom's sources and
+  their polling;
 - ``outgoing`` (:class:`~newsletter.deliver.outgoing.Outgoing`): single messages;
 - ``signups`` (:class:`~newsletter.audience.signups.Signups`): double opt-in.
 """
@@ -45,6 +47,7 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
     from newsletter.editions.drafts import Drafts
     from newsletter.editions.release import Release
     from newsletter.editions.rendering import Renderer
+    from newsletter.ingest.polling import Sources
     from newsletter.ingest.run import Ingest
     from newsletter.providers.base import Provider
     from newsletter.render.edition import Identity
@@ -209,6 +212,14 @@ class App:
         from newsletter.ingest.run import Ingest
 
         return Ingest(self.sessions, self.settings, self.http_client)
+
+    @cached_property
+    def sources(self) -> Sources:
+        """The newsroom's sources: register, list, remove, poll the due ones."""
+        from newsletter.config.options import PollOptions
+        from newsletter.ingest.polling import Sources
+
+        return Sources(self.sessions, PollOptions.from_settings(self.settings), self.http_client)
 
     @cached_property
     def outgoing(self) -> Outgoing:

@@ -22,6 +22,7 @@ from newsletter.cli import database, demo, editions, ingest, sending, serving
 from newsletter.cli.bounces import bounces_app
 from newsletter.cli.editions import edition_app
 from newsletter.cli.editors import editor_cli
+from newsletter.cli.sources import sources_app
 from newsletter.cli.subscribers import subscribers_app
 
 app = typer.Typer(
@@ -50,9 +51,11 @@ for command in (
 ):
     app.command()(command)
 app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(sources_app, name="sources")
 app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")
 app.add_typer(editor_cli, name="editor")
+
 
 def main() -> None:
     """Console entry point: expected failures print ``error: ...`` without a traceback

@@ -19,3 +19,12 @@ def init() -> None:
     typer.echo(
         f"database ready at revision {revision}: {application.engine.url.render_as_string()}"
     )
+    configured = application.settings.sources
+    if configured:
+        from newsletter.errors import UsageError
+
+        try:
+            added = application.sources.register(configured)
+        except UsageError as exc:
+            fail(f"[[sources]]: {exc}", 2)
+        typer.echo(f"{len(configured)} configured sources, {added} new")

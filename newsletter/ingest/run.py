@@ -31,6 +31,7 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed: str | None = None  # the reason the whole source failed
+    unreadable_dates: int = 0  # entries whose date could not be read
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form: source, name, new, updated, skipped, errors, warnings, failed."""

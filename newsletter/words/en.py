@@ -384,6 +384,9 @@ WORDS: dict[str, str] = {
     "scheduler.review": "Review, hold or approve: {link}",
     "scheduler.alert_subject": "{title}: alert ({kind}) {day}",
     # The scheduler's alerts (the mail's body and the log's message).
+    "scheduler.alert.source_failing": (
+        "the source {url} (id {id}) has failed since {since} ({failures} polls in a row): {error}"
+    ),
     "scheduler.alert.wave_failed": "a time-zone wave failed: {error}",
     "scheduler.alert.compose_failed": "composing the draft failed: {error}",
     "scheduler.alert.weekly_compose_failed": "composing the weekly edition failed: {error}",

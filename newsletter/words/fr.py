@@ -411,6 +411,9 @@ WORDS: dict[str, str] = {
     "scheduler.review": "Relire, retenir ou approuver : {link}",
     "scheduler.alert_subject": "{title} : alerte ({kind}) {day}",
     # The scheduler's alerts (the mail's body and the log's message; English today).
+    "scheduler.alert.source_failing": (
+        "la source {url} (id {id}) échoue depuis {since} ({failures} relevés de suite) : {error}"
+    ),
     "scheduler.alert.wave_failed": "une vague de fuseaux horaires a échoué : {error}",
     "scheduler.alert.compose_failed": "la composition du brouillon a échoué : {error}",
     "scheduler.alert.weekly_compose_failed": (
