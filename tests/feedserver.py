@@ -79,7 +79,7 @@ def serving_feeds() -> Iterator[FeedServer]:
     state = FeedServer()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = self.path
             inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
             with state.lock:

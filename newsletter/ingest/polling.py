@@ -79,11 +79,11 @@ class SourceView:
     next_poll: datetime
 
     @classmethod
-    def of(cls, row: Source) -> SourceView:
-        """The view of a ``sources`` row."""
+    def of(cls, row: Source, every_minutes: float) -> SourceView:
+        """The view of a ``sources`` row; ``every_minutes`` when the row names no interval."""
         return cls(
             row.id, row.url, row.name, row.section, row.language, row.timezone,
-            row.every_minutes, row.last_polled_at, row.last_status, row.last_new,
+            row.every_minutes or every_minutes, row.last_polled_at, row.last_status, row.last_new,
             row.last_updated, row.last_unreadable_dates, row.last_error, row.failures,
             row.failing_since, row.next_poll_at,
         )  # fmt: skip
@@ -172,14 +172,14 @@ class Sources:
         if every is not None and not 0 < every <= 10080:
             raise UsageError(f"--every: minutes between polls, 1 to 10080, got {every:g}")
         record = SourceRecord(
-            url=url, every_minutes=every or self.options.every_minutes,
+            url=url, every_minutes=every,
             name=(name or "").strip() or None,
             section=slugify(section) if section and slugify(section) else None,
             language=language, timezone=timezone,
         )  # fmt: skip
         with transaction(self.factory) as session:
             row, created = add_source(session, record, self.clock())
-            return SourceView.of(row), created
+            return SourceView.of(row, self.options.every_minutes), created
 
     def register(self, configured: Iterable[SourceSetting]) -> int:
         """Register the ``[[sources]]`` of the configuration (idempotent by URL: a known
@@ -197,13 +197,13 @@ class Sources:
     def registered(self) -> list[SourceView]:
         """Every source, by id."""
         with self.factory() as session:
-            return [SourceView.of(row) for row in list_sources(session)]
+            return [SourceView.of(row, self.options.every_minutes) for row in list_sources(session)]
 
     def get(self, source_id: int) -> SourceView | None:
         """The source ``source_id``, or None."""
         with self.factory() as session:
             row = get_source(session, source_id)
-            return SourceView.of(row) if row else None
+            return SourceView.of(row, self.options.every_minutes) if row else None
 
     def remove(self, source_id: int) -> bool:
         """Forget the source ``source_id`` (its articles stay); True if it existed."""
@@ -220,7 +220,7 @@ class Sources:
         with transaction(self.factory) as session:
             claimed = [
                 (row.id, row.url, row.etag, row.last_modified, row.timezone, row.language,
-                 row.section, row.every_minutes, row.failures)
+                 row.section, row.every_minutes or self.options.every_minutes, row.failures)
                 for row in claim_due(session, self.owner, now, lease, every=every)
             ]  # fmt: skip
         if not claimed:
@@ -234,7 +234,10 @@ class Sources:
             if own_client:
                 client.close()
         with self.factory() as session:
-            return [SourceView.of(row) for row in sources_by_id(session, [c[0] for c in claimed])]
+            return [
+                SourceView.of(row, self.options.every_minutes)
+                for row in sources_by_id(session, [c[0] for c in claimed])
+            ]
 
     def _poll_one(
         self, client: httpx.Client, source_id: int, url: str, etag: str | None,

@@ -385,7 +385,7 @@ class Source(Base):
     section: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    every_minutes: Mapped[float] = mapped_column(Float)
+    every_minutes: Mapped[float | None] = mapped_column(Float)  # None: poll_minutes
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     last_polled_at: Mapped[datetime | None]

@@ -26,10 +26,10 @@ class SourceRecord:
     """A source as the newsroom registers it: ``url`` (http or https), its ``name``, the
     ``section`` slug of its entries without a category, their default ``language`` and
     ``timezone`` (an IANA name, for dates written without a zone), and ``every_minutes``
-    between polls."""
+    between polls (None: the ``poll_minutes`` setting, whatever it is at each poll)."""
 
     url: str
-    every_minutes: float
+    every_minutes: float | None = None
     name: str | None = None
     section: str | None = None
     language: str | None = None

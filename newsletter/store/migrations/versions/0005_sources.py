@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("section", sa.String(length=128), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
-        sa.Column("every_minutes", sa.Float(), nullable=False),
+        sa.Column("every_minutes", sa.Float(), nullable=True),
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
         sa.Column("last_polled_at", when(), nullable=True),
