@@ -223,3 +223,30 @@ def test_concurrent_claims_on_postgresql_split_the_sources(app: App) -> None:
         thread.join()
     claimed = [i for ids in won.values() for i in ids]
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
+
+
+def test_init_registers_the_sources_of_the_toml_file_once(tmp_path: Path) -> None:
+    config = tmp_path / "newsletter.toml"
+    config.write_text(
+        'timezone = "Africa/Casablanca"\n'
+        "[section_aliases]\n"
+        'monde = ["Europe", "Amériques", "Asie-Pacifique"]\n'
+        "[[sources]]\n"
+        'url = "https://www.lemonde.fr/international/rss_full.xml"\n'
+        'name = "Le Monde"\nsection = "monde"\n'
+        "[[sources]]\n"
+        'url = "https://www.france24.com/fr/afrique/rss"\n'
+        'name = "France 24"\nlanguage = "fr"\ntimezone = "Europe/Paris"\nevery = 30\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "NEWSLETTER_CONFIG": str(config)}
+    first = run_cli("init", env=env, cwd=tmp_path)
+    assert first.returncode == 0 and "2 configured sources, 2 new" in first.stdout, first.stderr
+    again = run_cli("init", env=env, cwd=tmp_path)
+    assert "2 configured sources, 0 new" in again.stdout
+    listed = json.loads(run_cli("sources", "list", "--json", env=env, cwd=tmp_path).stdout)
+    assert [(s["name"], s["section"]) for s in listed] == [("Le Monde", "monde"),
+                                                           ("France 24", None)]  # fmt: skip
+    config.write_text('[[sources]]\nurl = "ftp://example.org/rss"\n', encoding="utf-8")
+    bad = run_cli("sources", "list", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "NEWSLETTER_SOURCES" in bad.stderr
