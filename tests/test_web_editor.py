@@ -154,7 +154,7 @@ def test_cli_hash_password_reads_stdin_and_prints_a_hash() -> None:
 # --- sign-in, sessions, CSRF ------------------------------------------------------------------
 def test_pages_need_a_signed_in_editor(site: tuple[Browser, App]) -> None:
     browser, _ = site
-    for path in ("/editor/", "/editor/subscribers", "/editor/suppressions",
+    for path in ("/editor/", "/editor/subscribers", "/editor/suppressions", "/editor/sources",
                  f"/editor/editions/{DAY}", f"/editor/editions/{DAY}/email.html",
                  "/editor/subscribers/export.csv"):  # fmt: skip
         answer = browser.get(path)
@@ -673,6 +673,28 @@ def test_suppression_list(signed_in: tuple[Browser, App]) -> None:
     page = browser.get("/editor/suppressions")
     assert "gone@example.org" in page.text and "hard_bounce" in page.text
     assert "&lt;b&gt;no&lt;/b&gt;" in page.text  # escaped
+
+
+def test_sources_page_shows_each_source_and_its_health(signed_in: tuple[Browser, App]) -> None:
+    from newsletter.store.sources import PollResult, record_poll
+
+    browser, application = signed_in
+    assert "Aucune source" in browser.get("/editor/sources").text
+    ok, _ = application.sources.add("https://www.lemonde.fr/international/rss_full.xml",
+                                    name="Le Monde", section="International")  # fmt: skip
+    broken, _ = application.sources.add("https://www.france24.com/fr/afrique/rss", every=30)
+    now = utcnow()
+    with transaction(application.sessions) as session:
+        record_poll(session, broken.id, "test", PollResult(
+            "http_500", now, now, error="HTTP 500 <Internal Server Error>"))  # fmt: skip
+    page = browser.get("/editor/sources")
+    assert page.status_code == 200
+    text = page.text
+    assert "Le Monde" in text and "international" in text and "pas encore relevé" in text
+    assert 'class="failing"' in text and "http_500" in text and "toutes les 30 min" in text
+    assert "HTTP 500 &lt;Internal Server Error&gt;" in text  # escaped
+    assert 'href="/editor/sources"' in browser.get("/editor/").text  # in the navigation
+    assert ok.id != broken.id
 
 
 def test_readers_pages_keep_their_body_limit(site: tuple[Browser, App]) -> None:
