@@ -15,6 +15,8 @@ from xml.sax.saxutils import escape
 
 from newsletter.timeutil import utcnow
 
+LAST_MODIFIED = "Sun, 06 Dec 2026 06:00:00 GMT"
+
 
 @dataclass
 class Entry:
@@ -44,6 +46,7 @@ class FeedServer:
 
     feeds: dict[str, list[Entry]] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
+    without_etag: set[str] = field(default_factory=set)  # paths answered without an ETag
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,11 +92,15 @@ def serving_feeds() -> Iterator[FeedServer]:
             etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if body is not None else None
             if status == 200 and etag is not None and inm == etag:
                 status = 304
+            elif status == 200 and inm is None and ims is not None and ims == LAST_MODIFIED:
+                status = 304  # an exact match: the feed's date never changes here
             with state.lock:
                 state.seen.append(Seen(path, inm, ims, status))
             self.send_response(status)
             if status in (200, 304) and etag is not None:
-                self.send_header("ETag", etag)
+                if path not in state.without_etag:
+                    self.send_header("ETag", etag)
+                self.send_header("Last-Modified", LAST_MODIFIED)
             if status == 200 and body is not None:
                 self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

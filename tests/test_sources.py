@@ -22,7 +22,7 @@ from newsletter.store.sources import claim_due
 from newsletter.timeutil import get_zone, utcnow
 from newsletter.wiring import App
 from tests.conftest import run_cli
-from tests.feedserver import Entry, serving_feeds
+from tests.feedserver import LAST_MODIFIED, Entry, serving_feeds
 
 KEYS = {"id", "url", "name", "section", "last_polled", "last_status", "new", "updated",
         "unreadable_dates", "error"}  # fmt: skip
@@ -250,3 +250,37 @@ def test_init_registers_the_sources_of_the_toml_file_once(tmp_path: Path) -> Non
     config.write_text('[[sources]]\nurl = "ftp://example.org/rss"\n', encoding="utf-8")
     bad = run_cli("sources", "list", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "NEWSLETTER_SOURCES" in bad.stderr
+
+
+def test_last_modified_alone_makes_a_conditional_get(app: App) -> None:
+    with serving_feeds() as server:
+        server.feeds["/f"] = [Entry("Un titre", "https://example.org/e/1")]
+        server.without_etag.add("/f")
+        sources = Sources(app.sessions, options())
+        sources.add(server.url("/f"))
+        assert sources.poll()[0].last_status == "200"
+        assert sources.poll(every=True)[0].last_status == "not_modified"
+        [first, second] = server.polls("/f")
+    assert first.if_modified_since is None and first.if_none_match is None
+    assert second.if_modified_since == LAST_MODIFIED and second.if_none_match is None
+
+
+def test_a_source_failing_for_a_day_alerts_the_editors_once(app: App) -> None:
+    from newsletter.scheduler.day import Day
+    from newsletter.store.runs import runs_of
+    from newsletter.store.sources import PollResult, record_poll
+
+    view, _ = app.sources.add("http://127.0.0.1:9/rss.xml")  # nothing listens there
+    long_ago = utcnow() - timedelta(days=1, minutes=5)
+    with transaction(app.sessions) as session:
+        record_poll(session, view.id, "test", PollResult(
+            "unreachable", long_ago, long_ago, error="cannot fetch"))  # fmt: skip
+    day = Day(app)
+    assert day.poll() == 1
+    assert day.poll(every=True) == 1  # failing still: no second alert
+    today = utcnow().astimezone(app.settings.zone).date()
+    with app.sessions() as session:
+        runs = runs_of(session, today)
+    assert [job for job in runs if job.startswith("alert:")] == [f"alert:source-{view.id}"]
+    [after] = app.sources.registered()
+    assert after.failures == 3 and after.failing_since == long_ago

@@ -21,10 +21,5 @@ def init() -> None:
     )
     configured = application.settings.sources
     if configured:
-        from newsletter.errors import UsageError
-
-        try:
-            added = application.sources.register(configured)
-        except UsageError as exc:
-            fail(f"[[sources]]: {exc}", 2)
+        added = application.sources.register(configured)  # ConfigError: exit 2
         typer.echo(f"{len(configured)} configured sources, {added} new")

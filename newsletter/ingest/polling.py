@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config.checks import feed_url
 from newsletter.config.edition import SourceSetting
 from newsletter.config.options import PollOptions
-from newsletter.errors import UsageError
+from newsletter.errors import ConfigError, UsageError
 from newsletter.ingest.feeds import SourceError, parse_feed, read_source
 from newsletter.ingest.run import SourceReport, store_records
 from newsletter.ingest.sections import alias_table, with_section
@@ -184,13 +184,16 @@ class Sources:
     def register(self, configured: Iterable[SourceSetting]) -> int:
         """Register the ``[[sources]]`` of the configuration (idempotent by URL: a known
         one takes the file's values, its health and schedule stay). Returns how many were
-        new. Raises :class:`UsageError` for a bad entry."""
+        new. Raises :class:`ConfigError` for a bad entry."""
         added = 0
         for entry in configured:
-            _, created = self.add(
-                entry.url, name=entry.name, section=entry.section, language=entry.language,
-                timezone=entry.timezone, every=entry.every,
-            )  # fmt: skip
+            try:
+                _, created = self.add(
+                    entry.url, name=entry.name, section=entry.section, language=entry.language,
+                    timezone=entry.timezone, every=entry.every,
+                )  # fmt: skip
+            except UsageError as exc:
+                raise ConfigError(f"[[sources]] {entry.url}: {exc}") from None
             added += created
         return added
 

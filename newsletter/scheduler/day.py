@@ -161,13 +161,10 @@ class Day:
 
     # --- the actions ---------------------------------------------------------------------
     def compose_day(self, day: date, now: datetime | None = None) -> Outcome:
-        """Compose the draft of ``day`` once (the editors' decisions are kept) and notify
-        the editors. Nothing once the edition is released or the day is past its grace."""
+        """Poll every source, then compose the draft of ``day`` once (the editors' decisions
+        are kept) and notify the editors. Nothing once the edition is released or the day
+        is past its grace."""
         now = now or self.clock()
-        if now <= self.timing.send.fire_time(day) + self.timing.grace:
-            edition = self.app.drafts.get(day)
-            if edition is None or edition.status == EditionStatus.DRAFT:
-                self.poll(every=True)  # the latest articles of every source first
         with self._lock:
             if now > self.timing.send.fire_time(day) + self.timing.grace:
                 return Outcome.SKIPPED
@@ -177,6 +174,7 @@ class Day:
             key = RunKey("compose", day)
             if not self.ledger.claim(key, COMPOSE_LEASE_SECONDS, now):
                 return Outcome.ELSEWHERE
+            self.poll(every=True)  # the latest articles of every source first
             try:
                 result = self.app.composer.compose(day)
             except Exception as exc:
