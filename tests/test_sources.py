@@ -200,8 +200,7 @@ def test_two_replicas_never_claim_one_source_at_once(app: App) -> None:
         assert len(claim_due(session, "replica-b", later, later + timedelta(minutes=2))) == 6
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_concurrent_claims_on_postgresql_split_the_sources(app: App) -> None:
+def test_concurrent_claims_split_the_sources_without_overlap(app: App) -> None:
     import threading
 
     sources = Sources(app.sessions, options())

@@ -4,8 +4,8 @@ health.
 A poll is claimed first: one guarded ``UPDATE`` per due source sets ``claimed_by`` and
 ``claimed_until`` only where no live claim is held, so that two ``newsletter run`` replicas
 never fetch one source at the same moment; on PostgreSQL the due rows are read ``FOR UPDATE
-SKIP LOCKED`` (a row another replica is claiming is passed over, not waited for), SQLite
-serialises writers. A claim whose process died expires at ``claimed_until``.
+SKIP LOCKED`` (a row another replica is claiming is passed over, not waited for); on SQLite
+the claim is one ``UPDATE ... RETURNING`` (writers are serialised). A claim whose process died expires at ``claimed_until``.
 """
 
 from __future__ import annotations
@@ -95,13 +95,25 @@ def claim_due(
     with ``every``) that no other process holds; returns the rows this call won. Commit at
     once so that other processes see the claims."""
     free = or_(Source.claimed_until.is_(None), Source.claimed_until <= now)
-    due = select(Source.id).where(free).order_by(Source.next_poll_at)
-    if not every:
-        due = due.where(Source.next_poll_at <= now)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    won = []
-    for source_id in session.scalars(due).all():
+    conditions = [free] if every else [free, Source.next_poll_at <= now]
+    won: list[int] = []
+    if session.get_bind().dialect.name != "postgresql":
+        # One UPDATE ... RETURNING: SQLite takes its write lock at once (a read first, then
+        # a write, could fail on a snapshot another process's commit made stale).
+        won = list(
+            session.scalars(
+                update(Source)
+                .where(*conditions)
+                .values(claimed_by=owner, claimed_until=lease_until)
+                .returning(Source.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        ids: list[int] = []
+    else:
+        due = select(Source.id).where(*conditions).order_by(Source.next_poll_at)
+        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
+    for source_id in ids:
         taken = session.execute(
             update(Source)
             .where(Source.id == source_id, free)
