@@ -5,7 +5,8 @@ A poll is claimed first: one guarded ``UPDATE`` per due source sets ``claimed_by
 ``claimed_until`` only where no live claim is held, so that two ``newsletter run`` replicas
 never fetch one source at the same moment; on PostgreSQL the due rows are read ``FOR UPDATE
 SKIP LOCKED`` (a row another replica is claiming is passed over, not waited for); on SQLite
-the claim is one ``UPDATE ... RETURNING`` (writers are serialised). A claim whose process died expires at ``claimed_until``.
+the claim is one ``UPDATE ... RETURNING`` (writers are serialised). A claim whose process
+died expires at ``claimed_until``.
 """
 
 from __future__ import annotations
