@@ -283,3 +283,16 @@ def test_a_source_failing_for_a_day_alerts_the_editors_once(app: App) -> None:
     assert [job for job in runs if job.startswith("alert:")] == [f"alert:source-{view.id}"]
     [after] = app.sources.registered()
     assert after.failures == 3 and after.failing_since == long_ago
+
+
+def test_ingest_by_hand_maps_categories_with_the_aliases_too(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_SECTION_ALIASES", '{"monde": ["Asie-Pacifique"]}')
+    env = {**os.environ, "NEWSLETTER_DATABASE_URL": app.settings.effective_database_url}
+    with serving_feeds() as server:
+        server.feeds["/f"] = [Entry("Typhon aux Philippines", "https://e.org/1", "Asie-Pacifique")]
+        result = run_cli("ingest", server.url("/f"), env=env)
+    assert result.returncode == 0, result.stderr
+    with app.sessions() as session:
+        assert session.scalars(select(Article.category)).one() == "monde"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
+from newsletter.ingest.sections import alias_table, with_section
 from newsletter.store.articles import ArticleRecord, count_articles_not_from, upsert_articles
 from newsletter.store.db import transaction
 from newsletter.store.subscribers import count_subscribers_not_from
@@ -60,11 +61,13 @@ def ingest_sources(
     *,
     client: httpx.Client | None = None,
 ) -> list[SourceReport]:
-    """Read, parse and store each source; a broken source is reported and the rest still load.
+    """Read, parse and store each source (categories mapped by the section aliases); a
+    broken source is reported and the rest still load.
 
     Never raises for a bad source: its :class:`SourceReport` has ``failed`` set.
     """
     reports = []
+    aliases = alias_table(settings.section_aliases)
     own_client = client is None
     client = client or httpx.Client()
     try:
@@ -88,7 +91,8 @@ def ingest_sources(
             report.warnings.extend(feed.warnings)
             if not feed.records and not feed.rejected:
                 report.warnings.append("the feed has no entries")
-            store_records(factory, report, feed.records)
+            records = [with_section(r, aliases, None) for r in feed.records]
+            store_records(factory, report, records)
     finally:
         if own_client:
             client.close()
