@@ -13,6 +13,10 @@ from starlette.routing import Route
 
 from newsletter.web.editor_pages import Editors, editor_only, page
 
+#: The statuses of a poll that worked, shown in words (``editors.sources_status_*``); an
+#: error word (``http_500``, ``timeout`` ...) is shown as it is, with its message.
+POLL_STATUSES = ("200", "not_modified")
+
 
 def routes(editors: Editors) -> list[Route]:
     """The sources route (relative to the editors' prefix)."""
@@ -34,7 +38,8 @@ def routes(editors: Editors) -> list[Route]:
                 "id": v.id, "url": v.url, "name": v.name or "", "section": v.section or "",
                 "polled": when(v.last_polled),
                 "status": t["sources_status_new"] if v.last_status is None
-                else t.get(f"sources_status_{v.last_status}", v.last_status),
+                else t[f"sources_status_{v.last_status}"] if v.last_status in POLL_STATUSES
+                else v.last_status,
                 "failing": v.error is not None, "failures": v.failures, "error": v.error or "",
                 "next": when(v.next_poll), "every": f"{v.every_minutes:g}",
             }
