@@ -221,70 +221,66 @@ class Sources:
         now = self.clock()
         lease = now + timedelta(seconds=2 * self.options.timeout + 60)
         with transaction(self.factory) as session:
-            claimed = [
-                (row.id, row.url, row.etag, row.last_modified, row.timezone, row.language,
-                 row.section, row.every_minutes or self.options.every_minutes, row.failures)
-                for row in claim_due(session, self.owner, now, lease, every=every)
-            ]  # fmt: skip
+            # Read after the commit (the factory does not expire them): plain values.
+            claimed = claim_due(session, self.owner, now, lease, every=every)
         if not claimed:
             return []
         own_client = self.client is None
         client = self.client or httpx.Client()
         try:
-            for claim in claimed:
-                self._poll_one(client, *claim)
+            for row in claimed:
+                self._poll_one(client, row)
         finally:
             if own_client:
                 client.close()
         with self.factory() as session:
             return [
                 SourceView.of(row, self.options.every_minutes)
-                for row in sources_by_id(session, [c[0] for c in claimed])
+                for row in sources_by_id(session, [row.id for row in claimed])
             ]
 
-    def _poll_one(
-        self, client: httpx.Client, source_id: int, url: str, etag: str | None,
-        last_modified: str | None, zone: str | None, language: str | None,
-        section: str | None, every_minutes: float, failures: int,
-    ) -> None:  # fmt: skip
+    def _poll_one(self, client: httpx.Client, source: Source) -> None:
+        """Fetch, parse and store ``source`` (a claimed row), then record how it went."""
         o = self.options
+        every = source.every_minutes or o.every_minutes
         polled_at = self.clock()
         result: PollResult
         try:
             raw = read_source(
-                url, client=client, timeout=o.timeout, max_bytes=o.max_bytes, etag=etag,
-                last_modified=last_modified,
+                source.url, client=client, timeout=o.timeout, max_bytes=o.max_bytes,
+                etag=source.etag, last_modified=source.last_modified,
             )  # fmt: skip
             if raw.not_modified:
                 result = PollResult(
-                    "not_modified", polled_at, polled_at + backoff(every_minutes, 0),
+                    "not_modified", polled_at, polled_at + backoff(every, 0),
                     etag=raw.etag, last_modified=raw.last_modified,
                 )  # fmt: skip
             else:
+                zone = get_zone(source.timezone) if source.timezone else o.zone
                 feed = parse_feed(
-                    raw, url, zone=get_zone(zone) if zone else o.zone, fetched_at=polled_at,
-                    default_language=language,
+                    raw, source.url, zone=zone, fetched_at=polled_at,
+                    default_language=source.language,
                 )  # fmt: skip
-                records = [with_section(r, self.aliases, section) for r in feed.records]
-                report = SourceReport(source=url, name=feed.name)
+                records = [with_section(r, self.aliases, source.section) for r in feed.records]
+                report = SourceReport(source=source.url, name=feed.name)
                 store_records(self.factory, report, records)
                 result = PollResult(
-                    "200", polled_at, polled_at + backoff(every_minutes, 0), new=report.new,
+                    "200", polled_at, polled_at + backoff(every, 0), new=report.new,
                     updated=report.updated, unreadable_dates=report.unreadable_dates,
                     etag=raw.etag, last_modified=raw.last_modified,
                 )  # fmt: skip
         except SourceError as exc:
             result = PollResult(
-                exc.kind, polled_at, polled_at + backoff(every_minutes, failures + 1),
+                exc.kind, polled_at, polled_at + backoff(every, source.failures + 1),
                 error=str(exc),
             )  # fmt: skip
         except Exception as exc:  # a broken source never stops the others
             result = PollResult(
-                "error", polled_at, polled_at + backoff(every_minutes, failures + 1),
+                "error", polled_at, polled_at + backoff(every, source.failures + 1),
                 error=f"{type(exc).__name__}: {exc}",
             )  # fmt: skip
         with transaction(self.factory) as session:
-            record_poll(session, source_id, self.owner, result)
+            record_poll(session, source.id, self.owner, result)
 
     def failing_for_a_day(self, sources: Iterable[SourceView]) -> list[SourceView]:
         """Those of ``sources`` failing since a day or more (worth an alert)."""
