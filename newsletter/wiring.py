@@ -16,6 +16,8 @@ that the command line, the web pages and the scheduler call, each given only wha
   day's send, the weekly edition, a time-zone wave);
 - ``ingest`` (:class:`~newsletter.ingest.run.Ingest`): gather articles;
 - ``push`` (:class:`~newsletter.ingest.push.Push`): articles a CMS pushes;
+- ``sources`` (:class:`~newsletter.ingest.polling.Sources`): the newsroom's sources and
+  their polling;
 - ``outgoing`` (:class:`~newsletter.deliver.outgoing.Outgoing`): single messages;
 - ``signups`` (:class:`~newsletter.audience.signups.Signups`): double opt-in.
 """
@@ -46,6 +48,7 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
     from newsletter.editions.drafts import Drafts
     from newsletter.editions.release import Release
     from newsletter.editions.rendering import Renderer
+    from newsletter.ingest.polling import Sources
     from newsletter.ingest.push import Push
     from newsletter.ingest.run import Ingest
     from newsletter.providers.base import Provider
@@ -218,6 +221,14 @@ class App:
         from newsletter.ingest.push import Push
 
         return Push(self.sessions)
+
+    @cached_property
+    def sources(self) -> Sources:
+        """The newsroom's sources: register, list, remove, poll the due ones."""
+        from newsletter.config.options import PollOptions
+        from newsletter.ingest.polling import Sources
+
+        return Sources(self.sessions, PollOptions.from_settings(self.settings), self.http_client)
 
     @cached_property
     def outgoing(self) -> Outgoing:

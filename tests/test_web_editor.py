@@ -154,7 +154,7 @@ def test_cli_hash_password_reads_stdin_and_prints_a_hash() -> None:
 # --- sign-in, sessions, CSRF ------------------------------------------------------------------
 def test_pages_need_a_signed_in_editor(site: tuple[Browser, App]) -> None:
     browser, _ = site
-    for path in ("/editor/", "/editor/subscribers", "/editor/suppressions",
+    for path in ("/editor/", "/editor/subscribers", "/editor/suppressions", "/editor/sources",
                  f"/editor/editions/{DAY}", f"/editor/editions/{DAY}/email.html",
                  "/editor/subscribers/export.csv"):  # fmt: skip
         answer = browser.get(path)
@@ -675,6 +675,28 @@ def test_suppression_list(signed_in: tuple[Browser, App]) -> None:
     assert "&lt;b&gt;no&lt;/b&gt;" in page.text  # escaped
 
 
+def test_sources_page_shows_each_source_and_its_health(signed_in: tuple[Browser, App]) -> None:
+    from newsletter.store.sources import PollResult, record_poll
+
+    browser, application = signed_in
+    assert "Aucune source" in browser.get("/editor/sources").text
+    ok, _ = application.sources.add("https://www.lemonde.fr/international/rss_full.xml",
+                                    name="Le Monde", section="International")  # fmt: skip
+    broken, _ = application.sources.add("https://www.france24.com/fr/afrique/rss", every=30)
+    now = utcnow()
+    with transaction(application.sessions) as session:
+        record_poll(session, broken.id, "test", PollResult(
+            "http_500", now, now, error="HTTP 500 <Internal Server Error>"))  # fmt: skip
+    page = browser.get("/editor/sources")
+    assert page.status_code == 200
+    text = page.text
+    assert "Le Monde" in text and "international" in text and "pas encore relevé" in text
+    assert 'class="failing"' in text and "http_500" in text and "toutes les 30 min" in text
+    assert "HTTP 500 &lt;Internal Server Error&gt;" in text  # escaped
+    assert 'href="/editor/sources"' in browser.get("/editor/").text  # in the navigation
+    assert ok.id != broken.id
+
+
 def test_readers_pages_keep_their_body_limit(site: tuple[Browser, App]) -> None:
     browser, _ = site
     form = {"content-type": "application/x-www-form-urlencoded"}
@@ -718,7 +740,10 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
-    for module in ("auth", "editor", "editor_pages", "editor_editions", "editor_audience"):
+    from newsletter.web.editor_sources import POLL_STATUSES
+
+    for module in ("auth", "editor", "editor_pages", "editor_editions", "editor_audience",
+                   "editor_sources"):  # fmt: skip
         code = (EDITOR_CODE / f"{module}.py").read_text()
         used |= set(re.findall(r'Refusal\(\d+, "(\w+)"', code))
         used |= set(re.findall(r'say\("(\w+)"', code))
@@ -731,6 +756,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used |= {f"audience_{status.value}" for status in SubscriberStatus}
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
     used |= {f"score_{part}" for part in SCORE_PARTS}
+    used |= {f"sources_status_{status}" for status in POLL_STATUSES}
     used |= {key for _, *keys in EDITION_TEXTS.values() for key in keys}
     used |= {"error", "too_large"}  # the error page's fallback; the body limit's refusal
     table = set(EDITOR_PAGES["fr"])

@@ -23,6 +23,7 @@ from newsletter.cli.articles import articles_app
 from newsletter.cli.bounces import bounces_app
 from newsletter.cli.editions import edition_app
 from newsletter.cli.editors import editor_cli
+from newsletter.cli.sources import sources_app
 from newsletter.cli.subscribers import subscribers_app
 from newsletter.cli.tokens import tokens_app
 
@@ -53,6 +54,7 @@ for command in (
     app.command()(command)
 app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(sources_app, name="sources")
 app.add_typer(edition_app, name="edition")
 app.add_typer(bounces_app, name="bounces")
 app.add_typer(editor_cli, name="editor")

@@ -19,3 +19,7 @@ def init() -> None:
     typer.echo(
         f"database ready at revision {revision}: {application.engine.url.render_as_string()}"
     )
+    configured = application.settings.sources
+    if configured:
+        added = application.sources.register(configured)  # ConfigError: exit 2
+        typer.echo(f"{len(configured)} configured sources, {added} new")

@@ -34,3 +34,22 @@ def token(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
         raise ValueError(f"letters, digits, '.', '_' and '-' only, got {value!r}")
     return value
+
+
+def feed_url(value: str) -> str:
+    """``value`` stripped: a well-formed absolute ``http``/``https`` URL with a host (a
+    query is allowed: many feeds have one). Raises :class:`ValueError` otherwise, the
+    reason in the message."""
+    text = value.strip()
+    if not text or any(c.isspace() or ord(c) < 32 for c in text):
+        raise ValueError(f"expected an http(s) URL without spaces, got {value!r}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"not a well-formed URL ({exc}): {value!r}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"expected an http or https URL, got {value!r}")
+    if not parts.hostname or (port is not None and not 0 < port < 65536):
+        raise ValueError(f"the URL names no host: {value!r}")
+    return text

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode
 
-from newsletter.config.checks import one_line
+from newsletter.config.checks import feed_url, one_line
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
 #: Sections in the order an edition shows them, by category slug (configurable).
@@ -84,8 +84,45 @@ class EditionSettings(BaseModel):
         return value.lower()
 
 
+class SourceSetting(BaseModel):
+    """One ``[[sources]]`` entry of the TOML file: the feed's ``url`` (http or https) and,
+    optionally, its ``name``, the ``section`` of its entries without a category, their
+    default ``language`` and ``timezone``, and ``every`` (minutes between polls; default
+    ``poll_minutes``)."""
+
+    model_config = {"extra": "forbid"}
+
+    url: str
+    name: str | None = None
+    section: str | None = None
+    language: str | None = None
+    timezone: str | None = None
+    every: float | None = Field(None, gt=0, le=10080)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return feed_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_source_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                get_zone(value)
+            except UnknownTimeZone as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
 class IngestSettings(BaseModel):
-    """Fetching the feeds: seconds a fetch may take, and its largest body in bytes."""
+    """Fetching the feeds: seconds a fetch may take, its largest body in bytes, the minutes
+    between two polls of a source (``NEWSLETTER_POLL_MINUTES``), the sources of the TOML
+    file (``[[sources]]``, registered at start) and the feed categories each section of ours
+    stands for (``[section_aliases]``: ``monde = ["Europe", "Asie-Pacifique"]``)."""
 
     feed_timeout: float = Field(20.0, gt=0, le=300)
     feed_max_bytes: int = Field(20_000_000, gt=0)
+    poll_minutes: float = Field(15, gt=0, le=10080)
+    sources: list[SourceSetting] = Field(default_factory=list)
+    section_aliases: dict[str, list[str]] = Field(default_factory=dict)

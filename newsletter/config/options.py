@@ -113,3 +113,26 @@ class SenderOptions:
             s.sender_name, s.sender_address, s.sender_domain, s.unsubscribe_mailto,
             s.utm_parameters,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PollOptions:
+    """What polling the sources reads: seconds a fetch may take (``timeout``), its largest
+    body in bytes, the default minutes between polls, the newsletter's ``zone`` (for dates
+    without one when the source names none), and the section aliases (our section slug ->
+    the feed categories it stands for)."""
+
+    timeout: float
+    max_bytes: int
+    every_minutes: float
+    zone: ZoneInfo
+    section_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> PollOptions:
+        """From ``feed_timeout``, ``feed_max_bytes``, ``poll_minutes``, ``timezone`` and
+        ``section_aliases``."""
+        return cls(
+            s.feed_timeout, s.feed_max_bytes, s.poll_minutes, s.zone,
+            {k: tuple(v) for k, v in s.section_aliases.items()},
+        )  # fmt: skip

@@ -55,7 +55,13 @@ _TRAILING_MORE = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|\[&hellip;\])\s*$")
 
 
 class SourceError(Exception):
-    """A source cannot be read or is not a feed; the message is the reason for the report."""
+    """A source cannot be read or is not a feed; the message is the reason for the report,
+    ``kind`` one word for it: ``http_<status>``, ``timeout``, ``unreachable``,
+    ``too_large``, ``not_a_feed`` or ``unreadable``."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -65,6 +71,11 @@ class SourceData:
     data: bytes
     base_url: str | None
     content_type: str | None = None
+    #: The answer's validators, for the next conditional GET (RFC 9110 section 13.1).
+    etag: str | None = None
+    last_modified: str | None = None
+    #: True when the server answered 304 Not Modified: ``data`` is empty, nothing changed.
+    not_modified: bool = False
 
 
 @dataclass
@@ -91,9 +102,15 @@ def read_source(
     client: httpx.Client | None = None,
     timeout: float = 20.0,
     max_bytes: int = 20_000_000,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> SourceData:
     """The bytes of ``source``: a feed URL fetched with httpx (following redirects, with a
     ``timeout`` in seconds and at most ``max_bytes``), or a file path.
+
+    With ``etag`` or ``last_modified`` (the validators of an earlier answer) the GET is
+    conditional (``If-None-Match``, ``If-Modified-Since``; RFC 9110 sections 13.1.2 and
+    13.1.3): a ``304 Not Modified`` answer gives ``not_modified=True`` and no bytes.
 
     Raises :class:`SourceError` for an unreachable URL, an HTTP error status, a file that
     does not exist or is unreadable, or a body over ``max_bytes``.
@@ -116,32 +133,43 @@ def read_source(
     own_client = client is None
     client = client or httpx.Client()
     deadline = time.monotonic() + timeout
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     try:
         with client.stream(
-            "GET",
-            source,
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+            "GET", source, timeout=timeout, follow_redirects=True, headers=headers
         ) as response:
+            validators = {
+                "etag": response.headers.get("etag"),
+                "last_modified": response.headers.get("last-modified"),
+            }
+            if response.status_code == 304:
+                return SourceData(b"", str(response.url), None, not_modified=True, **validators)
             if response.status_code >= 400:
-                raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+                raise SourceError(
+                    f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+                    f"http_{response.status_code}",
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 if time.monotonic() > deadline:  # a slow drip never ends the read timeout
-                    raise SourceError(f"timed out after {timeout:g} s")
+                    raise SourceError(f"timed out after {timeout:g} s", "timeout")
                 size += len(chunk)
                 if size > max_bytes:
-                    raise SourceError(f"response larger than {max_bytes} bytes")
+                    raise SourceError(f"response larger than {max_bytes} bytes", "too_large")
                 chunks.append(chunk)
             return SourceData(
-                b"".join(chunks), str(response.url), response.headers.get("content-type")
-            )
+                b"".join(chunks), str(response.url), response.headers.get("content-type"),
+                **validators,
+            )  # fmt: skip
     except httpx.TimeoutException:
-        raise SourceError(f"timed out after {timeout:g} s") from None
+        raise SourceError(f"timed out after {timeout:g} s", "timeout") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}") from None
+        raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}", "unreachable") from None
     finally:
         if own_client:
             client.close()
@@ -191,8 +219,8 @@ def parse_feed(
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         if parsed.get("bozo"):
             reason = str(parsed.get("bozo_exception") or "malformed")
-            raise SourceError(f"not a feed (malformed XML: {reason})")
-        raise SourceError("not a feed (no RSS or Atom structure found)")
+            raise SourceError(f"not a feed (malformed XML: {reason})", "not_a_feed")
+        raise SourceError("not a feed (no RSS or Atom structure found)", "not_a_feed")
     meta = parsed.feed
     feed_link = clean_url(meta.get("link", ""), raw.base_url) or raw.base_url
     name = source_label(plain_line(meta.get("title", "")), feed_link)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
+from newsletter.ingest.sections import alias_table, with_section
 from newsletter.store.articles import ArticleRecord, count_articles_not_from, upsert_articles
 from newsletter.store.db import transaction
 from newsletter.store.subscribers import count_subscribers_not_from
@@ -31,9 +32,9 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed: str | None = None  # the reason the whole source failed
-    #: Entries whose date could not be read in any form: dated with the time first seen
-    #: from a source polled regularly, rejected (and listed in ``errors``) from a one-off
-    #: ingest (:func:`newsletter.ingest.feeds.parse_feed`).
+    #: Entries whose date could not be read in any form: dated with the time first seen and
+    #: flagged estimated (:func:`newsletter.ingest.feeds.parse_feed`; a one-off ingest also
+    #: names each one in ``warnings``).
     unreadable_dates: int = 0
 
     def as_dict(self) -> dict[str, object]:
@@ -65,7 +66,8 @@ def ingest_sources(
     client: httpx.Client | None = None,
     regular: bool = False,
 ) -> list[SourceReport]:
-    """Read, parse and store each source; a broken source is reported and the rest still load.
+    """Read, parse and store each source (categories mapped by the section aliases); a
+    broken source is reported and the rest still load.
 
     ``regular``: the sources are polled regularly, so an entry whose date cannot be read is
     new news and takes the time first seen; False (a one-off ``newsletter ingest``) rejects
@@ -73,6 +75,7 @@ def ingest_sources(
     :class:`SourceReport` has ``failed`` set.
     """
     reports = []
+    aliases = alias_table(settings.section_aliases)
     own_client = client is None
     client = client or httpx.Client()
     try:
@@ -97,7 +100,8 @@ def ingest_sources(
             report.unreadable_dates += feed.unreadable_dates
             if not feed.records and not feed.rejected:
                 report.warnings.append("the feed has no entries")
-            store_records(factory, report, feed.records)
+            records = [with_section(r, aliases, None) for r in feed.records]
+            store_records(factory, report, records)
     finally:
         if own_client:
             client.close()

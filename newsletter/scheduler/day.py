@@ -129,10 +129,41 @@ class Day:
                 outcomes.append(Outcome.SENT)
         return outcomes
 
+    # --- the sources ---------------------------------------------------------------------
+    def poll(self, *, every: bool = False) -> int:
+        """Poll the sources due now (all of them with ``every``: just before a draft is
+        composed); a source failing for a day or more is worth an alert, once per day and
+        source across every process. Returns how many sources this call polled; never
+        raises (a failure is logged)."""
+        try:
+            views = self.app.sources.poll(every=every)
+        except Exception:
+            LOG.exception("polling the sources failed", extra={"event": "poll_failed"})
+            return 0
+        for view in views:
+            LOG.info(
+                "source %s polled: %s", view.url, view.last_status,
+                extra={"event": "polled", "source": view.id, "url": view.url,
+                       "status": view.last_status, "new": view.new, "updated": view.updated,
+                       "error": view.error},
+            )  # fmt: skip
+        now = self.clock()
+        day = now.astimezone(self.app.settings.zone).date()
+        for view in self.app.sources.failing_for_a_day(views):
+            assert view.failing_since is not None
+            self.ledger.alert(
+                f"source-{view.id}", day,
+                words.say("scheduler.alert.source_failing", "en", url=view.url, id=view.id,
+                          since=view.failing_since.isoformat(), failures=view.failures,
+                          error=view.error),
+            )  # fmt: skip
+        return len(views)
+
     # --- the actions ---------------------------------------------------------------------
     def compose_day(self, day: date, now: datetime | None = None) -> Outcome:
-        """Compose the draft of ``day`` once (the editors' decisions are kept) and notify
-        the editors. Nothing once the edition is released or the day is past its grace."""
+        """Poll every source, then compose the draft of ``day`` once (the editors' decisions
+        are kept) and notify the editors. Nothing once the edition is released or the day
+        is past its grace."""
         now = now or self.clock()
         with self._lock:
             if now > self.timing.send.fire_time(day) + self.timing.grace:
@@ -143,6 +174,7 @@ class Day:
             key = RunKey("compose", day)
             if not self.ledger.claim(key, COMPOSE_LEASE_SECONDS, now):
                 return Outcome.ELSEWHERE
+            self.poll(every=True)  # the latest articles of every source first
             try:
                 result = self.app.composer.compose(day)
             except Exception as exc:

@@ -49,3 +49,8 @@ def send(newsletter: str = "default") -> Outcome:
 def check(newsletter: str = "default") -> list[Outcome]:
     """The periodic check (see :meth:`Day.check`)."""
     return _day(newsletter).check()
+
+
+def poll(newsletter: str = "default") -> int:
+    """The polling job: the sources whose time came (see :meth:`Day.poll`)."""
+    return _day(newsletter).poll()

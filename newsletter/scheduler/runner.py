@@ -1,7 +1,7 @@
 """The scheduler process of ``newsletter run``: APScheduler 3 in a background thread, its
 jobs in the database (``SQLAlchemyJobStore``, table ``scheduler_jobs``).
 
-At every start the three jobs are (re-)created from the configuration under fixed ids with
+At every start the four jobs are (re-)created from the configuration under fixed ids with
 ``replace_existing``: a changed send time takes effect, and there is never a duplicate. A
 stored job holds a function reference (:mod:`newsletter.scheduler.jobs`), the newsletter's
 name and its trigger: no application object is pickled.
@@ -63,7 +63,7 @@ class Runner:
         self.day = Day(app)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=app.engine, tablename=JOB_TABLE)},
-            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
             timezone=UTC,
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
@@ -85,6 +85,12 @@ class Runner:
                    "zone_source": zone_source(s.timezone)},
         )  # fmt: skip
         jobs.install(self.day, self.newsletter)
+        added = self.app.sources.register(s.sources)
+        if s.sources:
+            LOG.info(
+                "%d configured sources, %d new", len(s.sources), added,
+                extra={"event": "sources_registered", "sources": len(s.sources), "new": added},
+            )  # fmt: skip
         timing = self.day.timing
         grace = int(timing.grace.total_seconds())
         common = {"coalesce": True, "max_instances": 1, "replace_existing": True,
@@ -99,6 +105,14 @@ class Runner:
         self.scheduler.add_job(
             "newsletter.scheduler.jobs:check", trigger=IntervalTrigger(seconds=every),
             id=f"check:{self.newsletter}", name=f"check {self.newsletter}",
+            misfire_grace_time=max(int(every * 2), 30), next_run_time=datetime.now(UTC),
+            **common,
+        )  # fmt: skip
+        # Each source has its own interval (its next poll is stored); the job looks for the
+        # due ones as often as the periodic check.
+        self.scheduler.add_job(
+            "newsletter.scheduler.jobs:poll", trigger=IntervalTrigger(seconds=every),
+            id=f"poll:{self.newsletter}", name=f"poll {self.newsletter}",
             misfire_grace_time=max(int(every * 2), 30), next_run_time=datetime.now(UTC),
             **common,
         )  # fmt: skip

@@ -387,3 +387,36 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Source(Base):
+    """A feed the newsroom registered (``newsletter sources add``, ``[[sources]]``): where it
+    is, what it is called, the section its uncategorised entries go to, the language and time
+    zone its entries default to, how often it is polled (minutes), and its health: the last
+    poll's time, status (``200``, ``not_modified`` or an error word) and counts, the HTTP
+    validators of the last answer (ETag, Last-Modified), the failures in a row and since
+    when, the next poll, and the claim of the process polling it right now."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    every_minutes: Mapped[float | None] = mapped_column(Float)  # None: poll_minutes
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_new: Mapped[int] = mapped_column(Integer, default=0)
+    last_updated: Mapped[int] = mapped_column(Integer, default=0)
+    last_unreadable_dates: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]

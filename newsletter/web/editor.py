@@ -1,6 +1,7 @@
 """The editors' web app, mounted at ``/editor``: sign-in and sign-out here, editions in
 :mod:`~newsletter.web.editor_editions`, the audience in
-:mod:`~newsletter.web.editor_audience`.
+:mod:`~newsletter.web.editor_audience`, the sources in
+:mod:`~newsletter.web.editor_sources`.
 
 Every route but the sign-in page needs a signed-in editor: a GET without one is sent to
 the sign-in page, anything else answers 401. Every POST carries the session's CSRF token
@@ -22,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.web import editor_audience, editor_editions
+from newsletter.web import editor_audience, editor_editions, editor_sources
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.bodylimit import BodyLimit
@@ -154,6 +155,7 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
             Route("/logout", logout, methods=["POST"]),
             *editor_editions.routes(editors),
             *editor_audience.routes(editors),
+            *editor_sources.routes(editors),
         ],
         exception_handlers={
             HTTPException: error,

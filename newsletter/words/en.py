@@ -331,6 +331,25 @@ WORDS: dict[str, str] = {
     "editors.import_too_large": "File too large ({mb} MB at most).",
     "editors.import_refused": "File refused: {reason}",
     "editors.import_unreadable": "File refused: this is not a readable CSV ({reason}).",
+    "editors.nav_sources": "Sources",
+    "editors.sources_title": "Sources",
+    "editors.sources_note": (
+        "The feeds newsletter run polls, with their health. Add or remove one with "
+        "`newsletter sources add URL` and `newsletter sources remove ID`, or in [[sources]] "
+        "of the configuration file."
+    ),
+    "editors.sources_name": "Source",
+    "editors.sources_section": "Section",
+    "editors.sources_last_poll": "Last poll",
+    "editors.sources_status": "Status",
+    "editors.sources_failures": "Errors in a row",
+    "editors.sources_next_poll": "Next poll",
+    "editors.sources_every": "every {minutes} min",
+    "editors.sources_never": "never",
+    "editors.sources_status_200": "read (200)",
+    "editors.sources_status_not_modified": "unchanged (304)",
+    "editors.sources_status_new": "not polled yet",
+    "editors.sources_empty": "No source yet: add one with `newsletter sources add URL`.",
     "editors.suppressions_title": "Suppression list",
     "editors.suppressions_note": (
         "These addresses receive nothing any more, whatever their subscriber status (hard "
@@ -384,6 +403,9 @@ WORDS: dict[str, str] = {
     "scheduler.review": "Review, hold or approve: {link}",
     "scheduler.alert_subject": "{title}: alert ({kind}) {day}",
     # The scheduler's alerts (the mail's body and the log's message).
+    "scheduler.alert.source_failing": (
+        "the source {url} (id {id}) has failed since {since} ({failures} polls in a row): {error}"
+    ),
     "scheduler.alert.wave_failed": "a time-zone wave failed: {error}",
     "scheduler.alert.compose_failed": "composing the draft failed: {error}",
     "scheduler.alert.weekly_compose_failed": "composing the weekly edition failed: {error}",

@@ -355,6 +355,25 @@ WORDS: dict[str, str] = {
     "editors.import_too_large": "Fichier trop grand ({mb} Mo au plus).",
     "editors.import_refused": "Fichier refusé\u00a0: {reason}",
     "editors.import_unreadable": "Fichier refusé\u00a0: ce n’est pas un CSV lisible ({reason}).",
+    "editors.nav_sources": "Sources",
+    "editors.sources_title": "Sources",
+    "editors.sources_note": (
+        "Les flux que newsletter run relève, et leur état. On en ajoute ou retire un avec "
+        "« newsletter sources add URL » et « newsletter sources remove ID », ou dans "
+        "[[sources]] du fichier de configuration."
+    ),
+    "editors.sources_name": "Source",
+    "editors.sources_section": "Rubrique",
+    "editors.sources_last_poll": "Dernier relevé",
+    "editors.sources_status": "État",
+    "editors.sources_failures": "Erreurs de suite",
+    "editors.sources_next_poll": "Prochain relevé",
+    "editors.sources_every": "toutes les {minutes} min",
+    "editors.sources_never": "jamais",
+    "editors.sources_status_200": "lu (200)",
+    "editors.sources_status_not_modified": "inchangé (304)",
+    "editors.sources_status_new": "pas encore relevé",
+    "editors.sources_empty": "Aucune source : ajoutez-en une avec « newsletter sources add URL ».",
     "editors.suppressions_title": "Liste de suppression",
     "editors.suppressions_note": (
         "Ces adresses ne reçoivent plus rien, quel que soit leur état d’abonné (échec "
@@ -411,6 +430,9 @@ WORDS: dict[str, str] = {
     "scheduler.review": "Relire, retenir ou approuver : {link}",
     "scheduler.alert_subject": "{title} : alerte ({kind}) {day}",
     # The scheduler's alerts (the mail's body and the log's message; English today).
+    "scheduler.alert.source_failing": (
+        "la source {url} (id {id}) échoue depuis {since} ({failures} relevés de suite) : {error}"
+    ),
     "scheduler.alert.wave_failed": "une vague de fuseaux horaires a échoué : {error}",
     "scheduler.alert.compose_failed": "la composition du brouillon a échoué : {error}",
     "scheduler.alert.weekly_compose_failed": (

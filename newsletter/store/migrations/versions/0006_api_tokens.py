@@ -1,7 +1,7 @@
 """API tokens: hashed bearer tokens with scopes (the CMS push)
 
-Revision ID: 0006_api_tokens
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06 23:55:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import newsletter.store.types
 
-revision = "0006_api_tokens"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
