@@ -148,17 +148,22 @@ def test_a_date_without_zone_is_read_in_the_source_zone() -> None:
     ]
 
 
-@pytest.mark.parametrize("regular", [True, False])
-def test_an_unreadable_date_takes_the_time_first_seen_and_is_counted(regular: bool) -> None:
-    result = read(rss("Fri, 24 Nov 2023 18:28:36 +0000", "le jour d'après", None), regular=regular)
+def test_an_unreadable_date_from_a_polled_source_takes_the_time_first_seen() -> None:
+    result = read(rss("Fri, 24 Nov 2023 18:28:36 +0000", "le jour d'après", None), regular=True)
     published = [(r.published_at, r.published_estimated) for r in result.records]
     assert published == [(utc(2023, 11, 24, 18, 28, 36), False), (NOW, True), (NOW, True)]
     assert result.unreadable_dates == 2
-    [warning] = result.warnings
-    assert warning.startswith("2 entries without a date that can be read, first-seen time used")
-    # a one-off ingest names each entry for the operator; a regular poll only counts them
-    assert ('entry 2 (Article 1): "le jour d\'après"' in warning) is not regular
-    assert ("entry 3 (Article 2): none" in warning) is not regular
+    assert result.warnings == ["2 entries without a date that can be read, first-seen time used"]
+
+
+def test_an_unreadable_date_from_a_source_read_once_is_rejected_and_named() -> None:
+    result = read(rss("Fri, 24 Nov 2023 18:28:36 +0000", "le jour d'après", None), regular=False)
+    assert [r.published_at for r in result.records] == [utc(2023, 11, 24, 18, 28, 36)]
+    assert result.unreadable_dates == 2
+    first, second = result.rejected
+    assert first.startswith('entry 2 (Article 1): no date that can be read ("le jour d\'après")')
+    assert second.startswith("entry 3 (Article 2): no date that can be read (none)")
+    assert result.warnings == []
 
 
 def test_no_date_is_in_the_future() -> None:
@@ -192,8 +197,8 @@ def test_an_entry_a_truncated_feed_cut_off_gets_no_invented_date() -> None:
 def test_the_report_of_an_ingest_counts_unreadable_dates(app: App, tmp_path: Path) -> None:
     path = tmp_path / "feed.rss"
     path.write_bytes(rss("Mon, 30 Nov 2026 07:30:00 CET", "bientôt"))
-    [report] = app.ingest.sources([str(path)])
-    assert (report.new, report.unreadable_dates) == (2, 1)
+    [report] = app.ingest.sources([str(path)])  # read once: the undated entry is refused
+    assert (report.new, report.unreadable_dates) == (1, 1)
     assert report.as_dict()["unreadable_dates"] == 1
-    [polled] = app.ingest.sources([str(path)], regular=True)
-    assert (polled.skipped, polled.unreadable_dates) == (2, 1)
+    [polled] = app.ingest.sources([str(path)], regular=True)  # polled: first-seen time
+    assert (polled.new, polled.skipped, polled.unreadable_dates) == (1, 1, 1)

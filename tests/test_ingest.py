@@ -135,8 +135,9 @@ def test_what_is_not_a_feed_is_an_error(content: bytes, reason: str) -> None:
 
 def test_truncated_feed_keeps_its_complete_entries() -> None:
     data = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-    <item><title>One</title><link>https://a.example/1</link></item>
-    <item><title>Two</title><link>https://a.example/2</link></item><item><title>Thr"""
+    <item><title>One</title><link>https://a.example/1</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
+    <item><title>Two</title><link>https://a.example/2</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
+    <item><title>Thr"""
     result = parse_feed(SourceData(data, None), "t", zone=CASABLANCA, fetched_at=NOW)
     assert [r.title for r in result.records][:2] == ["One", "Two"]
     assert any("not well-formed" in w for w in result.warnings)
@@ -145,7 +146,8 @@ def test_truncated_feed_keeps_its_complete_entries() -> None:
 def test_entry_without_link_is_rejected_and_reported() -> None:
     data = b"""<rss version="2.0"><channel><title>T</title>
     <item><title>No link</title><description>x</description></item>
-    <item><title>Fine</title><link>https://a.example/1</link></item></channel></rss>"""
+    <item><title>Fine</title><link>https://a.example/1</link>
+      <pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"""
     result = parse_feed(SourceData(data, None), "t", zone=CASABLANCA, fetched_at=NOW)
     assert [r.title for r in result.records] == ["Fine"]
     assert (

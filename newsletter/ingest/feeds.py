@@ -196,14 +196,13 @@ def parse_feed(
     - A time more than :data:`CLOCK_SKEW` after ``fetched_at`` (aware UTC, the time the
       source was read) is replaced by ``fetched_at`` and flagged ``published_estimated``;
       a time within it is clamped to ``fetched_at``: no article is dated in the future.
-    - An entry whose date cannot be read at all (none, or none of the forms) gets
-      ``fetched_at``, flagged ``published_estimated`` (the store keeps the time first seen
-      when it comes again), is counted in ``unreadable_dates`` and reported in
-      ``warnings``, never silently "now". ``regular`` says whether the source is polled
-      regularly: then such an entry is new news there (it was not in the previous poll, a
-      few minutes ago) and the warning counts them. From a one-off ingest (False: a file or
-      URL given once) the entry is kept the same way, and the warning also names each one
-      with its date string, for the operator to check: it may be older than the ingest.
+    - An entry whose date cannot be read at all (none, or none of the forms) is counted in
+      ``unreadable_dates``. ``regular`` says whether the source is polled regularly: then
+      such an entry is new news there (it was not in the previous poll, minutes ago), so it
+      gets ``fetched_at``, flagged ``published_estimated`` (the store keeps the time first
+      seen when it comes again), and a warning counts them. From a source read once (False:
+      a file or URL given to ``newsletter ingest``) nothing says how old it is: it is
+      rejected, named in ``rejected`` with its date string, never dated "now".
     - In a truncated document (cut inside its last entry), that last entry is rejected
       when its date cannot be read, whatever ``regular``: its date may be what the cut
       lost, and it comes whole with the next read.
@@ -245,16 +244,23 @@ def parse_feed(
             result.rejected.append(f"{label}: {exc}")
             continue
         if published is None:
-            unreadable.append(f"{label}: {_date_text(entry) or 'none'}")
+            text = _date_text(entry) or "none"
+            unreadable.append(f"{label}: {text}")
+            if not regular:  # read once, nothing says how old it is
+                result.rejected.append(
+                    f"{label}: no date that can be read ({text}); a source read once cannot "
+                    "tell how old the entry is (a registered source dates it when it appears)"
+                )
+                continue
         elif record.published_estimated:
             future += 1
         result.records.append(record)
     result.unreadable_dates = len(unreadable)
-    if unreadable:
+    if unreadable and regular:
         count = len(unreadable)
         result.warnings.append(
             f"{count} {'entry' if count == 1 else 'entries'} without a date that can be read, "
-            "first-seen time used" + ("" if regular else ": " + "; ".join(unreadable))
+            "first-seen time used"
         )
     if future:
         result.warnings.append(
