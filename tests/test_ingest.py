@@ -135,8 +135,10 @@ def test_what_is_not_a_feed_is_an_error(content: bytes, reason: str) -> None:
 
 def test_truncated_feed_keeps_its_complete_entries() -> None:
     data = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-    <item><title>One</title><link>https://a.example/1</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
-    <item><title>Two</title><link>https://a.example/2</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
+    <item><title>One</title><link>https://a.example/1</link>
+      <pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
+    <item><title>Two</title><link>https://a.example/2</link>
+      <pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
     <item><title>Thr"""
     result = parse_feed(SourceData(data, None), "t", zone=CASABLANCA, fetched_at=NOW)
     assert [r.title for r in result.records][:2] == ["One", "Two"]
