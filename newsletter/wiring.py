@@ -202,6 +202,7 @@ class App:
 
         def check_provider() -> None:
             self.provider().close()
+            self.dkim_signer()  # a half-set key fails here, not after the release
 
         return Release(
             self.sessions, self.composer, self.drafts, self.delivery,

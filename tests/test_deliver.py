@@ -333,3 +333,17 @@ def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(a
         broken.release.send(DAY)
     edition = app.drafts.get(DAY)
     assert edition is not None and edition.status == "draft" and statuses(app) == Counter()
+
+
+def test_a_half_set_dkim_key_is_refused_before_the_edition_is_released(app: App) -> None:
+    """A DKIM selector without its key (or the reverse) stops `send` with the variables'
+    names before the release: the edition stays a draft, no delivery row is written."""
+    from newsletter.config.settings import ConfigError
+
+    prepare(app, 3)
+    half = app.settings.model_copy(update={"dkim_selector": "brief"})
+    broken = App(half, engine=app.engine)
+    with pytest.raises(ConfigError, match="NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE"):
+        broken.release.send(DAY)
+    edition = app.drafts.get(DAY)
+    assert edition is not None and edition.status == "draft" and statuses(app) == Counter()

@@ -66,8 +66,8 @@ class Recipients:
 
 class Release:
     """Releases and delivers the editions of ``drafts``; ``check_provider`` raises
-    ``ConfigError`` when the provider's settings are wrong (called before a release, so
-    that a missing key never leaves a released edition behind)."""
+    ``ConfigError`` when the provider's or the DKIM signature's settings are wrong (called
+    before a release, so that a missing key never leaves a released edition behind)."""
 
     def __init__(
         self,
