@@ -38,6 +38,12 @@ CLOCK_SKEW_SECONDS = 300
 PATHS = {Purpose.CONFIRM: "c", Purpose.PREFERENCES: "p", Purpose.UNSUBSCRIBE: "u"}
 
 
+#: The largest subscriber id a token may carry: the subscribers' key is an SQL INTEGER,
+#: which PostgreSQL stores in 32 bits (its documentation, "Numeric Types"); a larger id,
+#: even validly signed, names no row and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
 class TokenError(Exception):
     """A token that does not verify: forged, for another purpose, or malformed."""
 
@@ -75,7 +81,8 @@ class Links:
         get :data:`CLOCK_SKEW_SECONDS` of leeway (machines' clocks differ). Every key of the
         list verifies (rotation). Raises :class:`TokenExpired` for a genuine but expired
         token, :class:`TokenError` for anything forged, truncated, signed with a key no
-        longer listed, for another purpose, or dated beyond the leeway in the future.
+        longer listed, for another purpose, dated beyond the leeway in the future, or
+        carrying an id outside ``1..MAX_ID``.
         """
         limit = MAX_AGE[purpose] if max_age is None else max_age
         try:
@@ -89,7 +96,7 @@ class Links:
             raise TokenError(f"this {purpose.value} link is dated in the future")
         if limit is not None and age > limit + CLOCK_SKEW_SECONDS:
             raise TokenExpired(f"this {purpose.value} link has expired")
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
             raise TokenError(f"this {purpose.value} link is not valid")
         return value
 

@@ -217,3 +217,17 @@ def test_pages_follow_the_configured_language(reader: tuple[TestClient, App, str
     unsubscribe = re.search(r'action="(/u/[^"]+)"', preferences)[1]
     assert "Do you confirm that a***@example.org" in client.get(unsubscribe).text
     assert "You are unsubscribed" in client.post(unsubscribe, data={"x": "1"}).text
+
+
+@pytest.mark.parametrize("subscriber_id", [2**31, 2**63, 10**30])
+def test_a_signed_token_with_an_id_no_row_can_have_is_refused_not_a_500(
+    app: App, subscriber_id: int
+) -> None:
+    """A validly signed token whose subscriber id no database key can hold (PostgreSQL's
+    INTEGER stops at 2**31 - 1) is a bad link: every page answers 4xx, never 500."""
+    client = TestClient(create_app(app), base_url="http://localhost:8000")
+    for purpose, prefix in ((Purpose.UNSUBSCRIBE, "u"), (Purpose.PREFERENCES, "p")):
+        token = app.links.token(purpose, subscriber_id)
+        for method in ("GET", "POST"):
+            answer = client.request(method, f"/{prefix}/{token}")
+            assert 400 <= answer.status_code < 500, (purpose, method, answer.status_code)
