@@ -22,7 +22,12 @@ from sqlalchemy import select
 from newsletter.config.settings import ConfigError, Settings, load_settings
 from newsletter.providers.base import Provider
 from newsletter.providers.failover import FailoverProvider
-from newsletter.providers.http import RetryPolicy, parse_reset, parse_retry_after
+from newsletter.providers.http import (
+    MAX_WAIT_SECONDS,
+    RetryPolicy,
+    parse_reset,
+    parse_retry_after,
+)
 from newsletter.providers.mailgun import MailgunProvider
 from newsletter.providers.message import parse_message
 from newsletter.providers.postmark import PostmarkProvider
@@ -532,6 +537,25 @@ def test_a_retry_after_beyond_the_cap_defers_the_batch_without_waiting(app: App)
         assert before + timedelta(seconds=3590) <= retry_at <= before + timedelta(hours=2)
 
 
+@pytest.mark.parametrize("value", ["9999999999", "99999999999999999999"])
+def test_an_absurd_retry_after_defers_by_a_day_at_most(app: App, value: str) -> None:
+    """A provider's Retry-After of centuries (or past any clock) defers the batch by a
+    day, with a reason; it neither crashes the send nor leaves the messages uncertain."""
+    prepare(app, 3)
+    stand_in, fake = PostmarkStandIn(), FakeTime()
+    stand_in.script = [httpx.Response(429, headers={"Retry-After": value}, json={"Message": "x"})]
+    before = datetime.now(UTC)
+    result = direct_app(app, postmark(stand_in, fake, max_wait=60)).release.send(DAY)
+    assert (result.run.deferred, result.run.sent, result.run.unknown) == (3, 0, 0)
+    for delivery in deliveries(app).values():
+        assert (delivery.status, delivery.last_code) == ("deferred", 429)
+        retry_at = delivery.next_attempt_at
+        assert retry_at is not None
+        retry_at = retry_at if retry_at.tzinfo else retry_at.replace(tzinfo=UTC)
+        assert retry_at <= datetime.now(UTC) + timedelta(days=1)
+        assert retry_at >= before + timedelta(hours=23)
+
+
 def test_5xx_is_retried_with_growing_backoff_then_succeeds(app: App) -> None:
     prepare(app, 2)
     stand_in, fake = PostmarkStandIn(), FakeTime()
@@ -815,3 +839,8 @@ def test_retry_after_values() -> None:
     assert parse_reset(str(int(now) + 45), now) == 45.0
     assert parse_reset(str(int(now * 1000) + 5000), now) == 5.0
     assert parse_reset("soon", now) is None
+    # absurd values are clamped to a day instead of deferring by centuries or overflowing
+    assert parse_retry_after("9999999999", now) == MAX_WAIT_SECONDS == 86400.0
+    assert parse_retry_after("99999999999999999999", now) == MAX_WAIT_SECONDS
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now) == MAX_WAIT_SECONDS
+    assert parse_reset("9" * 40, now) == MAX_WAIT_SECONDS

@@ -104,28 +104,37 @@ class Failure:
         )
 
 
+#: The longest wait a provider's ``Retry-After`` or rate-limit reset is taken for, in
+#: seconds. RFC 9110 sets no bound; a day is longer than any provider documents (their
+#: windows are seconds to an hour), and an absurd value (``9999999999``) would otherwise
+#: defer a message by centuries or overflow the clock.
+MAX_WAIT_SECONDS = 24 * 3600.0
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait per a ``Retry-After`` value (RFC 9110 section 10.2.3): a
-    non-negative integer of seconds, or an HTTP-date (a past date gives 0). ``now`` is the
-    current time in seconds since the epoch. None when absent or unreadable."""
+    non-negative integer of seconds, or an HTTP-date (a past date gives 0), at most
+    :data:`MAX_WAIT_SECONDS`. ``now`` is the current time in seconds since the epoch. None
+    when absent or unreadable."""
     if value is None:
         return None
     text = value.strip()
     if text.isdigit():
-        return float(text)
+        return min(float(text), MAX_WAIT_SECONDS)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
+    return min(max(0.0, when.timestamp() - now), MAX_WAIT_SECONDS)
 
 
 def parse_reset(value: str | None, now: float) -> float | None:
     """Seconds until a rate-limit window resets, from a ``RateLimit-Reset`` or
     ``X-RateLimit-Reset`` value: delta seconds (IETF draft, Resend), Unix time in seconds
-    (SendGrid) or in milliseconds. None when absent or unreadable."""
+    (SendGrid) or in milliseconds, at most :data:`MAX_WAIT_SECONDS`. None when absent or
+    unreadable."""
     if value is None:
         return None
     try:
@@ -135,10 +144,10 @@ def parse_reset(value: str | None, now: float) -> float | None:
     if number < 0:
         return None
     if number > 1e12:  # milliseconds since the epoch
-        return max(0.0, number / 1000 - now)
-    if number > 1e9:  # seconds since the epoch
-        return max(0.0, number - now)
-    return number
+        number = max(0.0, number / 1000 - now)
+    elif number > 1e9:  # seconds since the epoch
+        number = max(0.0, number - now)
+    return min(number, MAX_WAIT_SECONDS)
 
 
 def response_text(response: httpx.Response, limit: int = 500) -> str:
