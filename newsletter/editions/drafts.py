@@ -20,7 +20,6 @@ from newsletter.store.articles import count_arrived_since
 from newsletter.store.db import transaction
 from newsletter.store.editions import (
     approve,
-    edition_by_id,
     get_edition,
     set_decisions,
     set_held,
@@ -39,11 +38,6 @@ class Drafts:
         """The stored edition of ``day`` and ``cadence`` (items loaded) or None."""
         with self.sessions() as session:
             return get_edition(session, day, cadence)
-
-    def by_id(self, edition_id: int) -> Edition | None:
-        """The stored edition ``edition_id`` (items loaded) or None."""
-        with self.sessions() as session:
-            return edition_by_id(session, edition_id)
 
     def decide(self, day: date, **changes: Any) -> ComposeResult:
         """Record an editor's decisions on the daily draft of ``day`` (composing it first if
