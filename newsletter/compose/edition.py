@@ -1,31 +1,45 @@
 """Compose an edition: candidates in, an ordered plan within the reading budget out.
 
-1. The editor's exclusions are removed; the rest are grouped into stories
-   (:mod:`~newsletter.compose.stories`); each story is represented by its best article (an
-   editor's pin, else the highest-scoring one) and mentions the other sources.
-2. Stories are scored (:mod:`~newsletter.compose.scoring`) and the best are fitted to the
-   budget by a knapsack (:mod:`~newsletter.compose.fit`) that counts the section headings,
-   titles and summaries the reader reads, and caps each category's share.
-3. The lead story (a pin, else the best) goes on top, then sections in the configured order;
-   the editor's moves come last.
+1. Left out, each with its reason (:class:`Dropped`): the editor's exclusions, articles an
+   earlier edition used (shown, under "also" or merged), articles in another language than
+   the edition's, and sponsored pages (:mod:`~newsletter.compose.kinds`).
+2. The rest are grouped into stories (:mod:`~newsletter.compose.stories`) together with the
+   articles earlier editions used: a story told before keeps only its articles published
+   after that edition's send (a new development); the others are left out. A live page
+   that is a story of its own joins the story it follows. Each story is represented by its
+   best article (an editor's pin, else a news report before an opinion, a listicle or a
+   live page, then the highest-scoring); every other article of the story is listed under
+   ``also``.
+3. Stories are scored (:mod:`~newsletter.compose.scoring`; feed position counts only for
+   feeds with an editorial order); one opinion piece at most is offered; the best stories
+   are fitted to the budget by a knapsack (:mod:`~newsletter.compose.fit`) that counts the
+   section headings, titles and summaries the reader reads, and caps each category's share.
+4. The lead (a pin, else the best news story) goes on top, then the sections ordered by
+   their strongest story (the configured order breaks ties); the editor's moves come last.
 
 Pure: no I/O, and deterministic (ties break on article id).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.compose.fit import Option, fit
+from newsletter.compose.headline import clip, join_whole
+from newsletter.compose.kinds import Kind, kind_of
 from newsletter.compose.reading import reading_seconds
-from newsletter.compose.scoring import ScoreParts, score_parts
+from newsletter.compose.scoring import ScoreParts, chronological_sources, score_parts
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
-from newsletter.textutil import collapse, slugify, truncate_words
+from newsletter.textutil import slugify
 
 SUBJECT_MAX_CHARS = 90
 PREHEADER_MAX_CHARS = 140
@@ -47,8 +61,31 @@ TOPIC_BOOST = 3.0
 #: Stories whose summary and reading time are computed (the best by score; the knapsack only
 #: ever looks at fewer), which bounds the cost of large candidate sets.
 SHORTLIST = 300
-#: Other sources named under an item (each is a link: they weigh on the email's size).
-MAX_OTHER_SOURCES = 2
+#: Weight of a story by the kind of its representative: a report counts whole; a live
+#: page on its own, an opinion piece or a listicle is worth reading but less than the news.
+KIND_WEIGHTS = {
+    Kind.NEWS: 1.0,
+    Kind.LIVE: 0.7,
+    Kind.OPINION: 0.6,
+    Kind.LISTICLE: 0.5,
+    Kind.SPONSORED: 0.0,
+}
+#: Opinion pieces an edition offers (the best one): a briefing reports, and one view a day
+#: is what a newspaper's front page gives its op-ed pages.
+MAX_OPINION_STORIES = 1
+#: Significant words a live page shares with a story to follow it (beyond its "En direct").
+LIVE_SHARED_WORDS = 2
+
+
+class Reason(StrEnum):
+    """Why a candidate is not an item of the edition (``compose --json`` ``dropped``)."""
+
+    DUPLICATE = "duplicate"
+    ALREADY_SENT = "already_sent"
+    LANGUAGE = "language"
+    OVER_BUDGET = "over_budget"
+    EXCLUDED = "excluded"
+    KIND = "kind"
 
 
 @dataclass(frozen=True)
@@ -73,6 +110,51 @@ class Candidate:
         """The source's name, else the URL's host."""
         return self.source_name or urlsplit(self.url).netloc.removeprefix("www.")
 
+    @property
+    def kind(self) -> Kind:
+        """News, live page, opinion, listicle or sponsored (:func:`kind_of`)."""
+        return kind_of(self.url, self.title, self.category)
+
+
+@dataclass(frozen=True)
+class UsedArticle:
+    """An article an earlier edition used (shown, listed under "also" or merged into a
+    story): its id, title, summary and language (to recognise its story), the ``on`` date of
+    that edition and ``sent_at``, that edition's send time (aware UTC)."""
+
+    article_id: int
+    title: str
+    on: date
+    sent_at: datetime
+    summary: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A candidate left out and why: ``of`` is the article kept for its story (reason
+    ``duplicate``), ``on`` the date of the edition that used it or its story
+    (``already_sent``)."""
+
+    candidate: Candidate
+    reason: Reason
+    of: int | None = None
+    on: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"article_id", "url", "title", "reason"}`` and ``of`` or ``on`` when set."""
+        out: dict[str, Any] = {
+            "article_id": self.candidate.article_id,
+            "url": self.candidate.url,
+            "title": self.candidate.title,
+            "reason": str(self.reason),
+        }
+        if self.of is not None:
+            out["of"] = self.of
+        if self.on is not None:
+            out["on"] = self.on.isoformat()
+        return out
+
 
 @dataclass(frozen=True)
 class Decisions:
@@ -94,9 +176,11 @@ class Decisions:
 class Policy:
     """How to compose: budget (seconds), section order and titles (by slug), language,
     summary length (characters), reading-rate overrides (wpm by language), category share
-    cap (0-1] and weights, ``topics`` for a personal variant (empty: the main edition), and
-    the most items an edition may hold (30 keeps the largest email under Gmail's ~102 KB
-    clipping limit with 300-character titles and URLs)."""
+    cap (0-1] and weights, ``topics`` for a personal variant (empty: the main edition), the
+    most items an edition may hold (30 keeps the largest email under Gmail's ~102 KB
+    clipping limit with 300-character titles and URLs), and the ``languages`` its articles
+    may be in (primary subtags; empty: ``language`` alone; an article without a language
+    is kept)."""
 
     budget_seconds: int
     sections: Sequence[str]
@@ -108,6 +192,18 @@ class Policy:
     category_weights: Mapping[str, float] = field(default_factory=dict)
     topics: frozenset[str] = frozenset()
     max_items: int = 30
+    languages: frozenset[str] = frozenset()
+
+    def accepts(self, language: str | None) -> bool:
+        """True when an article in ``language`` may enter the edition."""
+        if not language:
+            return True
+        allowed = self.languages or frozenset([self.language])
+        return _primary(language) in {_primary(a) for a in allowed}
+
+
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].strip().lower()
 
 
 @dataclass(frozen=True)
@@ -123,6 +219,7 @@ class PlannedItem:
     parts: ScoreParts
     also: tuple[Candidate, ...] = ()
     pinned: bool = False
+    kind: Kind = Kind.NEWS
 
 
 @dataclass
@@ -136,6 +233,7 @@ class EditionPlan:
     preheader: str
     candidates: int = 0
     stories: int = 0
+    dropped: list[Dropped] = field(default_factory=list)
 
 
 def category_slug(label: str | None) -> str:
@@ -152,43 +250,150 @@ class _Story:
     section: str
     parts: ScoreParts
     pinned: bool
+    kind: Kind = Kind.NEWS
     summary: str = ""
     seconds: float = 0.0
 
 
-def _individual(candidate: Candidate, window_end: datetime) -> float:
-    return score_parts(
-        featured=candidate.featured, sources=1, feed_position=candidate.feed_position,
-        published_at=candidate.published_at, window_end=window_end,
-    ).total  # fmt: skip
+@dataclass
+class _Context:
+    """What scoring a story needs besides its articles."""
 
+    window_end: datetime
+    policy: Policy
+    pins: frozenset[int]
+    kinds: dict[int, Kind]
+    chronological: set[str]
+    sections: dict[int, str]
 
-def _stories(
-    candidates: list[Candidate], window_end: datetime, policy: Policy, decisions: Decisions
-) -> list[_Story]:
-    pins = set(decisions.pins)
-    sections = _sections(candidates, policy.sections, policy.section_titles)
-    stories: list[_Story] = []
-    for group in group_stories([c.title for c in candidates]):
+    def position(self, candidate: Candidate) -> int | None:
+        """The candidate's feed position, or None when its feed lists by date."""
+        return None if candidate.source in self.chronological else candidate.feed_position
+
+    def individual(self, candidate: Candidate) -> float:
+        return score_parts(
+            featured=candidate.featured, sources=1, feed_position=self.position(candidate),
+            published_at=candidate.published_at, window_end=self.window_end,
+        ).total  # fmt: skip
+
+    def story(self, members: list[Candidate]) -> _Story:
+        """The story of ``members``: its representative (a pin, else a news report before
+        any other kind, then the best individual score) and its score."""
         members = sorted(
-            (candidates[i] for i in group),
-            key=lambda c: (c.article_id not in pins, -_individual(c, window_end), c.article_id),
+            members,
+            key=lambda c: (
+                c.article_id not in self.pins,
+                self.kinds[c.article_id] != Kind.NEWS,
+                -self.individual(c),
+                c.article_id,
+            ),
         )
         lead = members[0]
-        section = sections[lead.article_id]
-        weight = policy.category_weights.get(section, 1.0)
-        if section in policy.topics:
+        kind = self.kinds[lead.article_id]
+        section = self.sections[lead.article_id]
+        weight = self.policy.category_weights.get(section, 1.0)
+        if section in self.policy.topics:
             weight *= TOPIC_BOOST
+        positions = [p for p in (self.position(c) for c in members) if p is not None]
         parts = score_parts(
             featured=any(c.featured for c in members),
             sources=len({c.source for c in members}),
-            feed_position=min(c.feed_position for c in members),
+            articles=len(members),
+            feed_position=min(positions) if positions else None,
             published_at=max(c.published_at for c in members),
-            window_end=window_end,
+            window_end=self.window_end,
             category_weight=weight,
+            kind_weight=KIND_WEIGHTS[kind],
         )
-        stories.append(_Story(lead, members, section, parts, lead.article_id in pins))
-    return stories
+        return _Story(lead, members, section, parts, lead.article_id in self.pins, kind)
+
+
+_WORD = re.compile(r"[a-z0-9]{4,}")
+_LIVE_WORDS = frozenset(["direct", "live", "latest", "updates", "suivez", "minute"])
+
+
+def _words(title: str) -> set[str]:
+    """Folded words of 4+ letters of ``title``, without the words that mark a live page."""
+    folded = unicodedata.normalize("NFKD", title.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return set(_WORD.findall(folded)) - _LIVE_WORDS
+
+
+def _stories(
+    candidates: list[Candidate],
+    window_end: datetime,
+    policy: Policy,
+    decisions: Decisions,
+    used: Sequence[UsedArticle] = (),
+    dropped: list[Dropped] | None = None,
+) -> list[_Story]:
+    """The stories of ``candidates``; a candidate whose story an edition of ``used`` told,
+    published before that edition's send, goes to ``dropped`` (``already_sent``)."""
+    dropped = dropped if dropped is not None else []
+    pins = frozenset(decisions.pins)
+    context = _Context(
+        window_end=window_end,
+        policy=policy,
+        pins=pins,
+        kinds={c.article_id: c.kind for c in candidates},
+        chronological=chronological_sources(
+            (c.source, c.feed_position, c.published_at) for c in candidates
+        ),
+        sections=_sections(candidates, policy.sections, policy.section_titles),
+    )
+    told = list(used)
+    groups = group_stories([c.title for c in candidates] + [u.title for u in told])
+    member_groups: list[list[Candidate]] = []
+    for group in groups:
+        members = [candidates[i] for i in group if i < len(candidates)]
+        earlier = [told[i - len(candidates)] for i in group if i >= len(candidates)]
+        if earlier and members:
+            last = max(earlier, key=lambda u: (u.sent_at, u.on))
+            new = [c for c in members if c.published_at > last.sent_at or c.article_id in pins]
+            dropped += [
+                Dropped(c, Reason.ALREADY_SENT, on=last.on) for c in members if c not in new
+            ]
+            members = new
+        if members:
+            member_groups.append(members)
+    member_groups = _merge_live_pages(member_groups, context.kinds)
+    return [context.story(members) for members in member_groups]
+
+
+def _merge_live_pages(
+    groups: list[list[Candidate]], kinds: Mapping[int, Kind]
+) -> list[list[Candidate]]:
+    """Each group made only of live pages joins the group whose titles share the most
+    significant words with it (at least ``LIVE_SHARED_WORDS``, a group with a non-live
+    article; ties to the earlier group): a live page follows a story, it is not one."""
+    index: dict[str, set[int]] = defaultdict(set)
+    lonely: list[int] = []
+    for number, group in enumerate(groups):
+        if all(kinds[c.article_id] == Kind.LIVE for c in group):
+            lonely.append(number)
+            continue
+        for member in group:
+            for word in _words(member.title):
+                index[word].add(number)
+    if not lonely or not index:
+        return groups
+    merged_into: dict[int, int] = {}
+    for number in lonely:
+        counts: dict[int, int] = defaultdict(int)
+        for word in set().union(*(_words(c.title) for c in groups[number])):
+            for other in index.get(word, ()):
+                counts[other] += 1
+        best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]), default=None)
+        if best is not None and best[1] >= LIVE_SHARED_WORDS:
+            merged_into[number] = best[0]
+    result: list[list[Candidate]] = []
+    extra: dict[int, list[Candidate]] = defaultdict(list)
+    for number, target in merged_into.items():
+        extra[target] += groups[number]
+    for number, group in enumerate(groups):
+        if number not in merged_into:
+            result.append(group + extra.get(number, []))
+    return result
 
 
 def _heading_seconds(sections: set[str], policy: Policy) -> float:
@@ -198,27 +403,73 @@ def _heading_seconds(sections: set[str], policy: Policy) -> float:
     )
 
 
+def _filter(
+    candidates: Sequence[Candidate],
+    policy: Policy,
+    decisions: Decisions,
+    used: Sequence[UsedArticle],
+) -> tuple[list[Candidate], list[Dropped]]:
+    """The candidates that may enter, and those left out before any story is formed: the
+    editor's exclusions, articles an earlier edition used, other languages, sponsored
+    pages. An editor's pin passes every test but its exclusion."""
+    pins = set(decisions.pins)
+    used_on = {u.article_id: u.on for u in sorted(used, key=lambda u: u.on, reverse=True)}
+    pool: list[Candidate] = []
+    dropped: list[Dropped] = []
+    for c in candidates:
+        if c.article_id in decisions.excludes:
+            dropped.append(Dropped(c, Reason.EXCLUDED))
+        elif c.article_id in pins:
+            pool.append(c)
+        elif c.article_id in used_on:
+            dropped.append(Dropped(c, Reason.ALREADY_SENT, on=used_on[c.article_id]))
+        elif not policy.accepts(c.language):
+            dropped.append(Dropped(c, Reason.LANGUAGE))
+        elif c.kind == Kind.SPONSORED:
+            dropped.append(Dropped(c, Reason.KIND))
+        else:
+            pool.append(c)
+    return pool, dropped
+
+
 def compose_plan(
     candidates: Sequence[Candidate],
     *,
     window_end: datetime,
     policy: Policy,
     decisions: Decisions | None = None,
+    used: Sequence[UsedArticle] = (),
 ) -> EditionPlan:
-    """The edition plan for ``candidates`` (see the module docstring).
+    """The edition plan for ``candidates`` (see the module docstring); ``used`` are the
+    articles earlier editions used (shown, under "also" or merged), with their send times.
 
     The plan's ``reading_seconds`` never exceeds ``policy.budget_seconds``; an empty
-    candidate list gives an empty plan.
+    candidate list gives an empty plan. Every candidate is either in an item (shown or under
+    its ``also``) or in ``dropped`` with its reason.
     """
     decisions = decisions or Decisions()
-    pool = [c for c in candidates if c.article_id not in decisions.excludes]
-    stories = _stories(pool, window_end, policy, decisions)
+    pool, dropped = _filter(candidates, policy, decisions, used)
+    stories = _stories(pool, window_end, policy, decisions, used, dropped)
     stories.sort(key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
+    opinions = 0
+    offered: list[_Story] = []
+    for story in stories:  # one opinion piece at most: the best
+        if story.kind == Kind.OPINION and not story.pinned:
+            opinions += 1
+            if opinions > MAX_OPINION_STORIES:
+                dropped += [Dropped(story.lead, Reason.KIND)] + [
+                    Dropped(c, Reason.DUPLICATE, of=story.lead.article_id)
+                    for c in story.members[1:]
+                ]
+                continue
+        offered.append(story)
     pin_rank = {article_id: rank for rank, article_id in enumerate(decisions.pins)}
-    shortlist = stories[:SHORTLIST] + [s for s in stories[SHORTLIST:] if s.pinned]
+    shortlist = offered[:SHORTLIST] + [s for s in offered[SHORTLIST:] if s.pinned]
     for story in shortlist:
-        story.summary = summarise(story.lead.summary or story.lead.body, policy.summary_max_chars)
         language = story.lead.language or policy.language
+        story.summary = summarise(
+            story.lead.summary or story.lead.body, policy.summary_max_chars, language
+        )
         story.seconds = reading_seconds(
             f"{story.lead.title} {story.summary}", language, policy.wpm_overrides
         )
@@ -254,6 +505,13 @@ def compose_plan(
         total = sum(s.seconds for s in picked) + _heading_seconds(
             {s.section for s in picked}, policy
         )
+    shown = {id(s) for s in picked}
+    for story in offered:
+        if id(story) not in shown:
+            dropped.append(Dropped(story.lead, Reason.OVER_BUDGET))
+        dropped += [
+            Dropped(c, Reason.DUPLICATE, of=story.lead.article_id) for c in story.members[1:]
+        ]
 
     items = [
         PlannedItem(
@@ -263,12 +521,14 @@ def compose_plan(
             reading_seconds=s.seconds,
             score=round(s.parts.total, 4),
             parts=s.parts,
-            also=tuple(_other_sources(s)),
+            also=tuple(s.members[1:]),
             pinned=s.pinned,
+            kind=s.kind,
         )
         for s in picked
     ]
     ordered = _apply_positions(_order(items, policy, pin_rank), decisions.positions)
+    dropped.sort(key=lambda d: d.candidate.article_id)
     return EditionPlan(
         items=ordered,
         reading_seconds=total,
@@ -277,17 +537,8 @@ def compose_plan(
         preheader=decisions.preheader if decisions.preheader is not None else _preheader(ordered),
         candidates=len(pool),
         stories=len(stories),
+        dropped=dropped,
     )
-
-
-def _other_sources(story: _Story) -> list[Candidate]:
-    seen = {story.lead.source}
-    others: list[Candidate] = []
-    for member in story.members[1:]:
-        if member.source not in seen and len(others) < MAX_OTHER_SOURCES:
-            seen.add(member.source)
-            others.append(member)
-    return others
 
 
 def _sections(
@@ -312,12 +563,15 @@ def _order(
 ) -> list[PlannedItem]:
     if not items:
         return []
-    # The editor's first pin leads every edition; otherwise the best story (in a personal
-    # variant, the best of the reader's topics).
+    # The editor's first pin leads every edition; otherwise the best news story (in a
+    # personal variant, the best of the reader's topics). An opinion piece, a listicle or a
+    # live page leads only an edition without any news report.
     pinned = [i for i in items if i.candidate.article_id in pin_rank]
     in_topics = [i for i in items if i.section in policy.topics]
+    pool = pinned or in_topics or items
+    news = [i for i in pool if i.kind == Kind.NEWS]
     lead = min(
-        pinned or in_topics or items,
+        pinned or news or pool,
         key=lambda i: (
             pin_rank.get(i.candidate.article_id, len(pin_rank)),
             -i.score,
@@ -328,18 +582,13 @@ def _order(
     best: dict[str, float] = {}
     for item in rest:
         best[item.section] = max(best.get(item.section, 0.0), item.score)
-    # Sections: the reader's topics first, then the configured order, then the others by
-    # their best story; "autres" last.
+    # Sections: the reader's topics first; then every section by its strongest story, the
+    # configured order breaking ties, then "autres" (the miscellany) before unknown slugs.
     configured = {slug: index for index, slug in enumerate(policy.sections)}
 
-    def section_key(section: str) -> tuple[int, float, str]:
-        if section in policy.topics:
-            return (0, -best.get(section, 0.0), section)
-        if section in configured:
-            return (1, float(configured[section]), section)
-        if section == OTHER_SECTION:
-            return (3, 0.0, section)
-        return (2, -best.get(section, 0.0), section)
+    def section_key(section: str) -> tuple[int, float, int, str]:
+        rank = configured.get(section, len(configured) + (1 if section == OTHER_SECTION else 0))
+        return (0 if section in policy.topics else 1, -best.get(section, 0.0), rank, section)
 
     rest.sort(
         key=lambda item: (
@@ -369,15 +618,15 @@ def _apply_positions(items: list[PlannedItem], positions: Mapping[int, int]) -> 
 
 def _subject(items: list[PlannedItem]) -> str:
     """The lead story's title, without pictographs (a feed's "🔴 En direct") that many
-    clients show as empty boxes, cut at a word boundary."""
+    clients show as empty boxes, cut at a word boundary outside any quotation or bracket
+    (:func:`~newsletter.compose.headline.clip`)."""
     if not items:
         return ""
-    title = "".join(c for c in items[0].candidate.title if unicodedata.category(c) != "So")
-    return truncate_words(collapse(title), SUBJECT_MAX_CHARS)
+    return clip(items[0].candidate.title, SUBJECT_MAX_CHARS)
 
 
 def _preheader(items: list[PlannedItem]) -> str:
-    """The next three stories by importance (not by display order), as a teaser."""
+    """The next three stories by importance (not by display order), as a teaser: whole
+    titles without pictographs, as many as fit (:func:`~newsletter.compose.headline.join_whole`)."""
     following = sorted(items[1:], key=lambda i: (-i.score, i.candidate.article_id))[:3]
-    titles = [collapse(item.candidate.title) for item in following]
-    return truncate_words(" · ".join(titles), PREHEADER_MAX_CHARS) if titles else ""
+    return join_whole([item.candidate.title for item in following], PREHEADER_MAX_CHARS)

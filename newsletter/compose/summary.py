@@ -3,6 +3,12 @@
 Sentences are split by pysbd (rule-based, with French abbreviation lists: « M. », « Mme »,
 « etc. », decimals), plus one rule pysbd lacks for French: a sentence that ends inside
 closing guillemets (« … ! » Puis) ends there.
+
+A sentence that speaks to the reader instead of telling the news, a call to action, is left
+out wherever it stands: France 24 ends its leads with "Retrouvez les contenus de France 24
+consacrés à cette réunion.", others with "Lire aussi", "À lire aussi", "Abonnez-vous",
+"Inscrivez-vous", "Suivez notre direct", "Cliquez ici", "Read more", "Subscribe", "Sign up",
+"Click here" (:data:`CALL_TO_ACTION`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ from newsletter.textutil import collapse, truncate_words
 
 _TRUNCATED_TAIL = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 _AFTER_GUILLEMET = re.compile(r"(?<=[.!?…][\s\u00a0\u202f]»)\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
+#: A sentence that opens like this addresses the reader: it is not part of the summary.
+CALL_TO_ACTION = re.compile(
+    r"^[\s«\"“(\[]*(?:retrouvez|lire aussi|lisez aussi|[àa] lire (?:aussi|[ée]galement)"
+    r"|lire la suite|voir aussi|[àa] voir aussi|abonnez-vous|inscrivez-vous"
+    r"|suivez (?:notre|nos|le|la|en)"
+    r"|cliquez|t[ée]l[ée]chargez (?:notre|l['’]application)|d[ée]couvrez (?:notre|nos)"
+    r"|read more|read also|subscribe|sign up|click here|follow (?:our|us|the latest)"
+    r"|listen to|download (?:our|the app))\b",
+    re.IGNORECASE,
+)
 #: Languages pysbd has rules for; others use the English rules.
 PYSBD_LANGUAGES = frozenset(
     [
@@ -68,13 +84,15 @@ def summarise(text: str, max_chars: int, language: str = "fr") -> str:
 
     A sentence that the source had already truncated (ending in "..." or "[…]") is dropped
     when a complete one precedes it. When even the first sentence is too long it is cut at a
-    word boundary and ends with "…": an ellipsis appears only where text was cut.
+    word boundary and ends with "…": an ellipsis appears only where text was cut. Calls to
+    action (:data:`CALL_TO_ACTION`) are left out.
     """
     sentences = [
         sentence
         for paragraph in re.split(r"\n\s*\n", text)  # a paragraph ends a sentence
         for sentence in split_sentences(paragraph, language)
     ]
+    sentences = [s for s in sentences if not CALL_TO_ACTION.match(s)]
     if not sentences:
         return ""
     if len(sentences) > 1 and _TRUNCATED_TAIL.search(sentences[-1]):

@@ -1,0 +1,153 @@
+"""What kind of article a candidate is: news, opinion, listicle, sponsored or live page.
+
+An editor reads these off the page; the feeds carry the same signals, and the rules below
+read only those (no model, no guess from the text's style):
+
+- **live** (a running page that follows a story: « En direct », "live"): a URL path
+  segment or slug ``live``, ``en-direct``, ``direct``, ``live-blog`` or ``as-it-happened``
+  (Le Monde ``/international/live/``, The Guardian ``/football/live/``, France 24's slug
+  ``…-en-direct-…``, BBC ``/news/live/``), a category "Live"/"En direct", or a title that
+  opens with « En direct », "EN DIRECT", "Live" or "Direct" (after any pictograph: France
+  24 writes "🔴 En direct : …").
+- **sponsored** (paid for by an advertiser): a URL segment ``sponsored``, ``brand``,
+  ``brandvoice``, ``partenaire(s)``, ``publi-reportage``/``publireportage``,
+  ``contenu-partenaire`` or ``advertorial``; a category of the same words; or a title
+  marker "Publi-reportage", "Publireportage", "Sponsorisé", "Contenu sponsorisé",
+  "Partenariat", "Brand", "Sponsored", "Paid content", "Advertorial" (the labels the
+  French "loi Sapin" and the UK's CAP Code 2.1 require on such pages).
+- **opinion** (the author's view, not a report): a URL segment ``opinion(s)``,
+  ``tribune(s)``, ``idees`` (Le Monde's op-eds), ``commentisfree`` (The Guardian),
+  ``editorial``, ``edito``, ``chronique(s)``, ``point-de-vue``, ``debats``; a category of
+  the same words; or a title that opens with "Tribune", "Opinion", "Éditorial", "Édito",
+  "Chronique", "Point de vue" or "Comment".
+- **listicle** (a numbered list of addresses or tips): a title with a count followed by a
+  listing noun, such as "5 adresses", "10 choses", "Les 5 leçons", "7 things", "3 ways"
+  (TelQuel's "Spas de luxe au Maroc : 5 adresses d'exception…").
+- **news** otherwise.
+
+Pure: no I/O. The first matching kind in the order live, sponsored, opinion, listicle wins.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from urllib.parse import unquote, urlsplit
+
+
+class Kind(StrEnum):
+    """The kind of an article; only ``news`` may lead an edition."""
+
+    NEWS = "news"
+    LIVE = "live"
+    SPONSORED = "sponsored"
+    OPINION = "opinion"
+    LISTICLE = "listicle"
+
+
+_LIVE_SEGMENTS = frozenset(["live", "en-direct", "direct", "live-blog", "as-it-happened"])
+_SPONSORED_SEGMENTS = frozenset(
+    [
+        "sponsored",
+        "sponsorise",
+        "brand",
+        "brandvoice",
+        "partenaire",
+        "partenaires",
+        "publi-reportage",
+        "publireportage",
+        "contenu-partenaire",
+        "advertorial",
+    ]
+)
+_OPINION_SEGMENTS = frozenset(
+    [
+        "opinion",
+        "opinions",
+        "tribune",
+        "tribunes",
+        "idees",
+        "commentisfree",
+        "editorial",
+        "edito",
+        "chronique",
+        "chroniques",
+        "point-de-vue",
+        "debats",
+    ]
+)
+_LIVE_TITLE = re.compile(r"^(?:en direct|live|direct)\b", re.IGNORECASE)
+#: Anywhere in a title: the labels themselves; at its start, or in brackets: the short ones
+#: ("Brand" alone elsewhere is a name: "Russell Brand").
+_SPONSORED_TITLE = re.compile(
+    r"\b(?:publi-?reportage|contenu sponsoris[ée]e?|sponsored content|paid content"
+    r"|advertorial)\b"
+    r"|^[\[(]?\s*(?:brand(?:\s?voice)?|sponsoris[ée]e?|sponsored|partenariat)\s*[\])]?\s*[:|—–-]"
+    r"|[\[(]\s*(?:brand|sponsoris[ée]e?|sponsored|partenariat)\s*[\])]",
+    re.IGNORECASE,
+)
+_OPINION_TITLE = re.compile(
+    r"^(?:tribune|opinion|[ée]ditorial|[ée]dito|chronique|point de vue|comment)\b\s*[:,.—–-]",
+    re.IGNORECASE,
+)
+_LISTICLE_NOUNS = (
+    "adresses|choses|raisons|questions|le[çc]ons|conseils|astuces|endroits|lieux|films|livres"
+    "|s[ée]ries|id[ée]es|fa[çc]ons|chiffres|erreurs|r[èe]gles|secrets|destinations|plats"
+    "|restaurants|h[ôo]tels|things|reasons|ways|tips|places|lessons|books|questions|facts"
+)
+_LISTICLE_TITLE = re.compile(rf"(?:^|[\s:«(])\d{{1,3}}\s+(?:{_LISTICLE_NOUNS})\b", re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents removed."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def _segments(url: str) -> list[str]:
+    """The URL path's segments, percent-decoded and folded."""
+    path = _fold(unquote(urlsplit(url).path))
+    return [segment for segment in path.split("/") if segment]
+
+
+def without_pictographs(text: str) -> str:
+    """``text`` without pictographs (Unicode category So: "🔴"), variation selectors and
+    zero-width joiners, trimmed."""
+    kept = (
+        c
+        for c in text
+        if unicodedata.category(c) != "So" and c not in "\ufe0e\ufe0f\u200d" and c != "\u20e3"
+    )
+    return re.sub(r"\s{2,}", " ", "".join(kept)).strip()
+
+
+def kind_of(url: str, title: str, category: str | None) -> Kind:
+    """The kind of an article from its ``url``, ``title`` and feed ``category`` (rules and
+    sources in the module docstring)."""
+    segments = _segments(url)
+    slug_text = "-".join(segments)
+    label = _fold(category or "").strip().replace(" ", "-")
+    clean_title = without_pictographs(title)
+    if (
+        _LIVE_SEGMENTS & set(segments)
+        or re.search(r"(?:^|-)en-direct(?:-|$)", slug_text)
+        or label in _LIVE_SEGMENTS
+        or _LIVE_TITLE.match(clean_title)
+    ):
+        return Kind.LIVE
+    if (
+        _SPONSORED_SEGMENTS & set(segments)
+        or label in _SPONSORED_SEGMENTS
+        or _SPONSORED_TITLE.search(clean_title)
+    ):
+        return Kind.SPONSORED
+    if (
+        _OPINION_SEGMENTS & set(segments)
+        or label in _OPINION_SEGMENTS
+        or _OPINION_TITLE.match(clean_title)
+    ):
+        return Kind.OPINION
+    if _LISTICLE_TITLE.search(clean_title):
+        return Kind.LISTICLE
+    return Kind.NEWS
