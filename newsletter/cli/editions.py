@@ -67,7 +67,9 @@ def compose(
             f"{send_time:%H:%M}: the edition is empty"
         )
     if as_json:
-        typer.echo(json.dumps(edition_json(result.edition), ensure_ascii=False, indent=2))
+        dropped = [d.as_dict() for d in result.plan.dropped] if result.plan else []
+        document = edition_json(result.edition, dropped)
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     print_edition(result.edition)
 

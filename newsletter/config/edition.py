@@ -20,7 +20,7 @@ class EditionSettings(BaseModel):
     """The edition: its title and language, its local send time, its reading budget
     (minutes), its sections in order and how articles are picked for them (summary length in
     characters, how far back in hours, how many, a category's largest share and weight,
-    reading speeds in words per minute by language)."""
+    reading speeds in words per minute by language, the languages its articles may be in)."""
 
     title: str = "Le Brief"
     language: str = "fr"
@@ -34,6 +34,9 @@ class EditionSettings(BaseModel):
     category_max_share: float = Field(0.4, gt=0, le=1)
     category_weights: dict[str, float] = Field(default_factory=dict)
     words_per_minute: dict[str, float] = Field(default_factory=dict)
+    #: Languages an edition's articles may be in (``NEWSLETTER_LANGUAGES=fr,en``; primary
+    #: subtags); empty: the newsletter's ``language`` alone.
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("title")
     @classmethod
@@ -65,6 +68,24 @@ class EditionSettings(BaseModel):
     def _split_sections(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            out: list[str] = []
+            for part in value:
+                primary = str(part).strip().replace("_", "-").split("-")[0].lower()
+                if not primary:
+                    continue
+                if not re.fullmatch(r"[a-z]{2,3}", primary):
+                    raise ValueError(f"expected language codes such as fr,en, got {part!r}")
+                if primary not in out:
+                    out.append(primary)
+            return out
         return value
 
     @field_validator("category_weights", "words_per_minute")

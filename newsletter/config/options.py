@@ -21,7 +21,8 @@ class ComposeOptions:
     ``send_time`` in ``zone`` (the end of an edition's window), the reading budget in
     seconds, the sections in order, the summary length in characters, reading speeds in
     words per minute by language, a category's largest share of the budget (0-1), category
-    weights, the item cap and how far back (hours) a thin day may reach."""
+    weights, the item cap, how far back (hours) a thin day may reach and the ``languages``
+    its articles may be in (primary subtags; empty: ``language`` alone)."""
 
     title: str
     language: str
@@ -35,12 +36,14 @@ class ComposeOptions:
     lookback_max_hours: float
     words_per_minute: dict[str, float] = field(default_factory=dict)
     category_weights: dict[str, float] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, s: Settings) -> ComposeOptions:
         """From ``title``, ``language``, ``send_time``, ``timezone``, ``reading_minutes``,
         ``sections``, ``summary_max_chars``, ``category_max_share``, ``max_items``,
-        ``lookback_max_hours``, ``words_per_minute`` and ``category_weights``."""
+        ``lookback_max_hours``, ``words_per_minute``, ``category_weights`` and
+        ``languages``."""
         return cls(
             title=s.title,
             language=s.language,
@@ -54,6 +57,7 @@ class ComposeOptions:
             lookback_max_hours=s.lookback_max_hours,
             words_per_minute=dict(s.words_per_minute),
             category_weights=dict(s.category_weights),
+            languages=tuple(s.languages),
         )
 
 

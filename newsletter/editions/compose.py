@@ -7,7 +7,9 @@ covers the seven local days before it, for readers on the weekly frequency. Each
 edition (unique per newsletter and date); the daily editions do not hide their stories from
 the weekly one (a weekly reader has not read them), and the weekly one takes none from them.
 The selection itself is :func:`newsletter.compose.edition.compose_plan` (pure); this module
-reads the candidates, keeps the editors' decisions and stores the draft.
+reads the candidates and the articles the other editions of the cadence used (shown, under
+"also" or merged: never offered again, and their stories return only through an article
+published after that edition's send), keeps the editors' decisions and stores the draft.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from newsletter.compose.edition import (
     EditionPlan,
     PlannedItem,
     Policy,
+    UsedArticle,
     compose_plan,
 )
 from newsletter.config.options import ComposeOptions
-from newsletter.store.articles import articles_in_window
+from newsletter.store.articles import articles_published_in
 from newsletter.store.db import transaction
-from newsletter.store.editions import ItemRow, get_edition, save_draft
+from newsletter.store.editions import ItemRow, get_edition, save_draft, used_articles
 from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.timeutil import edition_window, local_datetime
@@ -114,7 +117,10 @@ def item_row(item: PlannedItem) -> ItemRow:
         reading_seconds=item.reading_seconds,
         score=item.score,
         score_parts=item.parts.as_dict(),
-        also=[{"source": c.source, "url": c.url} for c in item.also],
+        also=[
+            {"source": c.source, "url": c.url, "article_id": c.article_id, "title": c.title}
+            for c in item.also
+        ],
         pinned=item.pinned,
     )
 
@@ -139,16 +145,19 @@ class Composer:
             category_weights=o.category_weights,
             topics=topics,
             max_items=o.max_items,
+            languages=frozenset(o.languages),
         )
 
     def compose(self, day: date, cadence: Cadence = Cadence.DAILY) -> ComposeResult:
         """Compose (or recompose) the draft of ``day`` for ``cadence``: the main edition and
         one personal variant per distinct topic choice of the active subscribers.
 
-        Candidates are the articles of the edition's window not featured in another edition
-        of the same cadence; a daily plan that fills less than 90 % of the budget reaches
-        back up to ``lookback_max_hours``. The editors' decisions are kept. A released
-        edition is left as it is (``locked``). Raises
+        Candidates are the articles of the edition's window; those another edition of the
+        same cadence used (shown, under "also" or merged) are left out, and so are the
+        articles of a story such an edition told published before its send (the plan's
+        ``dropped`` says why each article was left out). A daily plan that fills less than
+        90 % of the budget reaches back up to ``lookback_max_hours``. The editors' decisions
+        are kept. A released edition is left as it is (``locked``). Raises
         :class:`~newsletter.store.editions.EditionLocked` when another process released it
         while this one composed.
         """
@@ -164,13 +173,19 @@ class Composer:
             exclude = (existing.id,) if existing is not None else ()
             decisions = decisions_of(existing)
 
-            def plan_for(win: tuple[datetime, datetime]) -> tuple[EditionPlan, list[Candidate]]:
-                found = articles_in_window(
-                    session, *win, exclude_edition_ids=exclude, newsletter=cadence
+            reach = edition_window(day, o.send_time, o.zone, hours=max(24, o.lookback_max_hours))
+            used = [
+                UsedArticle(r.article_id, r.title, r.edition_date, r.sent_at, r.summary, r.language)
+                for r in used_articles(
+                    session, min(window[0], reach[0]), newsletter=cadence,
+                    exclude_edition_ids=exclude,
                 )
-                candidates = candidates_of(found)
+            ]  # fmt: skip
+
+            def plan_for(win: tuple[datetime, datetime]) -> tuple[EditionPlan, list[Candidate]]:
+                candidates = candidates_of(articles_published_in(session, *win))
                 return compose_plan(candidates, window_end=window[1], policy=self.policy(),
-                                    decisions=decisions), candidates  # fmt: skip
+                                    decisions=decisions, used=used), candidates  # fmt: skip
 
             plan, candidates = plan_for(window)
             thin = plan.reading_seconds < THIN_SHARE * plan.budget_seconds
@@ -183,7 +198,7 @@ class Composer:
             for topics in active_topic_choices(session):
                 variants[",".join(sorted(topics))] = compose_plan(
                     candidates, window_end=window[1], policy=self.policy(topics),
-                    decisions=decisions,
+                    decisions=decisions, used=used,
                 )  # fmt: skip
             edition = save_draft(
                 session, day, newsletter=cadence,

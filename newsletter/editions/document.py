@@ -3,6 +3,7 @@ with scripts; see README "Command line")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from newsletter.store.models import Edition, EditionItem
@@ -24,14 +25,22 @@ def item_json(item: EditionItem) -> dict[str, Any]:
     }
 
 
-def edition_json(edition: Edition) -> dict[str, Any]:
+def edition_json(
+    edition: Edition, dropped: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
     """The ``compose --json`` document (a contract):
     ``{"edition": {date, status, subject, preheader, reading_seconds, budget_seconds},
     "items": [{article_id, url, title, category, summary, reading_seconds, score,
-    score_parts, also, pinned}], "variants": [{topics, reading_seconds, items}]}``.
+    score_parts, also, pinned}], "variants": [{topics, reading_seconds, items}],
+    "dropped": [{article_id, url, title, reason}]}``.
     ``score_parts`` explains the score (featured, coverage, prominence, recency,
-    category_weight, total); ``also`` lists the other sources of the story. Seconds are
-    integers for the edition and rounded to 0.1 for items."""
+    category_weight, kind_weight, total); ``also`` lists every other article of the story,
+    from any source (``{source, url, article_id, title}``). ``dropped`` (the composition's
+    :meth:`~newsletter.compose.edition.Dropped.as_dict`, empty when the edition was not
+    composed now) says why each other candidate is left out: ``duplicate`` (with ``of``, the
+    article kept), ``already_sent`` (with ``on``, the date), ``language``, ``over_budget``,
+    ``excluded`` or ``kind`` (opinion or sponsored). Seconds are integers for the edition
+    and rounded to 0.1 for items."""
     return {
         "edition": {
             "date": edition.date.isoformat(),
@@ -50,4 +59,5 @@ def edition_json(edition: Edition) -> dict[str, Any]:
             }
             for key in edition.variants
         ],
+        "dropped": [dict(entry) for entry in dropped or ()],
     }

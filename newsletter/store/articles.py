@@ -237,3 +237,14 @@ def articles_published_since(sessions: sessionmaker[Session], since: datetime) -
     )
     with sessions() as session:
         return [ArticleRow(*row) for row in session.execute(query)]
+
+
+def articles_published_in(session: Session, start: datetime, end: datetime) -> list[Article]:
+    """Every article published in ``[start, end)`` (aware UTC), oldest first (then by id),
+    whether or not an edition used it: composing says why each one is left out."""
+    query = (
+        select(Article)
+        .where(Article.published_at >= start, Article.published_at < end)
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.scalars(query))

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.errors import NewsletterError
 from newsletter.store.db import affected
-from newsletter.store.models import Delivery, DeliveryStatus, Edition, EditionItem, EditionStatus
+from newsletter.store.models import (
+    Article,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionItem,
+    EditionStatus,
+)
 from newsletter.timeutil import utcnow
 
 
@@ -32,7 +40,8 @@ class ItemRow:
     reading_seconds: float
     score: float
     score_parts: dict[str, float] = field(default_factory=dict)
-    also: list[dict[str, str]] = field(default_factory=list)
+    #: Every other article of the item's story: ``{"source", "url", "article_id", "title"}``.
+    also: list[dict[str, Any]] = field(default_factory=list)
     pinned: bool = False
 
 
@@ -300,3 +309,98 @@ def released_editions(session: Session, limit: int) -> list[Edition]:
             .limit(limit)
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class UsedRow:
+    """An article an edition used: shown as an item (of any variant) or listed under an
+    item's ``also`` (every other article of its story). ``edition_date`` is that edition's
+    local date, ``sent_at`` its send time (the end of its window, aware UTC)."""
+
+    article_id: int
+    title: str
+    summary: str
+    language: str | None
+    edition_date: date
+    sent_at: datetime
+
+
+def used_articles(
+    session: Session,
+    since: datetime,
+    *,
+    newsletter: str,
+    exclude_edition_ids: tuple[int, ...] = (),
+) -> list[UsedRow]:
+    """The articles used by the editions of ``newsletter`` whose window ends after ``since``
+    (aware UTC; only those can hold an article published since), other than
+    ``exclude_edition_ids`` (the edition being recomposed), of any status: one row per
+    article and edition, oldest edition first. An ``also`` entry names its article by
+    ``article_id``; one stored without it is found by its URL."""
+    editions = {
+        row.id: (row.date, row.window_end)
+        for row in session.execute(
+            select(Edition.id, Edition.date, Edition.window_end).where(
+                Edition.newsletter == newsletter,
+                Edition.window_end > since,
+                Edition.id.not_in(exclude_edition_ids),
+            )
+        )
+    }
+    if not editions:
+        return []
+    used: dict[tuple[int, int], None] = {}
+    by_url: dict[str, list[int]] = {}
+    rows = session.execute(
+        select(EditionItem.edition_id, EditionItem.article_id, EditionItem.also).where(
+            EditionItem.edition_id.in_(list(editions))
+        )
+    )
+    for edition_id, article_id, also in rows:
+        if article_id is not None:
+            used[(edition_id, article_id)] = None
+        entries: list[Any] = list(also or ())
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            other = entry.get("article_id")
+            if isinstance(other, int):
+                used[(edition_id, other)] = None
+            elif entry.get("url"):
+                by_url.setdefault(str(entry["url"]), []).append(edition_id)
+    if by_url:
+        found = session.execute(
+            select(Article.url, Article.id).where(Article.url.in_(list(by_url)))
+        )
+        for url, article_id in found:
+            for edition_id in by_url[url]:
+                used[(edition_id, article_id)] = None
+    ids = sorted({article_id for _, article_id in used})
+    articles = {
+        row.id: row
+        for row in session.execute(
+            select(Article.id, Article.title, Article.summary, Article.language).where(
+                Article.id.in_(ids)
+            )
+        )
+    }
+    return sorted(
+        (
+            UsedRow(
+                article_id=article_id,
+                title=articles[article_id].title,
+                summary=articles[article_id].summary,
+                language=articles[article_id].language,
+                edition_date=editions[edition_id][0],
+                sent_at=_aware(editions[edition_id][1]),
+            )
+            for edition_id, article_id in used
+            if article_id in articles
+        ),
+        key=lambda r: (r.edition_date, r.article_id),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """``moment`` as aware UTC (SQLite returns naive datetimes for aware columns)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
