@@ -68,7 +68,9 @@ def server(
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'b.db'}")
     monkeypatch.setenv("NEWSLETTER_BASE_URL", base)
-    settings = load_settings(editors={EDITOR: hash_password(PASSWORD)}, language=request.param)
+    settings = load_settings(  # the sample's articles are French, whatever the pages' words
+        editors={EDITOR: hash_password(PASSWORD)}, language=request.param, languages=["fr"]
+    )
     application = App(settings, engine=make_engine(settings.effective_database_url))
     application.init_db()
     application.ingest.sample(DAY)

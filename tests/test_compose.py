@@ -3,6 +3,7 @@ personal variants, and the real days of ../shared/data."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -270,6 +271,12 @@ def test_lookback_extends_the_window_when_the_day_is_thin(app: App) -> None:
 
 
 # --- the real days of ../shared/data ------------------------------------------------------------
+def english(app: App, names: list[str]) -> None:
+    """An English day is composed by an edition whose articles may be in English."""
+    if all(name.startswith("en_") for name in names):
+        app.composer.options = dataclasses.replace(app.composer.options, languages=("en",))
+
+
 REAL_DAYS = {
     "2026-03-25": ["fr_telquel_ma_regenerated.rss", "fr_jeuneafrique_regenerated.rss"],
     "2023-08-24": ["fr_france24_fr.rss"],
@@ -282,6 +289,7 @@ REAL_DAYS = {
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("day", sorted(REAL_DAYS))
 def test_real_days(app: App, day: str) -> None:
+    english(app, REAL_DAYS[day])
     app.ingest.sources([str(feed(name)) for name in REAL_DAYS[day]])
     result = app.composer.compose(date.fromisoformat(day))
     edition, plan_ = result.edition, result.plan
@@ -316,6 +324,7 @@ def test_real_days(app: App, day: str) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_real_duplicates_are_grouped(app: App) -> None:
+    app.composer.options = dataclasses.replace(app.composer.options, languages=("en", "fr"))
     app.ingest.sources([str(feed("en_bbc_uk-politics.rss"))])
     edition = app.composer.compose(date(2018, 12, 20)).edition
     corbyn = [i.title for i in edition.items if "stupid" in i.title]

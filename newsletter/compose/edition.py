@@ -536,7 +536,7 @@ def compose_plan(
         subject=decisions.subject or _subject(ordered),
         preheader=decisions.preheader if decisions.preheader is not None else _preheader(ordered),
         candidates=len(pool),
-        stories=len(stories),
+        stories=len(offered),
         dropped=dropped,
     )
 
