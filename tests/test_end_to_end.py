@@ -50,7 +50,9 @@ def test_real_day_composed_and_sent_once_over_smtp(
     assert len(listed) == 5
 
     composed = json.loads(run("compose", "--date", "2026-03-25", "--json", env=env).stdout)
-    assert set(composed) == {"edition", "items", "variants"}
+    assert set(composed) == {"edition", "items", "variants", "dropped"}
+    for dropped in composed["dropped"]:
+        assert set(dropped) - {"of", "on"} == {"article_id", "url", "title", "reason"}
     assert set(composed["edition"]) == {
         "date",
         "status",

@@ -215,16 +215,22 @@ def test_also_lists_every_merged_article_and_dropped_says_why() -> None:
     kept = story.candidate.article_id
     for n in {1, 2, 3, 4, 5} - {kept}:
         assert dropped[n]["reason"] == "duplicate" and dropped[n]["of"] == kept
-    assert dropped[10] == {"article_id": 10, "url": "https://news.example/10",
-                           "title": "Un fait exclu par l’éditeur", "reason": "excluded"}  # fmt: skip
+    assert dropped[10] == {
+        "article_id": 10,
+        "url": "https://news.example/10",
+        "title": "Un fait exclu par l’éditeur",
+        "reason": "excluded",
+    }
 
 
 def test_a_told_story_returns_only_through_a_new_development_once() -> None:
     sent = END - timedelta(hours=24)
     told = UsedArticle(1, "Effondrement du pont de Baltimore : le cargo Dali percute le pont",
                        date(2026, 3, 24), sent)  # fmt: skip
-    old = [cand(n, f"Effondrement du pont de Baltimore : le cargo Dali percute le pont {w}",
-                hours=h) for n, w, h in [(2, "de nuit", 30), (3, "à 1 h 30", 27), (4, "", 25)]]  # fmt: skip
+    old = [
+        cand(n, f"Effondrement du pont de Baltimore : le cargo Dali percute le pont {w}", hours=h)
+        for n, w, h in [(2, "de nuit", 30), (3, "à 1 h 30", 27), (4, "", 25)]
+    ]
     new = cand(5, "Effondrement du pont de Baltimore : le cargo Dali percute le pont, deux corps",
                hours=3)  # fmt: skip
     again = cand(1, told.title, hours=26)

@@ -61,6 +61,24 @@ TOPIC_BOOST = 3.0
 #: Stories whose summary and reading time are computed (the best by score; the knapsack only
 #: ever looks at fewer), which bounds the cost of large candidate sets.
 SHORTLIST = 300
+#: Other sources an email names under an item (each is a link: they weigh on the email's
+#: size); ``also`` itself keeps every article of the story.
+MAX_OTHER_SOURCES = 2
+
+
+def shown_also(entries: Sequence[Mapping[str, Any]], source: str | None) -> list[Mapping[str, Any]]:
+    """The ``also`` entries an email shows: the first of each other source than ``source``,
+    at most ``MAX_OTHER_SOURCES``."""
+    seen: set[str] = {source} if source else set()
+    shown: list[Mapping[str, Any]] = []
+    for entry in entries:
+        name = str(entry.get("source") or "")
+        if name not in seen and len(shown) < MAX_OTHER_SOURCES:
+            seen.add(name)
+            shown.append(entry)
+    return shown
+
+
 #: Weight of a story by the kind of its representative: a report counts whole; a live
 #: page on its own, an opinion piece or a listicle is worth reading but less than the news.
 KIND_WEIGHTS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from newsletter.compose.edition import SUBJECT_MAX_CHARS
+from newsletter.compose.edition import SUBJECT_MAX_CHARS, shown_also
 from newsletter.config.options import SenderOptions
 from newsletter.deliver.worker import Sender
 from newsletter.links import Links, with_utm
@@ -68,7 +68,8 @@ class Renderer:
                     i.section,
                     i.source_name,
                     also=tuple(
-                        (a["source"], with_utm(a["url"], utm, edition.date)) for a in i.also or ()
+                        (a["source"], with_utm(a["url"], utm, edition.date))
+                        for a in shown_also(i.also or (), i.source_name)
                     ),
                     category=i.category,
                 )
