@@ -297,14 +297,18 @@ class _Context:
     def story(self, members: list[Candidate]) -> _Story:
         """The story of ``members``: its representative (a pin, else a news report before
         any other kind, then the best individual score) and its score."""
-        members = sorted(
-            members,
-            key=lambda c: (
-                c.article_id not in self.pins,
-                self.kinds[c.article_id] != Kind.NEWS,
-                -self.individual(c),
-                c.article_id,
-            ),
+        members = (
+            members
+            if len(members) == 1
+            else sorted(
+                members,
+                key=lambda c: (
+                    c.article_id not in self.pins,
+                    self.kinds[c.article_id] != Kind.NEWS,
+                    -self.individual(c),
+                    c.article_id,
+                ),
+            )
         )
         lead = members[0]
         kind = self.kinds[lead.article_id]
@@ -344,6 +348,7 @@ def _stories(
     decisions: Decisions,
     used: Sequence[UsedArticle] = (),
     dropped: list[Dropped] | None = None,
+    kinds: dict[int, Kind] | None = None,
 ) -> list[_Story]:
     """The stories of ``candidates``; a candidate whose story an edition of ``used`` told,
     published before that edition's send, goes to ``dropped`` (``already_sent``)."""
@@ -353,7 +358,7 @@ def _stories(
         window_end=window_end,
         policy=policy,
         pins=pins,
-        kinds={c.article_id: c.kind for c in candidates},
+        kinds=kinds if kinds is not None else {c.article_id: c.kind for c in candidates},
         chronological=chronological_sources(
             (c.source, c.feed_position, c.published_at) for c in candidates
         ),
@@ -384,11 +389,16 @@ def _merge_live_pages(
     """Each group made only of live pages joins the group whose titles share the most
     significant words with it (at least ``LIVE_SHARED_WORDS``, a group with a non-live
     article; ties to the earlier group): a live page follows a story, it is not one."""
+    lonely = {
+        number
+        for number, group in enumerate(groups)
+        if all(kinds[c.article_id] == Kind.LIVE for c in group)
+    }
+    if not lonely:
+        return groups
     index: dict[str, set[int]] = defaultdict(set)
-    lonely: list[int] = []
     for number, group in enumerate(groups):
-        if all(kinds[c.article_id] == Kind.LIVE for c in group):
-            lonely.append(number)
+        if number in lonely:
             continue
         for member in group:
             for word in _words(member.title):
@@ -426,10 +436,12 @@ def _filter(
     policy: Policy,
     decisions: Decisions,
     used: Sequence[UsedArticle],
+    kinds: dict[int, Kind],
 ) -> tuple[list[Candidate], list[Dropped]]:
     """The candidates that may enter, and those left out before any story is formed: the
     editor's exclusions, articles an earlier edition used, other languages, sponsored
-    pages. An editor's pin passes every test but its exclusion."""
+    pages. An editor's pin passes every test but its exclusion. ``kinds`` receives the kind
+    of each candidate let in."""
     pins = set(decisions.pins)
     used_on = {u.article_id: u.on for u in sorted(used, key=lambda u: u.on, reverse=True)}
     pool: list[Candidate] = []
@@ -438,14 +450,16 @@ def _filter(
         if c.article_id in decisions.excludes:
             dropped.append(Dropped(c, Reason.EXCLUDED))
         elif c.article_id in pins:
+            kinds[c.article_id] = c.kind
             pool.append(c)
         elif c.article_id in used_on:
             dropped.append(Dropped(c, Reason.ALREADY_SENT, on=used_on[c.article_id]))
         elif not policy.accepts(c.language):
             dropped.append(Dropped(c, Reason.LANGUAGE))
-        elif c.kind == Kind.SPONSORED:
+        elif (kind := c.kind) == Kind.SPONSORED:
             dropped.append(Dropped(c, Reason.KIND))
         else:
+            kinds[c.article_id] = kind
             pool.append(c)
     return pool, dropped
 
@@ -466,8 +480,9 @@ def compose_plan(
     its ``also``) or in ``dropped`` with its reason.
     """
     decisions = decisions or Decisions()
-    pool, dropped = _filter(candidates, policy, decisions, used)
-    stories = _stories(pool, window_end, policy, decisions, used, dropped)
+    kinds: dict[int, Kind] = {}
+    pool, dropped = _filter(candidates, policy, decisions, used, kinds)
+    stories = _stories(pool, window_end, policy, decisions, used, dropped, kinds)
     stories.sort(key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
     opinions = 0
     offered: list[_Story] = []

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 
 class Kind(StrEnum):
@@ -106,20 +106,35 @@ def _fold(text: str) -> str:
 
 
 def _segments(url: str) -> list[str]:
-    """The URL path's segments, percent-decoded and folded."""
-    path = _fold(unquote(urlsplit(url).path))
+    """The URL path's segments, lower case, percent-decoded and folded (plain string work:
+    this runs once per candidate)."""
+    rest = url.split("://", 1)[-1]
+    slash = rest.find("/")
+    path = rest[slash:].split("?", 1)[0].split("#", 1)[0].lower() if slash >= 0 else ""
+    if "%" in path:
+        path = unquote(path)
+    if not path.isascii():
+        path = _fold(path)
     return [segment for segment in path.split("/") if segment]
 
 
+#: Characters that may be pictographs or their modifiers (Unicode category So lies in Latin-1
+#: only at ¦ © ® °); everything else is kept without a look-up.
+_MAYBE_PICTOGRAPH = re.compile("[\u00a6\u00a9\u00ae\u00b0\u0482-\U0010ffff]")
+_SPACES = re.compile(r"\s{2,}")
+_LIVE_SLUG = re.compile(r"(?:^|-)en-direct(?:-|$)")
+_MODIFIERS = frozenset("\ufe0e\ufe0f\u200d\u20e3")
+
+
+def _drop_pictograph(match: re.Match[str]) -> str:
+    char = match.group()
+    return "" if char in _MODIFIERS or unicodedata.category(char) == "So" else char
+
+
 def without_pictographs(text: str) -> str:
-    """``text`` without pictographs (Unicode category So: "🔴"), variation selectors and
-    zero-width joiners, trimmed."""
-    kept = (
-        c
-        for c in text
-        if unicodedata.category(c) != "So" and c not in "\ufe0e\ufe0f\u200d" and c != "\u20e3"
-    )
-    return re.sub(r"\s{2,}", " ", "".join(kept)).strip()
+    """``text`` without pictographs (Unicode category So: "🔴"), variation selectors,
+    zero-width joiners and keycap marks, its spaces collapsed and trimmed."""
+    return _SPACES.sub(" ", _MAYBE_PICTOGRAPH.sub(_drop_pictograph, text)).strip()
 
 
 def kind_of(url: str, title: str, category: str | None) -> Kind:
@@ -127,11 +142,11 @@ def kind_of(url: str, title: str, category: str | None) -> Kind:
     sources in the module docstring)."""
     segments = _segments(url)
     slug_text = "-".join(segments)
-    label = _fold(category or "").strip().replace(" ", "-")
+    label = _fold(category).strip().replace(" ", "-") if category else ""
     clean_title = without_pictographs(title)
     if (
         _LIVE_SEGMENTS & set(segments)
-        or re.search(r"(?:^|-)en-direct(?:-|$)", slug_text)
+        or _LIVE_SLUG.search(slug_text)
         or label in _LIVE_SEGMENTS
         or _LIVE_TITLE.match(clean_title)
     ):

@@ -20,6 +20,8 @@ import pysbd
 
 from newsletter.textutil import collapse, truncate_words
 
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_STOP_ELLIPSIS = re.compile(r"([.!?])\s*(?:\.\.\.|…)$")
 _TRUNCATED_TAIL = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 _AFTER_GUILLEMET = re.compile(r"(?<=[.!?…][\s\u00a0\u202f]»)\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
 #: A sentence that opens like this addresses the reader: it is not part of the summary.
@@ -89,7 +91,7 @@ def summarise(text: str, max_chars: int, language: str = "fr") -> str:
     """
     sentences = [
         sentence
-        for paragraph in re.split(r"\n\s*\n", text)  # a paragraph ends a sentence
+        for paragraph in _PARAGRAPH.split(text)  # a paragraph ends a sentence
         for sentence in split_sentences(paragraph, language)
     ]
     sentences = [s for s in sentences if not CALL_TO_ACTION.match(s)]
@@ -107,7 +109,7 @@ def summarise(text: str, max_chars: int, language: str = "fr") -> str:
         length += extra
     if kept:
         result = " ".join(kept)
-        result = re.sub(r"([.!?])\s*(?:\.\.\.|…)$", r"\1", result)  # "year.…" -> "year."
+        result = _STOP_ELLIPSIS.sub(r"\1", result)  # "year.…" -> "year."
         return _TRUNCATED_TAIL.sub("…", result) if result.endswith("...") else result
     first = _TRUNCATED_TAIL.sub("", sentences[0]).rstrip()
     return truncate_words(first, max_chars)
