@@ -352,3 +352,16 @@ def test_two_days_never_use_an_article_twice(app: App) -> None:
     assert dropped[baltimore + " : le récit"]["reason"] == "already_sent"
     assert dropped[baltimore + " : le récit"]["on"] == "2024-03-27"
     assert json.loads(json.dumps(doc2))["dropped"]  # plain JSON
+
+
+def test_newsletter_languages_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsletter.config.options import ComposeOptions
+    from newsletter.config.settings import load_settings
+    from newsletter.errors import ConfigError
+
+    assert ComposeOptions.from_settings(load_settings()).languages == ()
+    monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fr, en-GB")
+    assert ComposeOptions.from_settings(load_settings()).languages == ("fr", "en")
+    monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fr,123")
+    with pytest.raises(ConfigError, match="NEWSLETTER_LANGUAGES"):
+        load_settings()
