@@ -383,12 +383,24 @@ def _stories(
     return [context.story(members) for members in member_groups]
 
 
+#: "En direct, guerre en Ukraine : …": the words between the marker and the colon name the
+#: story a live page follows (Le Monde's form); without them, its whole title is compared.
+_LIVE_TOPIC = re.compile(r"^\W*(?:en direct|live)\s*[,–—-]\s*([^:]{3,80}?)\s*:", re.IGNORECASE)
+
+
+def _live_words(title: str) -> set[str]:
+    topic = _LIVE_TOPIC.match(title)
+    return _words(topic.group(1) if topic else title)
+
+
 def _merge_live_pages(
     groups: list[list[Candidate]], kinds: Mapping[int, Kind]
 ) -> list[list[Candidate]]:
     """Each group made only of live pages joins the group whose titles share the most
-    significant words with it (at least ``LIVE_SHARED_WORDS``, a group with a non-live
-    article; ties to the earlier group): a live page follows a story, it is not one."""
+    significant words with the story it follows (its named topic, else its title; at least
+    ``LIVE_SHARED_WORDS``, or every word of a shorter topic), among the groups with a
+    non-live article (ties to the earlier group): a live page follows a story, it is not
+    one."""
     lonely = {
         number
         for number, group in enumerate(groups)
@@ -403,16 +415,17 @@ def _merge_live_pages(
         for member in group:
             for word in _words(member.title):
                 index[word].add(number)
-    if not lonely or not index:
+    if not index:
         return groups
     merged_into: dict[int, int] = {}
-    for number in lonely:
+    for number in sorted(lonely):
+        wanted = set().union(*(_live_words(c.title) for c in groups[number]))
         counts: dict[int, int] = defaultdict(int)
-        for word in set().union(*(_words(c.title) for c in groups[number])):
+        for word in wanted:
             for other in index.get(word, ()):
                 counts[other] += 1
         best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]), default=None)
-        if best is not None and best[1] >= LIVE_SHARED_WORDS:
+        if best is not None and best[1] >= min(LIVE_SHARED_WORDS, len(wanted)):
             merged_into[number] = best[0]
     result: list[list[Candidate]] = []
     extra: dict[int, list[Candidate]] = defaultdict(list)
