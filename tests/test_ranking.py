@@ -273,6 +273,8 @@ def test_le_monde_day_is_led_by_news_with_one_op_ed_at_most(app: App) -> None:
     assert "/idees/" not in items[0]["url"] and "/live/" not in items[0]["url"]
     assert sum("/idees/" in i["url"] for i in items) <= 1
     assert all("/live/" not in i["url"] for i in items)  # the live page joined its story
+    follows = [i for i in items if any("/live/" in a["url"] for a in i["also"])]
+    assert len(follows) == 1 and "Ukraine" in follows[0]["title"]  # the story it names
     assert "«" not in doc["edition"]["subject"] or "»" in doc["edition"]["subject"]  # type: ignore[index]
     reasons = {d["reason"] for d in doc["dropped"]}  # type: ignore[union-attr]
     assert "kind" in reasons  # the other op-eds, said so
