@@ -844,7 +844,7 @@ def test_every_editor_page_speaks_the_configured_language_only(
     """Every editors' page, flash message and refusal, in French and in English: the page
     says so (``lang``) and holds no word of the other language's table; an English page
     shows no French mark either (the sample's own French titles aside)."""
-    settings = editor_settings.model_copy(update={"language": language})
+    settings = editor_settings.model_copy(update={"language": language, "languages": ["fr"]})
     application = App(settings, engine=app.engine)
     application.ingest.sample(DAY)
     with application.sessions.begin() as session:
@@ -1052,7 +1052,7 @@ def test_refusals_of_the_draft_s_texts_read_in_one_language(
     from newsletter.store.models import Article
 
     t = word_table(language, "editors")
-    settings = editor_settings.model_copy(update={"language": language})
+    settings = editor_settings.model_copy(update={"language": language, "languages": ["fr"]})
     application = App(settings, engine=app.engine)
     application.ingest.sample(DAY)
     browser = Browser(create_app(application))
