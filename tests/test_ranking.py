@@ -241,6 +241,16 @@ def test_a_told_story_returns_only_through_a_new_development_once() -> None:
     }
 
 
+def test_a_later_edition_keeps_its_own_articles_not_their_stories() -> None:
+    later = UsedArticle(1, "Effondrement du pont de Baltimore : le cargo Dali percute le pont",
+                        date(2026, 3, 26), END + timedelta(hours=24))  # fmt: skip
+    same = cand(2, "Effondrement du pont de Baltimore : le cargo Dali percute le pont de nuit")
+    again = cand(1, later.title, hours=3)
+    plan = compose_plan([again, same], window_end=END, policy=POLICY, used=[later])
+    assert [i.candidate.article_id for i in plan.items] == [2]
+    assert [(d.candidate.article_id, d.reason) for d in plan.dropped] == [(1, Reason.ALREADY_SENT)]
+
+
 # --- the real days of ../shared/data ----------------------------------------------------------
 def compose_real(app: App, day: str, names: list[str], **options: object) -> dict[str, object]:
     if options:

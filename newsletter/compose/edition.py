@@ -364,7 +364,9 @@ def _stories(
         ),
         sections=_sections(candidates, policy.sections, policy.section_titles),
     )
-    told = list(used)
+    # Only editions sent before this one retell a story; a later draft (an older day being
+    # recomposed) keeps its own articles, not their whole stories.
+    told = [u for u in used if u.sent_at <= window_end]
     groups = group_stories([c.title for c in candidates] + [u.title for u in told])
     member_groups: list[list[Candidate]] = []
     for group in groups:
