@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from newsletter.compose.edition import SUBJECT_MAX_CHARS, shown_also
+from newsletter.compose.headline import clip
 from newsletter.config.options import SenderOptions
 from newsletter.deliver.worker import Sender
 from newsletter.links import Links, with_utm
@@ -23,7 +24,6 @@ from newsletter.render.edition import (
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
 from newsletter.store.models import Edition
-from newsletter.textutil import truncate_words
 
 #: A DKIM signing function (message bytes in, signed bytes out), or None when not set up.
 Signer = Callable[[bytes], bytes] | None
@@ -52,7 +52,7 @@ class Renderer:
             variant, items = "", edition.items
         subject, preheader = edition.subject, edition.preheader
         if variant:
-            subject = edition.subject_override or truncate_words(items[0].title, SUBJECT_MAX_CHARS)
+            subject = edition.subject_override or clip(items[0].title, SUBJECT_MAX_CHARS)
             preheader = edition.preheader_override or edition.preheader
         utm = self.options.utm
         view = RenderEdition(
