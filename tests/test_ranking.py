@@ -212,6 +212,8 @@ def test_also_lists_every_merged_article_and_dropped_says_why() -> None:
     story = next(i for i in plan.items if i.candidate.article_id in range(1, 6))
     assert {story.candidate.article_id, *(c.article_id for c in story.also)} == {1, 2, 3, 4, 5}
     dropped = {d.candidate.article_id: d.as_dict() for d in plan.dropped}
+    shown = {i.candidate.article_id for i in plan.items}
+    assert not shown & set(dropped) and shown | set(dropped) == {1, 2, 3, 4, 5, 9, 10}
     kept = story.candidate.article_id
     for n in {1, 2, 3, 4, 5} - {kept}:
         assert dropped[n]["reason"] == "duplicate" and dropped[n]["of"] == kept

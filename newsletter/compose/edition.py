@@ -491,8 +491,8 @@ def compose_plan(
     articles earlier editions used (shown, under "also" or merged), with their send times.
 
     The plan's ``reading_seconds`` never exceeds ``policy.budget_seconds``; an empty
-    candidate list gives an empty plan. Every candidate is either in an item (shown or under
-    its ``also``) or in ``dropped`` with its reason.
+    candidate list gives an empty plan. Every candidate is either an item or in ``dropped``
+    with its reason (a shown story's other articles are also under its item's ``also``).
     """
     decisions = decisions or Decisions()
     kinds: dict[int, Kind] = {}
