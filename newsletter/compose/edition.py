@@ -169,7 +169,7 @@ def _stories(
     pins = set(decisions.pins)
     sections = _sections(candidates, policy.sections, policy.section_titles)
     stories: list[_Story] = []
-    for group in group_stories([c.title for c in candidates]):
+    for group in group_stories(candidates):
         members = sorted(
             (candidates[i] for i in group),
             key=lambda c: (c.article_id not in pins, -_individual(c, window_end), c.article_id),
