@@ -118,7 +118,9 @@ def test_figures() -> None:
     rows = [f"| {d} | {t} | {p:.2f} | {r:.2f} | {f:.2f} |" for d in DAYS for t, p, r, f in [
         measure(labelled(d), group_stories(labelled(d).docs))
     ]]  # fmt: skip
-    print("\n| edition | labelled pairs | precision | recall | F1 |\n| --- | --- | --- | --- | --- |")
+    print(
+        "\n| edition | labelled pairs | precision | recall | F1 |\n| --- | --- | --- | --- | --- |"
+    )
     print("\n".join(rows))
     assert len(rows) == len(DAYS) >= 5
 
@@ -157,7 +159,7 @@ def test_a_story_restated_in_other_words_and_inflections_is_one() -> None:
 
 
 def test_synonyms_alone_are_not_seen_but_shared_facts_are() -> None:
-    """"canicule" and "vague de chaleur" are different words to a stemmer: two titles that
+    """ "canicule" and "vague de chaleur" are different words to a stemmer: two titles that
     share nothing else are not grouped (a limit of lexical grouping); France 24's two pieces
     of 2023-08-23 are, by the facts their leads share (19 departments on red alert)."""
     heat = Text("Une vague de chaleur tardive frappe la France", "", "fr")

@@ -1,6 +1,28 @@
 """Same story once: group candidates that tell the same news.
 
-PLACEHOLDER docstring, rewritten below once measured.
+An article is the set of its *terms*: the words of its title and of its lead (the first 60
+words of its summary), lower-cased, stop words out, reduced to their Snowball stem in the
+article's language (PyStemmer; Porter 2001, "Snowball: a language for stemming
+algorithms") and accents folded, so that "élection" and "élections", or "annoncée" and
+"annonce", are one term. A term weighs its inverse document frequency
+``ln(1 + K / df)`` (Sparck Jones 1972; ``df`` the number of the day's articles holding it,
+``K`` = 1,000 a fixed reference day): it depends on how many articles share the term, not
+on how many articles the day has, so a day padded with unrelated articles keeps its
+groups. Two articles tell the same story when the weighted Dice coefficient of their term
+sets, ``2 * w(A & B) / (w(A) + w(B))``, reaches 0.18; stories are the connected
+components of those pairs. A term held by more than 40 articles is too common to tell a
+story and is left out, which also keeps the pairs near-linear in the day's articles (an
+inverted index, the pairs of each posting list counted with numpy).
+
+Measured on five hand-labelled days of ``shared/data`` (``tests/data/stories``; every
+article of the 48-hour lookback put in a story by hand; README "One story once:
+measured"): pairwise precision 0.96-1.00 on each day, recall 1.00 (France 24,
+2023-08-24), 0.83 (BBC, 2018-12-20), 0.76 (Guardian, 2018-02-01), 0.50 (Le Monde,
+2024-03-27), against 0.03-0.50 for rapidfuzz's ``token_set_ratio`` >= 72 on titles.
+What it cannot see: synonyms with no shared fact ("canicule" and "vague de chaleur"
+alone), and reactions or columns that share one or two words with the news they react
+to. The threshold has little margin: hard negatives (two Syria stories, two Brexit
+stories) score 0.17-0.18.
 """
 
 from __future__ import annotations
@@ -90,8 +112,7 @@ ALGORITHMS = {
 
 # Function words of French and English (the languages of the edition's words) plus the
 # words of news headlines that say nothing of the event ("video", "live", days of the week).
-STOP_WORDS = frozenset(
-    """
+_STOP_TEXT = """
     a à au aux avec c ce ces cet cette ceux chez comme d dans de des du elle elles en entre
     est et été être eux il ils j je l la le les leur leurs lui m ma mais me même mes moi mon n
     ne ni nos notre nous on ou où par pas peu plus pour qu que quel quelle quels quelles qui s
@@ -100,12 +121,11 @@ STOP_WORDS = frozenset(
     depuis encore aussi dont alors lors déjà donc car ainsi deux trois comment pourquoi quoi
     lundi mardi mercredi jeudi vendredi samedi dimanche direct vidéo
     the of and to in on for with at by from as is are was were be been being has have had do
-    does did not no but or if than then that this these those it its it's he she they them
+    does did not no but or if than then that this these those it its he she they them
     his her their our we you your i me my an a into over after about up out what how why who
     when where which will would can could should may might new says said say more most also
     just video live monday tuesday wednesday thursday friday saturday sunday
-    """.split()
-)
+"""
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -117,6 +137,10 @@ def fold(word: str) -> str:
         return word
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+#: The stop words, compared with a word once its accents are folded.
+STOP_WORDS = frozenset(fold(word) for word in _STOP_TEXT.split())
 
 
 @cache
