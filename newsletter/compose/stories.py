@@ -167,35 +167,35 @@ def terms(text: str, language: str, limit: int | None = None) -> list[str]:
     return [t for t in (term(w, language) for w in words) if t is not None]
 
 
-#: Term -> number, and per language word -> term number (-1: no term), kept across calls
-#: (a day's vocabulary repeats from one composition to the next); emptied past ``_MAX_WORDS``.
-_TERM_IDS: dict[str, int] = {}
-_WORD_IDS: dict[str, dict[str, int]] = {}
-_MAX_WORDS = 1 << 20
+class _Numbers:
+    """Terms as numbers for one grouping: each distinct (language, word) is looked up once
+    (and :func:`term` keeps its answers across groupings)."""
 
+    def __init__(self) -> None:
+        self.terms: dict[str, int] = {}
+        self.words: dict[str, dict[str, int]] = {}
 
-def _term_ids(words: list[str], language: str) -> list[int]:
-    known = _WORD_IDS.setdefault(language, {})
-    out = []
-    for word in words:
-        number = known.get(word)
-        if number is None:
-            found = term(word, language)
-            number = -1 if found is None else _TERM_IDS.setdefault(found, len(_TERM_IDS))
-            known[word] = number
-        if number >= 0:
-            out.append(number)
-    return out
+    def __call__(self, words: list[str], language: str) -> set[int]:
+        known = self.words.setdefault(language, {})
+        out = set()
+        for word in words:
+            number = known.get(word)
+            if number is None:
+                found = term(word, language)
+                number = -1 if found is None else self.terms.setdefault(found, len(self.terms))
+                known[word] = number
+            if number >= 0:
+                out.add(number)
+        return out
 
 
 def term_sets(
     docs: Sequence[StoryText | str], lead_words: int = DEFAULT.lead_words
-) -> list[set[int]]:
+) -> tuple[list[set[int]], dict[str, int]]:
     """Each document's terms (as numbers): those of its title and of the first
-    ``lead_words`` words of its summary. A plain string is a title alone."""
-    if len(_TERM_IDS) > _MAX_WORDS or sum(map(len, _WORD_IDS.values())) > _MAX_WORDS:
-        _TERM_IDS.clear()
-        _WORD_IDS.clear()
+    ``lead_words`` words of its summary; and the numbers of the terms. A plain string is a
+    title alone."""
+    numbers = _Numbers()
     out: list[set[int]] = []
     for doc in docs:
         if isinstance(doc, str):
@@ -205,8 +205,8 @@ def term_sets(
         language = language.split("-", 1)[0].lower()
         words = _WORD.findall(title.lower())
         words += _WORD.findall(summary.lower())[:lead_words]
-        out.append(set(_term_ids(words, language)))
-    return out
+        out.append(numbers(words, language))
+    return out, numbers.terms
 
 
 def similar_pairs(
@@ -214,7 +214,7 @@ def similar_pairs(
 ) -> dict[tuple[int, int], float]:
     """Every pair ``(a, b)``, ``a < b``, whose weighted Dice coefficient is at or above
     ``tuning.threshold``, with that coefficient (0-1)."""
-    sets = term_sets(docs, tuning.lead_words)
+    sets, _ = term_sets(docs, tuning.lead_words)
     n = len(sets)
     sizes = np.fromiter(map(len, sets), dtype=np.int64, count=n)
     term_of = np.fromiter(
