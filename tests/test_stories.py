@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -206,6 +207,9 @@ def test_terms_are_snowball_stems_with_accents_folded_and_stop_words_out() -> No
     [found], numbers = term_sets([Text("Les élections présidentielles du Zimbabwe", "", "fr")])
     names = {number: name for name, number in numbers.items()}
     assert {names[t] for t in found} == {"elect", "presidentiel", "zimbabw"}
+    decomposed = Text(unicodedata.normalize("NFD", "Élections présidentielles"), "", "fr")
+    [same], numbers = term_sets([decomposed])
+    assert len(same) == 2 and set(numbers) == {"elect", "presidentiel"}
     [english], numbers = term_sets([Text("Corbyn denies calling May names", "", "en")])
     names = {number: name for name, number in numbers.items()}
     assert {names[t] for t in english} == {"corbyn", "deni", "call", "name"}

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -70,8 +71,8 @@ class Tuning:
     ``threshold``: the weighted Dice coefficient (0-1) at or above which two articles tell
     the same story; ``lead_words``: how many words of the summary count (its lead);
     ``reference_docs``: *K* of the inverse document frequency ``ln(1 + K / df)``;
-    ``max_postings``: a term held by more articles than this proposes no pair (it still
-    counts in the similarity of pairs that rarer terms propose).
+    ``max_postings``: a term held by more articles than this is left out (too common to
+    tell a story; it also bounds the pairs each term proposes).
     """
 
     threshold: float = 0.18
@@ -149,6 +150,10 @@ def _stemmer(language: str) -> Stemmer.Stemmer | None:
     return Stemmer.Stemmer(algorithm) if algorithm else None
 
 
+#: A PyStemmer object is not thread-safe (its documentation): one stem at a time.
+_STEMMING = threading.Lock()
+
+
 @lru_cache(maxsize=1 << 18)
 def term(word: str, language: str) -> str | None:
     """The term of a lower-case ``word`` in ``language`` (an ISO 639-1 code, or ``""``):
@@ -157,14 +162,19 @@ def term(word: str, language: str) -> str | None:
     folded = fold(word)
     if len(folded) < 2 or folded in STOP_WORDS:
         return None
-    stemmer = _stemmer(language)
-    return fold(stemmer.stemWord(word)) if stemmer else folded
+    if not word.isascii():  # Snowball expects composed accents (NFC) and lower case
+        word = unicodedata.normalize("NFC", word.lower())
+    with _STEMMING:
+        stemmer = _stemmer(language)
+        return fold(stemmer.stemWord(word)) if stemmer else folded
 
 
-def terms(text: str, language: str, limit: int | None = None) -> list[str]:
-    """The terms of the first ``limit`` words of ``text`` (all of them with None)."""
-    words = _WORD.findall(text.lower())[:limit]
-    return [t for t in (term(w, language) for w in words) if t is not None]
+def _words(text: str) -> list[str]:
+    """The lower-case words of ``text``, accents composed first (NFC: a decomposed accent
+    would otherwise cut a word in two)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return _WORD.findall(text.lower())
 
 
 class _Numbers:
@@ -203,8 +213,8 @@ def term_sets(
         else:
             title, summary, language = doc.title, doc.summary, (doc.language or "")
         language = language.split("-", 1)[0].lower()
-        words = _WORD.findall(title.lower())
-        words += _WORD.findall(summary.lower())[:lead_words]
+        words = _words(title)
+        words += _words(summary)[:lead_words]
         out.append(numbers(words, language))
     return out, numbers.terms
 
