@@ -66,7 +66,10 @@ def labelled(day: str) -> Day:
     urls = [entry["url"] for story in labels["stories"] for entry in story]
     assert sorted(urls) == sorted(records), "the labels list every article of the window once"
     story_of = {e["url"]: k for k, story in enumerate(labels["stories"]) for e in story}
-    docs = [Text(records[u].title, records[u].summary, records[u].language) for u in urls]
+    docs = [
+        Text(r.title, r.summary, r.language, r.source_name or "")
+        for r in (records[u] for u in urls)
+    ]
     return Day(day, docs, urls, [story_of[u] for u in urls])
 
 
@@ -193,6 +196,22 @@ def test_same_topic_different_events_stay_apart() -> None:
         "en",
     )
     assert not together(cabinet, donation)
+
+
+def test_a_sources_boilerplate_does_not_make_its_articles_one_story() -> None:
+    titles = [
+        "Le Parlement adopte la loi de finances",
+        "Le Raja remporte le derby casablancais",
+        "Festival de Marrakech : le jury dévoilé",
+        "Bank Al-Maghrib maintient son taux directeur",
+        "Sommet de l'Union africaine à Addis-Abeba",
+        "Réforme des retraites : les syndicats reçus",
+    ]
+    lead = "Lire la suite de cet article sur le site de notre partenaire, abonnés seulement."
+    docs = [Text(title, lead, "fr", "Le Partenaire") for title in titles]
+    assert group_stories(docs) == [[i] for i in range(len(titles))]
+    unlabelled = [Text(title, lead, "fr") for title in titles[:4]]  # too few to tell
+    assert group_stories(unlabelled) == [[0, 1, 2, 3]]
 
 
 def test_every_article_is_in_exactly_one_group_and_the_result_is_deterministic() -> None:

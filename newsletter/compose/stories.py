@@ -31,7 +31,7 @@ import itertools
 import re
 import threading
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -43,7 +43,7 @@ import Stemmer
 
 class StoryText(Protocol):
     """What grouping reads of an article: its title, its summary (the lead), its language
-    (a lower-case primary subtag such as ``"fr"``, or None)."""
+    (a lower-case primary subtag such as ``"fr"``, or None) and its source's name."""
 
     @property
     def title(self) -> str: ...
@@ -54,6 +54,9 @@ class StoryText(Protocol):
     @property
     def language(self) -> str | None: ...
 
+    @property
+    def source(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class Text:
@@ -62,6 +65,7 @@ class Text:
     title: str
     summary: str = ""
     language: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class Tuning:
 
 
 DEFAULT = Tuning()
+#: A term in this share of a source's articles (of at least BOILERPLATE_MIN) is boilerplate.
+BOILERPLATE_SHARE = 0.8
+BOILERPLATE_MIN = 5
 
 #: ISO 639-1 code -> Snowball algorithm (those PyStemmer ships).
 ALGORITHMS = {
@@ -203,19 +210,33 @@ def term_sets(
     docs: Sequence[StoryText | str], lead_words: int = DEFAULT.lead_words
 ) -> tuple[list[set[int]], dict[str, int]]:
     """Each document's terms (as numbers): those of its title and of the first
-    ``lead_words`` words of its summary; and the numbers of the terms. A plain string is a
-    title alone."""
+    ``lead_words`` words of its summary, less its source's boilerplate; and the numbers of
+    the terms. A plain string is a title alone.
+
+    Boilerplate: a term in at least :data:`BOILERPLATE_SHARE` of a source's articles, when
+    the source has at least :data:`BOILERPLATE_MIN` of them (a feed whose every summary
+    says "Lire la suite sur notre site" must not make its articles one story)."""
     numbers = _Numbers()
     out: list[set[int]] = []
-    for doc in docs:
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, doc in enumerate(docs):
         if isinstance(doc, str):
-            title, summary, language = doc, "", ""
+            title, summary, language, source = doc, "", "", ""
         else:
-            title, summary, language = doc.title, doc.summary, (doc.language or "")
-        language = language.split("-", 1)[0].lower()
+            title, summary, source = doc.title, doc.summary, doc.source
+            language = (doc.language or "").split("-", 1)[0].lower()
         words = _words(title)
         words += _words(summary)[:lead_words]
         out.append(numbers(words, language))
+        by_source[source].append(index)
+    for members in by_source.values():
+        if len(members) < BOILERPLATE_MIN:
+            continue
+        counts = Counter(itertools.chain.from_iterable(out[i] for i in members))
+        common = {t for t, c in counts.items() if c >= BOILERPLATE_SHARE * len(members)}
+        if common:
+            for i in members:
+                out[i] -= common
     return out, numbers.terms
 
 
