@@ -12,7 +12,8 @@ groups. Two articles tell the same story when the weighted Dice coefficient of t
 sets, ``2 * w(A & B) / (w(A) + w(B))``, reaches 0.18; stories are the connected
 components of those pairs. A term held by more than 40 articles is too common to tell a
 story and is left out, which also keeps the pairs near-linear in the day's articles (an
-inverted index, the pairs of each posting list counted with numpy).
+inverted index, the pairs of each posting list counted with numpy); so is a term in 80 %
+of one source's articles (its boilerplate).
 
 Measured on five hand-labelled days of ``shared/data`` (``tests/data/stories``; every
 article of the 48-hour lookback put in a story by hand; README "One story once:
