@@ -210,8 +210,10 @@ def test_a_sources_boilerplate_does_not_make_its_articles_one_story() -> None:
     lead = "Lire la suite de cet article sur le site de notre partenaire, abonnés seulement."
     docs = [Text(title, lead, "fr", "Le Partenaire") for title in titles]
     assert group_stories(docs) == [[i] for i in range(len(titles))]
-    unlabelled = [Text(title, lead, "fr") for title in titles[:4]]  # too few to tell
-    assert group_stories(unlabelled) == [[0, 1, 2, 3]]
+    few = [Text(title, lead, "fr", "Le Partenaire") for title in titles[:2]]
+    assert group_stories(few) == [[0], [1]]  # one lead under several titles
+    told = [Text(title, f"{lead} Article {n}.", "fr") for n, title in enumerate(titles[:4])]
+    assert group_stories(told) == [[0, 1, 2, 3]]  # too few to tell it from one story
 
 
 def test_every_article_is_in_exactly_one_group_and_the_result_is_deterministic() -> None:

@@ -214,18 +214,22 @@ def term_sets(
     ``lead_words`` words of its summary, less its source's boilerplate; and the numbers of
     the terms. A plain string is a title alone.
 
-    Boilerplate: a term in at least :data:`BOILERPLATE_SHARE` of a source's articles, when
+    Boilerplate: a summary that a source gives to several articles (only their titles
+    count), and a term in at least :data:`BOILERPLATE_SHARE` of a source's articles when
     the source has at least :data:`BOILERPLATE_MIN` of them (a feed whose every summary
     says "Lire la suite sur notre site" must not make its articles one story)."""
     numbers = _Numbers()
     out: list[set[int]] = []
     by_source: dict[str, list[int]] = defaultdict(list)
+    leads = Counter((doc.source, doc.summary.strip()) for doc in docs if not isinstance(doc, str))
     for index, doc in enumerate(docs):
         if isinstance(doc, str):
             title, summary, language, source = doc, "", "", ""
         else:
             title, summary, source = doc.title, doc.summary, doc.source
             language = (doc.language or "").split("-", 1)[0].lower()
+            if leads[(source, summary.strip())] > 1:  # one lead for several titles
+                summary = ""
         words = _words(title)
         words += _words(summary)[:lead_words]
         out.append(numbers(words, language))
