@@ -137,7 +137,7 @@ class Candidate:
 @dataclass(frozen=True)
 class UsedArticle:
     """An article an earlier edition used (shown, listed under "also" or merged into a
-    story): its id, title, summary and language (to recognise its story), the ``on`` date of
+    story): its id, title, summary, language and source (to recognise its story), the ``on`` date of
     that edition and ``sent_at``, that edition's send time (aware UTC)."""
 
     article_id: int
@@ -146,6 +146,7 @@ class UsedArticle:
     sent_at: datetime
     summary: str = ""
     language: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,7 @@ def _stories(
     # Only editions sent before this one retell a story; a later draft (an older day being
     # recomposed) keeps its own articles, not their whole stories.
     told = [u for u in used if u.sent_at <= window_end]
-    groups = group_stories([c.title for c in candidates] + [u.title for u in told])
+    groups = group_stories([*candidates, *told])
     member_groups: list[list[Candidate]] = []
     for group in groups:
         members = [candidates[i] for i in group if i < len(candidates)]

@@ -175,7 +175,10 @@ class Composer:
 
             reach = edition_window(day, o.send_time, o.zone, hours=max(24, o.lookback_max_hours))
             used = [
-                UsedArticle(r.article_id, r.title, r.edition_date, r.sent_at, r.summary, r.language)
+                UsedArticle(
+                    r.article_id, r.title, r.edition_date, r.sent_at, r.summary, r.language,
+                    r.source,
+                )
                 for r in used_articles(
                     session, min(window[0], reach[0]), newsletter=cadence,
                     exclude_edition_ids=exclude,

@@ -323,6 +323,7 @@ class UsedRow:
     language: str | None
     edition_date: date
     sent_at: datetime
+    source: str = ""
 
 
 def used_articles(
@@ -379,7 +380,9 @@ def used_articles(
     articles = {
         row.id: row
         for row in session.execute(
-            select(Article.id, Article.title, Article.summary, Article.language).where(
+            select(
+                Article.id, Article.title, Article.summary, Article.language, Article.source_name
+            ).where(
                 Article.id.in_(ids)
             )
         )
@@ -393,6 +396,7 @@ def used_articles(
                 language=articles[article_id].language,
                 edition_date=editions[edition_id][0],
                 sent_at=_aware(editions[edition_id][1]),
+                source=articles[article_id].source_name or "",
             )
             for edition_id, article_id in used
             if article_id in articles
