@@ -7,7 +7,7 @@ from datetime import date
 from email.utils import format_datetime
 
 from newsletter.links import PATHS, Links, Purpose
-from newsletter.render.headers import address_line
+from newsletter.render.headers import address_line, clean
 from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
 
@@ -37,4 +37,5 @@ def personal_parts(
             else ""
         ),
         values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
+        name=clean(name or ""),
     )

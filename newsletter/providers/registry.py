@@ -86,6 +86,8 @@ def make_http_provider(
     :class:`ConfigError` for a missing credential or an unknown name."""
     policy = retry_policy(settings)
     common: dict[str, Any] = {"policy": policy, "sleep": sleep, "clock": clock}
+    if settings.http_concurrency is not None:  # else each provider's documented default
+        common["concurrency"] = settings.http_concurrency
     if name == "postmark":
         token = _secret(settings.postmark_token, "NEWSLETTER_POSTMARK_TOKEN", name)
         return PostmarkProvider(

@@ -16,11 +16,19 @@ Documentation (Resend API reference, "Send batch emails", "Idempotency keys", "E
 - Errors: ``{"statusCode", "name", "message"}``: 400/422 validation, 401/403 key or
   domain refused, 409 idempotency key reused with another body or still in progress, 429
   rate limit or daily quota (``ratelimit-*`` and ``retry-after`` headers), 5xx.
+- Rate limit ("Usage limits"): by default a few requests per second per team (2, raised to
+  5 since), across all its keys; hence two calls in flight by default.
+
+Each reader's email is built from the variant's prepared fields (its placeholders filled
+with the reader's links: string joins, no parsing), with its own Message-ID, List-
+Unsubscribe and one-click headers; a single message without content is read from its
+bytes. Resend signs with the sender's domain: our DKIM signature is not applied.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,9 +36,13 @@ import httpx
 
 from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
 from newsletter.providers.http import (
+    Calls,
     Failure,
     HTTPCaller,
     RetryPolicy,
+    display,
+    in_order,
+    plan_calls,
     response_text,
     send_in_batches,
 )
@@ -38,6 +50,8 @@ from newsletter.providers.message import MessageFormatError, parse_message
 
 #: Emails per call (Resend's batch limit).
 MAX_BATCH = 100
+#: Calls in flight at once by default (Resend's default rate limit, requests per second).
+DEFAULT_CONCURRENCY = 2
 DEFAULT_API_URL = "https://api.resend.com"
 
 
@@ -64,17 +78,36 @@ class ResendProvider:
         *,
         api_url: str = DEFAULT_API_URL,
         policy: RetryPolicy | None = None,
-        batch_size: int = MAX_BATCH,
+        per_call: int = MAX_BATCH,
+        concurrency: int = DEFAULT_CONCURRENCY,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.api_key = api_key
         self.url = f"{api_url.rstrip('/')}/emails/batch"
-        self.batch_size = max(1, min(MAX_BATCH, batch_size))
+        self.per_call = max(1, min(MAX_BATCH, per_call))
+        self.calls = Calls(concurrency, self.name)
+        self.batch_size = self.per_call * self.calls.concurrency
         extra: dict[str, Any] = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v}
         self.caller = HTTPCaller(client, self.name, policy, idempotent=True, **extra)
 
     def _email(self, envelope: Envelope) -> dict[str, Any]:
+        fields = envelope.fields
+        if fields is not None:
+            content, personal = fields
+            text, html = content.fill(personal.values)
+            headers = envelope.headers()
+            built: dict[str, Any] = {
+                "from": display(content.sender_name, content.sender_address),
+                "to": [display(personal.name, envelope.recipient)],
+                "subject": content.subject,
+                "headers": headers,
+            }
+            if html is not None:
+                built["html"] = html
+            if text is not None:
+                built["text"] = text
+            return built
         parsed = parse_message(envelope.data, envelope.recipient)
         email: dict[str, Any] = {
             "from": parsed.from_line,
@@ -89,16 +122,21 @@ class ResendProvider:
         return email
 
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        """Send ``envelopes`` in calls of at most :attr:`batch_size`; one result each."""
-        return send_in_batches(
-            envelopes, self.batch_size, self._email, self._call, MessageFormatError
-        )
+        """Send ``envelopes`` in calls of at most :attr:`per_call`, :attr:`calls` in
+        flight; one result each, in order."""
+        calls = [
+            (part, lambda part=part: send_in_batches(
+                part, self.per_call, self._email, self._call, MessageFormatError))
+            for part in plan_calls(envelopes, self.per_call)
+        ]  # fmt: skip
+        return in_order(envelopes, self.calls.run(calls))
 
     def _call(self, emails: list[dict[str, Any]], sent: list[Envelope]) -> BatchResult:
         request = self.caller.client.build_request(
-            "POST", self.url, json=emails,
+            "POST", self.url, content=json.dumps(emails, ensure_ascii=False).encode(),
             headers={
                 "Authorization": f"Bearer {self.api_key}",
+                "Content-Type": "application/json",
                 "Idempotency-Key": idempotency_key(sent),
             },
         )  # fmt: skip
@@ -130,4 +168,5 @@ class ResendProvider:
         )
 
     def close(self) -> None:
-        """The client belongs to the caller: nothing to release here."""
+        """Stop the calls' threads; the client belongs to the caller."""
+        self.calls.close()
