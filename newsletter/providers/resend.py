@@ -99,7 +99,7 @@ class ResendProvider:
             headers = envelope.headers()
             built: dict[str, Any] = {
                 "from": display(content.sender_name, content.sender_address),
-                "to": [display(personal.name, envelope.recipient)],
+                "to": [envelope.recipient],  # the API documents a name for "from" only
                 "subject": content.subject,
                 "headers": headers,
             }
