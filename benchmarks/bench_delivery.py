@@ -8,8 +8,14 @@ messages per second (wall), CPU microseconds per message in our process(es), pea
 The naive path (an EmailMessage and a premailer run per message, what the render-once
 design avoids) is timed on a sample and its rate compared.
 
+HTTP rows: each HTTP provider (mailgun, sendgrid, postmark, resend, ses) sends to its
+stand-in (``benchmarks/standins.py``: real HTTP on 127.0.0.1, the documented request and
+answer, 50 ms latency), on SQLite, at the default settings, to ``--http-subscribers``
+readers (10,000): calls, recipients per call and calls in flight are printed too.
+
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
        [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
+       [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite] [--no-http]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 DAY = date(2026, 3, 25)
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -97,6 +104,50 @@ def scenario(args: argparse.Namespace) -> None:
     }))  # fmt: skip
 
 
+#: What each HTTP provider's scenario sets, ``{url}`` being its stand-in's base URL.
+HTTP_SETTINGS = {
+    "mailgun": {"NEWSLETTER_MAILGUN_API_URL": "{url}", "NEWSLETTER_MAILGUN_API_KEY": "bench",
+                "NEWSLETTER_MAILGUN_DOMAIN": "mg.example.ma"},
+    "sendgrid": {"NEWSLETTER_SENDGRID_API_URL": "{url}", "NEWSLETTER_SENDGRID_API_KEY": "SG.b"},
+    "postmark": {"NEWSLETTER_POSTMARK_API_URL": "{url}", "NEWSLETTER_POSTMARK_TOKEN": "bench"},
+    "resend": {"NEWSLETTER_RESEND_API_URL": "{url}", "NEWSLETTER_RESEND_API_KEY": "re_bench"},
+    "ses": {"NEWSLETTER_SES_ENDPOINT_URL": "{url}", "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "eu-west-1"},
+}  # fmt: skip
+
+
+def http_rows(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[Any, ...]]:
+    """Each HTTP provider to its stand-in, on SQLite: (name, sent, msg/s, CPU us/msg,
+    peak RSS MB, calls, recipients per call, most calls in flight)."""
+    from benchmarks.standins import serve
+
+    rows = []
+    for provider, settings in HTTP_SETTINGS.items():
+        if args.only and args.only != f"{provider}/sqlite":
+            continue
+        folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
+        database = url_for("sqlite", None, folder)
+        prepare(database, folder, args.http_subscribers)
+        url, stop, counters = serve(provider, args.latency)
+        try:
+            child_env = {**env, "NEWSLETTER_PROVIDER": provider}
+            child_env.update({k: v.format(url=url) for k, v in settings.items()})
+            base = ["--scenario", "--provider", provider, "--database-url", database,
+                    "--data-dir", str(folder)]  # fmt: skip
+            result = run_child([*base, "--role", "send"], child_env)
+        finally:
+            stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        sent = result["sent"]
+        assert counters.recipients == sent and not counters.problems, counters.problems
+        per_call = counters.recipients / max(counters.calls, 1)
+        rows.append((f"{provider} stand-in ({args.latency * 1000:.0f} ms)", sent,
+                     sent / result["wall"], 1e6 * result["cpu"] / max(sent, 1),
+                     result["rss_kb"] / 1024, counters.calls, per_call,
+                     counters.in_flight_max))  # fmt: skip
+    return rows
+
+
 def run_child(extra: list[str], env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-m", "benchmarks.bench_delivery", *extra],
                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
@@ -147,6 +198,10 @@ def main() -> None:
     parser.add_argument(
         "--postgres", help="PostgreSQL URL (default: $NEWSLETTER_TEST_DATABASE_URL)"
     )
+    parser.add_argument("--http-subscribers", type=int, default=10_000,
+                        help="readers of the HTTP providers' rows (default 10,000)")  # fmt: skip
+    parser.add_argument("--latency", type=float, default=0.05, help="stand-ins' seconds")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP providers")
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--role", default="send", help=argparse.SUPPRESS)
     parser.add_argument("--provider", default="file", help=argparse.SUPPRESS)
@@ -213,6 +268,7 @@ def main() -> None:
                              sent / wall, 1e6 * sum(r["cpu"] for r in results) / max(sent, 1),
                              max(r["rss_kb"] for r in results) / 1024))  # fmt: skip
                 shutil.rmtree(folder, ignore_errors=True)
+        http = [] if args.no_http else http_rows(args, env)
         naive = naive_rate()
     finally:
         sink.terminate()
@@ -221,9 +277,17 @@ def main() -> None:
     print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}")
     for name, sent, rate, cpu, rss in rows:
         print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f}")
-    ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
+    if http:
+        print(f"\n{args.http_subscribers} subscribers, HTTP providers (SQLite, default settings)")
+        print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}"
+              f" {'calls':>6} {'per call':>9} {'in flight':>10}")  # fmt: skip
+        for name, sent, rate, cpu, rss, calls, per_call, in_flight in http:
+            print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f} {calls:>6}"
+                  f" {per_call:>9.0f} {in_flight:>10}")  # fmt: skip
     print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
-    print(f"render-once path, file/sqlite: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
+    if rows:
+        ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
+        print(f"render-once path, {rows[0][0]}: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
 
 
 def url_for(backend: str, url: str | None, folder: Path) -> str:

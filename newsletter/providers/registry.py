@@ -19,7 +19,6 @@ from newsletter.providers.mailgun import MailgunProvider
 from newsletter.providers.postmark import PostmarkProvider
 from newsletter.providers.resend import ResendProvider
 from newsletter.providers.sendgrid import SendGridProvider
-from newsletter.providers.ses import SESProvider
 from newsletter.providers.smtp import SMTPProvider
 
 #: The providers this module builds (``NEWSLETTER_PROVIDER`` values).
@@ -110,6 +109,8 @@ def make_http_provider(
         key = _secret(settings.resend_api_key, "NEWSLETTER_RESEND_API_KEY", name)
         return ResendProvider(client, key, api_url=settings.resend_api_url, **common)
     if name == "ses":
+        from newsletter.providers.ses import SESProvider  # botocore: only when used
+
         credentials, region = aws_credentials_and_region()
         return SESProvider(
             client, credentials, region, endpoint_url=settings.ses_endpoint_url,
