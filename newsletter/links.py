@@ -7,8 +7,7 @@ own salt, so a token made for "preferences" never verifies as "unsubscribe". Key
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import binascii
 import hmac
 import time
 from datetime import date
@@ -55,8 +54,12 @@ class TokenExpired(TokenError):
     """A genuine token past its purpose's lifetime."""
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    """Unpadded URL-safe base64 (RFC 4648 section 5), as itsdangerous writes it."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 class Links:
@@ -73,14 +76,12 @@ class Links:
             purpose: URLSafeTimedSerializer(secret_keys, salt=f"newsletter.{purpose.value}")
             for purpose in Purpose
         }
-        # Signing is on the hot path (two links per message): derive each key once, and
-        # keep an HMAC keyed with it to copy (itsdangerous's default: HMAC-SHA1 with the
-        # key derived from the salt and the newest secret).
+        # Signing is on the hot path (two links per message): derive each key once
+        # (itsdangerous's default: HMAC-SHA1 with a key derived from the salt and the
+        # newest secret), then sign with the one-shot ``hmac.digest``.
         self._signers = {purpose: s.make_signer() for purpose, s in self._serializers.items()}
-        self._macs = {
-            purpose: hmac.new(signer.derive_key(), digestmod=hashlib.sha1)
-            for purpose, signer in self._signers.items()
-        }
+        self._keys = {purpose: signer.derive_key() for purpose, signer in self._signers.items()}
+        self._stamp: tuple[int, bytes] = (0, b"")
 
     def token(self, purpose: Purpose, subscriber_id: int) -> str:
         """A signed token binding ``subscriber_id`` to ``purpose``: itsdangerous's URL-safe
@@ -90,11 +91,11 @@ class Links:
             payload = self._serializers[purpose].dump_payload(subscriber_id)
             return self._signers[purpose].sign(payload).decode("ascii")
         now = int(time.time())
-        stamp = now.to_bytes((now.bit_length() + 7) // 8 or 1, "big")
-        value = _b64(str(subscriber_id).encode("ascii")) + b"." + _b64(stamp)
-        mac = self._macs[purpose].copy()
-        mac.update(value)
-        return (value + b"." + _b64(mac.digest())).decode("ascii")
+        if self._stamp[0] != now:  # the timestamp part changes once a second
+            self._stamp = (now, _b64(now.to_bytes((now.bit_length() + 7) // 8 or 1, "big")))
+        value = _b64(str(subscriber_id).encode("ascii")) + b"." + self._stamp[1]
+        signature = hmac.digest(self._keys[purpose], value, "sha1")
+        return (value + b"." + _b64(signature)).decode("ascii")
 
     def verify(self, purpose: Purpose, token: str, *, max_age: float | None = None) -> int:
         """The subscriber id in ``token``.
