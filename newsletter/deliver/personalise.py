@@ -11,7 +11,6 @@ from newsletter.render.headers import address_line, clean
 from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
 
-
 _DATE: tuple[int, str] = (0, "")
 
 

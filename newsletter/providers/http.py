@@ -481,3 +481,15 @@ def display(name: str, address: str) -> str:
         return address
     quoted = name.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{quoted}" <{address}>'
+
+
+def json_array(items: Sequence[Sequence[bytes]]) -> bytes:
+    """A JSON array (UTF-8) of ``items``, each given as the pieces of its JSON: one join
+    for the whole request body."""
+    parts: list[bytes] = [b"["]
+    for index, pieces in enumerate(items):
+        if index:
+            parts.append(b",")
+        parts += pieces
+    parts.append(b"]")
+    return b"".join(parts)
