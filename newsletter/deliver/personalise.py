@@ -50,5 +50,5 @@ def personal_parts(
             else ""
         ),
         values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
-        name=clean(name or ""),
+        name=clean(name) if name else "",
     )
