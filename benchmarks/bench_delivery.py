@@ -17,7 +17,7 @@ imports and the rendering, which a run of 10,000 readers spreads thin).
 
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
        [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
-       [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite] [--no-http]
+       [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite | http] [--no-http]
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def http_rows(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[Any, 
 
     rows = []
     for provider, settings in HTTP_SETTINGS.items():
-        if args.only and args.only != f"{provider}/sqlite":
+        if args.only not in (None, "http", f"{provider}/sqlite"):
             continue
         folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
         database = url_for("sqlite", None, folder)
@@ -208,7 +208,8 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="1,000,000 subscribers")
     parser.add_argument(
         "--only",
-        help="run one scenario, e.g. file/sqlite (a 1,000,000-reader memory check in minutes)",
+        help="run one scenario, e.g. file/sqlite (a 1,000,000-reader memory check in minutes), "
+        "mailgun/sqlite, or http (the HTTP providers' rows only)",
     )
     parser.add_argument(
         "--postgres", help="PostgreSQL URL (default: $NEWSLETTER_TEST_DATABASE_URL)"
