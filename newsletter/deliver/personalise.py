@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from email.utils import format_datetime
@@ -12,6 +13,9 @@ from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
 
 _DATE: tuple[int, str] = (0, "")
+#: Printable ASCII without space, quotes, commas, semicolons or angle brackets: an address
+#: that ``address_line`` would write unchanged (``To: address``), checked in one match.
+_PLAIN_ADDRESS = re.compile(r"[!#-+\--:=?-~]+")
 
 
 def _date_now() -> str:
@@ -40,7 +44,9 @@ def personal_parts(
     unsubscribe = links.url(f"{PATHS[Purpose.UNSUBSCRIBE]}/{token}")
     preferences = links.subscriber_url(Purpose.PREFERENCES, subscriber_id)
     return Personal(
-        to_line=address_line("To", name, email),
+        to_line=f"To: {email}"
+        if not name and _PLAIN_ADDRESS.fullmatch(email)
+        else address_line("To", name, email),
         message_id=f"<{day.isoformat()}.{delivery_id}.{secrets.token_hex(6)}@{sender_domain}>",
         date=_date_now(),
         list_unsubscribe=f"<{unsubscribe}>"
