@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
@@ -353,41 +353,6 @@ def send_one_by_one(
     return batch
 
 
-def send_in_batches(
-    envelopes: Sequence[Envelope],
-    size: int,
-    build: Callable[[Envelope], Any],
-    call: Callable[[list[Any], list[Envelope]], BatchResult],
-    invalid: type[Exception],
-) -> BatchResult:
-    """Send ``envelopes`` in API calls of at most ``size`` messages, for a provider with a
-    batch endpoint. ``build`` turns an envelope into the provider's JSON for one message
-    (raising ``invalid`` fails that message alone); ``call`` sends the built messages with
-    their envelopes and reads one result per envelope. After a call that stops the send,
-    the rest of the envelopes is ``unsent``. One result per envelope, in order."""
-    batch = BatchResult()
-    for start in range(0, len(envelopes), size):
-        part = envelopes[start : start + size]
-        if batch.stop:
-            batch.results += [MessageResult(e.key, Result.UNSENT) for e in part]
-            continue
-        bodies: list[Any] = []
-        built: list[Envelope] = []
-        results: dict[int, MessageResult] = {}
-        for envelope in part:
-            try:
-                bodies.append(build(envelope))
-                built.append(envelope)
-            except invalid as exc:
-                results[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
-        if bodies:
-            answer = call(bodies, built)
-            results.update({r.key: r for r in answer.results})
-            batch.stop = answer.stop
-        batch.results += [results[e.key] for e in part]
-    return batch
-
-
 class Calls:
     """Runs a provider's calls with up to ``concurrency`` of them in flight at once (a
     thread pool kept for the provider's life; httpx's ``Client`` is thread-safe).
@@ -404,12 +369,15 @@ class Calls:
 
     def run(
         self,
-        calls: Sequence[tuple[Sequence[Envelope], Callable[[], BatchResult]]],
+        calls: Iterable[tuple[Sequence[Envelope], Callable[[], BatchResult]]],
         halt: Callable[[BatchResult], bool] = lambda answer: answer.stop is not None,
     ) -> BatchResult:
         """``calls``: (the envelopes a call answers for, the call). One result per
         envelope, in the order of the calls; ``stop`` from the first call that stopped.
-        After an answer for which ``halt`` is true, calls not yet started are ``unsent``."""
+        After an answer for which ``halt`` is true, calls not yet started are ``unsent``.
+        ``calls`` is consumed in this thread, each submitted as soon as it is produced: a
+        generator that builds a request body there overlaps building the next with the
+        calls in flight, and keeps the large bodies out of the threads' own heaps."""
         halted = threading.Event()
 
         def one(envelopes: Sequence[Envelope], call: Callable[[], BatchResult]) -> BatchResult:
@@ -420,7 +388,7 @@ class Calls:
                 halted.set()
             return answer
 
-        if self.concurrency == 1 or len(calls) <= 1:
+        if self.concurrency == 1:
             answers = [one(envelopes, call) for envelopes, call in calls]
         else:
             if self._pool is None:
@@ -493,3 +461,37 @@ def json_array(items: Sequence[Sequence[bytes]]) -> bytes:
         parts += pieces
     parts.append(b"]")
     return b"".join(parts)
+
+
+def prepare_batch(
+    part: Sequence[Envelope],
+    build: Callable[[Envelope], Any],
+    invalid: type[Exception],
+    join: Callable[[list[Any]], bytes],
+    call: Callable[[bytes, list[Envelope]], BatchResult],
+) -> Callable[[], BatchResult]:
+    """Build one batch call's body now (``build`` per envelope, raising ``invalid`` fails
+    that message alone; ``join`` makes the body) and return the call, which sends it with
+    ``call`` and answers one result per envelope of ``part``, in order."""
+    bodies: list[Any] = []
+    built: list[Envelope] = []
+    failed: dict[int, MessageResult] = {}
+    for envelope in part:
+        try:
+            bodies.append(build(envelope))
+            built.append(envelope)
+        except invalid as exc:
+            failed[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
+    body = join(bodies) if bodies else None
+    del bodies
+
+    def send() -> BatchResult:
+        results = dict(failed)
+        stop = None
+        if body is not None:
+            answer = call(body, built)
+            results.update({r.key: r for r in answer.results})
+            stop = answer.stop
+        return BatchResult([results[e.key] for e in part], stop=stop)
+
+    return send

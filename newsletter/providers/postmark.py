@@ -49,8 +49,8 @@ from newsletter.providers.http import (
     in_order,
     json_array,
     plan_calls,
+    prepare_batch,
     response_text,
-    send_in_batches,
 )
 from newsletter.providers.message import MessageFormatError, parse_message
 
@@ -149,16 +149,15 @@ class PostmarkProvider:
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Send ``envelopes`` in calls of at most :attr:`per_call`, :attr:`calls` in
         flight; one result each, in order."""
-        calls = [
-            (part, lambda part=part: send_in_batches(
-                part, self.per_call, self._message, self._call, MessageFormatError))
+        calls = (
+            (part, prepare_batch(part, self._message, MessageFormatError, json_array, self._call))
             for part in plan_calls(envelopes, self.per_call)
-        ]  # fmt: skip
+        )  # each body built in this thread while the previous calls are in flight
         return in_order(envelopes, self.calls.run(calls))
 
-    def _call(self, messages: list[list[bytes]], sent: list[Envelope]) -> BatchResult:
+    def _call(self, body: bytes, sent: list[Envelope]) -> BatchResult:
         request = self.caller.client.build_request(
-            "POST", self.url, content=json_array(messages),
+            "POST", self.url, content=body,
             headers={"Accept": "application/json", "Content-Type": "application/json",
                      "X-Postmark-Server-Token": self.token},
         )  # fmt: skip

@@ -44,8 +44,8 @@ from newsletter.providers.http import (
     in_order,
     json_array,
     plan_calls,
+    prepare_batch,
     response_text,
-    send_in_batches,
 )
 from newsletter.providers.message import MessageFormatError, parse_message
 
@@ -132,16 +132,15 @@ class ResendProvider:
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Send ``envelopes`` in calls of at most :attr:`per_call`, :attr:`calls` in
         flight; one result each, in order."""
-        calls = [
-            (part, lambda part=part: send_in_batches(
-                part, self.per_call, self._email, self._call, MessageFormatError))
+        calls = (
+            (part, prepare_batch(part, self._email, MessageFormatError, json_array, self._call))
             for part in plan_calls(envelopes, self.per_call)
-        ]  # fmt: skip
+        )  # each body built in this thread while the previous calls are in flight
         return in_order(envelopes, self.calls.run(calls))
 
-    def _call(self, emails: list[list[bytes]], sent: list[Envelope]) -> BatchResult:
+    def _call(self, body: bytes, sent: list[Envelope]) -> BatchResult:
         request = self.caller.client.build_request(
-            "POST", self.url, content=json_array(emails),
+            "POST", self.url, content=body,
             headers={
                 "Authorization": f"Bearer {self.api_key}",
                 "Content-Type": "application/json",
