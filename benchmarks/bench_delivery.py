@@ -8,8 +8,16 @@ messages per second (wall), CPU microseconds per message in our process(es), pea
 The naive path (an EmailMessage and a premailer run per message, what the render-once
 design avoids) is timed on a sample and its rate compared.
 
+HTTP rows: each HTTP provider (mailgun, sendgrid, postmark, resend, ses) sends to its
+stand-in (``benchmarks/standins.py``: real HTTP on 127.0.0.1, the documented request and
+answer, 50 ms latency), on SQLite, at the default settings, to ``--http-subscribers``
+readers (10,000): calls, recipients per call and calls in flight are printed too, and the
+rate and CPU per message after the first hand-over ("steady": without the start-up's
+imports and the rendering, which a run of 10,000 readers spreads thin).
+
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
        [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
+       [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite | http] [--no-http]
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import time
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 DAY = date(2026, 3, 25)
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -86,15 +95,72 @@ def scenario(args: argparse.Namespace) -> None:
     app = App(load_settings())
     cpu = time.process_time()
     wall = time.perf_counter()
+    first: list[float] = []  # at the first hand-over: messages sent, CPU, wall
+
+    def progress(report: Any) -> None:
+        if not first:
+            first.extend((report.sent, time.process_time(), time.perf_counter()))
+
     if args.role == "send":
-        result = app.release.send(DAY, in_process=True)
+        result = app.release.send(DAY, in_process=True, on_progress=progress)
         sent = result.run.sent
     else:
         sent = app.delivery.work(once=True, poll_seconds=0.2)
+    steady = {}
+    if first and sent > first[0]:  # after the first hand-over: no import, no rendering
+        steady = {"steady_sent": sent - first[0], "steady_cpu": time.process_time() - first[1],
+                  "steady_wall": time.perf_counter() - first[2]}  # fmt: skip
     print(json.dumps({
         "sent": sent, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
-        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, **steady,
     }))  # fmt: skip
+
+
+#: What each HTTP provider's scenario sets, ``{url}`` being its stand-in's base URL.
+HTTP_SETTINGS = {
+    "mailgun": {"NEWSLETTER_MAILGUN_API_URL": "{url}", "NEWSLETTER_MAILGUN_API_KEY": "bench",
+                "NEWSLETTER_MAILGUN_DOMAIN": "mg.example.ma"},
+    "sendgrid": {"NEWSLETTER_SENDGRID_API_URL": "{url}", "NEWSLETTER_SENDGRID_API_KEY": "SG.b"},
+    "postmark": {"NEWSLETTER_POSTMARK_API_URL": "{url}", "NEWSLETTER_POSTMARK_TOKEN": "bench"},
+    "resend": {"NEWSLETTER_RESEND_API_URL": "{url}", "NEWSLETTER_RESEND_API_KEY": "re_bench"},
+    "ses": {"NEWSLETTER_SES_ENDPOINT_URL": "{url}", "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "eu-west-1"},
+}  # fmt: skip
+
+
+def http_rows(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[Any, ...]]:
+    """Each HTTP provider to its stand-in, on SQLite: (name, sent, msg/s, CPU us/msg,
+    peak RSS MB, calls, recipients per call, most calls in flight)."""
+    from benchmarks.standins import serve
+
+    rows = []
+    for provider, settings in HTTP_SETTINGS.items():
+        if args.only not in (None, "http", f"{provider}/sqlite"):
+            continue
+        folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
+        database = url_for("sqlite", None, folder)
+        prepare(database, folder, args.http_subscribers)
+        url, stop, counters = serve(provider, args.latency)
+        try:
+            child_env = {**env, "NEWSLETTER_PROVIDER": provider}
+            child_env.update({k: v.format(url=url) for k, v in settings.items()})
+            base = ["--scenario", "--provider", provider, "--database-url", database,
+                    "--data-dir", str(folder)]  # fmt: skip
+            result = run_child([*base, "--role", "send"], child_env)
+        finally:
+            stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        sent = result["sent"]
+        assert counters.recipients == sent and not counters.problems, counters.problems
+        per_call = counters.recipients / max(counters.calls, 1)
+        steady = result.get("steady_sent", 0)
+        rows.append((f"{provider} stand-in ({args.latency * 1000:.0f} ms)", sent,
+                     sent / result["wall"], 1e6 * result["cpu"] / max(sent, 1),
+                     result["rss_kb"] / 1024, counters.calls, per_call,
+                     counters.in_flight_max,
+                     steady / result["steady_wall"] if steady else 0.0,
+                     1e6 * result["steady_cpu"] / steady if steady else 0.0))  # fmt: skip
+    return rows
 
 
 def run_child(extra: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -142,11 +208,16 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="1,000,000 subscribers")
     parser.add_argument(
         "--only",
-        help="run one scenario, e.g. file/sqlite (a 1,000,000-reader memory check in minutes)",
+        help="run one scenario, e.g. file/sqlite (a 1,000,000-reader memory check in minutes), "
+        "mailgun/sqlite, or http (the HTTP providers' rows only)",
     )
     parser.add_argument(
         "--postgres", help="PostgreSQL URL (default: $NEWSLETTER_TEST_DATABASE_URL)"
     )
+    parser.add_argument("--http-subscribers", type=int, default=10_000,
+                        help="readers of the HTTP providers' rows (default 10,000)")  # fmt: skip
+    parser.add_argument("--latency", type=float, default=0.05, help="stand-ins' seconds")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP providers")
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--role", default="send", help=argparse.SUPPRESS)
     parser.add_argument("--provider", default="file", help=argparse.SUPPRESS)
@@ -213,6 +284,7 @@ def main() -> None:
                              sent / wall, 1e6 * sum(r["cpu"] for r in results) / max(sent, 1),
                              max(r["rss_kb"] for r in results) / 1024))  # fmt: skip
                 shutil.rmtree(folder, ignore_errors=True)
+        http = [] if args.no_http else http_rows(args, env)
         naive = naive_rate()
     finally:
         sink.terminate()
@@ -221,9 +293,19 @@ def main() -> None:
     print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}")
     for name, sent, rate, cpu, rss in rows:
         print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f}")
-    ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
+    if http:
+        print(f"\n{args.http_subscribers} subscribers, HTTP providers (SQLite, default settings)")
+        print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}"
+              f" {'calls':>6} {'per call':>9} {'in flight':>10} {'steady msg/s':>13}"
+              f" {'steady CPU us':>14}")  # fmt: skip
+        for name, sent, rate, cpu, rss, calls, per_call, in_flight, s_rate, s_cpu in http:
+            print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f} {calls:>6}"
+                  f" {per_call:>9.0f} {in_flight:>10} {s_rate:>13.0f} {s_cpu:>14.0f}")  # fmt: skip
+        print("steady: after the first hand-over (the edition rendered, modules imported)")
     print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
-    print(f"render-once path, file/sqlite: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
+    if rows:
+        ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
+        print(f"render-once path, {rows[0][0]}: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
 
 
 def url_for(backend: str, url: str | None, folder: Path) -> str:

@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
 from email.utils import format_datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from newsletter.render.headers import address_line
 from newsletter.store.models import Delivery, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.wiring import App
+from tests.batch_standins import Call, expand
 from tests.conftest import run_cli
 
 DAY = date(2026, 3, 25)
@@ -98,11 +98,19 @@ def check_personal_headers(headers: dict[str, str], html: str | None, recipient:
     assert unsubscribe.startswith("<http://localhost:8000/u/") and unsubscribe.endswith(">")
     assert html is not None and unsubscribe[1:-1] in html  # the same signed link as the body
     assert headers["List-Id"].endswith("<brief.example.ma>")
-    assert headers["Message-ID"].startswith(f"<{DAY.isoformat()}.")
+    message_id = headers.get("Message-ID") or headers.get("Message-Id") or ""
+    assert message_id.startswith(f"<{DAY.isoformat()}.")
     assert recipient in (html or "")
 
 
 # --- stand-ins ------------------------------------------------------------------------------
+def as_call(request: httpx.Request) -> Any:
+    """``request`` as the batch stand-ins of ``benchmarks/standins.py`` read it."""
+    return Call(
+        request.url.path, {k.lower(): v for k, v in request.headers.items()}, request.read()
+    )
+
+
 @dataclass
 class StandIn:
     """Records requests and the problems found in them; ``script`` answers the next calls
@@ -172,8 +180,9 @@ class PostmarkStandIn(StandIn):
 
 
 class SendGridStandIn(StandIn):
-    """SendGrid's ``/v3/mail/send``: Bearer key, personalizations, text before HTML; 202
-    with ``X-Message-Id``, or 400 with ``errors``."""
+    """SendGrid's ``/v3/mail/send``: Bearer key, up to 1,000 personalizations, text before
+    HTML; each personalization expanded with its substitutions and headers; 202 with
+    ``X-Message-Id``, or 400 with ``errors`` naming the refused personalizations."""
 
     key = "SG.test-key"
 
@@ -191,57 +200,49 @@ class SendGridStandIn(StandIn):
         self.expect([c["type"] for c in content] == ["text/plain", "text/html"], "content order")
         self.expect(body["from"] == {"email": "newsletter@example.ma", "name": "Le Brief"}, "from")
         self.expect(bool(body["subject"]), "subject")
-        to = personalizations[0]["to"][0]["email"]
-        check_personal_headers(personalizations[0]["headers"], content[1]["value"], to)
-        if to in self.refuse:
-            code, text = self.refuse[to]
-            return httpx.Response(
-                code, json={"errors": [{"message": text, "field": "personalizations.0.to"}]}
-            )
-        self.sent.append(to)
-        return httpx.Response(202, headers={"X-Message-Id": f"sg-{len(self.sent)}"})
+        delivered = expand("sendgrid", as_call(request))
+        errors = []
+        for index, message in enumerate(delivered):
+            check_personal_headers(message.headers, message.html, message.address)
+            if message.address in self.refuse:
+                text = self.refuse[message.address][1]
+                errors.append({"message": text, "field": f"personalizations.{index}.to"})
+        if errors:
+            return httpx.Response(400, json={"errors": errors})
+        self.sent += [m.address for m in delivered]
+        return httpx.Response(202, headers={"X-Message-Id": f"sg-{len(self.requests)}"})
 
 
 class MailgunStandIn(StandIn):
-    """Mailgun's ``/v3/{domain}/messages.mime``: basic auth ``api:KEY``, multipart form with
-    ``to`` and the ``message`` file; 200 with the id."""
+    """Mailgun's ``/v3/{domain}/messages``: basic auth ``api:KEY``, multipart form with a
+    ``to`` per recipient and ``recipient-variables``, expanded per recipient; 200 with the
+    id, or 400 for the whole call."""
 
     key = "mg-key-123"
     domain = "mg.example.ma"
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         self.expect(request.method == "POST", f"method {request.method}")
-        self.expect(request.url.path == f"/v3/{self.domain}/messages.mime", "path")
+        self.expect(request.url.path == f"/v3/{self.domain}/messages", "path")
         expected = "Basic " + base64.b64encode(f"api:{self.key}".encode()).decode()
         if request.headers.get("Authorization") != expected:
             return httpx.Response(401, text="Forbidden")
         content_type = request.headers.get("Content-Type", "")
         self.expect(content_type.startswith("multipart/form-data; boundary="), "multipart")
-        form = message_from_bytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + request.content,
-            policy=policy.default,
-        )
-        fields = {
-            part.get_param("name", header="content-disposition"): part for part in form.iter_parts()
-        }
-        to = fields["to"].get_content().strip()
-        self.expect(
-            fields["message"].get_param("filename", header="content-disposition") is not None,
-            "message must be a file",
-        )
-        self.expect(fields["message"].get_content_type() == "message/rfc822", "MIME type")
-        message = fields["message"].get_payload(0)  # the parser reads message/rfc822 parts
-        self.expect(message["To"].addresses[0].addr_spec == to, "to")
-        headers = {k: str(v) for k, v in message.items()}
-        html = message.get_body(("html",)).get_content()
-        check_personal_headers(headers, html, to)
-        if to in self.refuse:
-            code, text = self.refuse[to]
-            return httpx.Response(code, json={"message": text})
-        self.sent.append(to)
+        delivered = expand("mailgun", as_call(request))
+        self.expect(0 < len(delivered) <= 1000, "recipients")
+        for message in delivered:
+            check_personal_headers(message.headers, message.html, message.address)
+            if message.address in self.refuse:
+                code, text = self.refuse[message.address]
+                return httpx.Response(code, json={"message": text})
+        self.sent += [m.address for m in delivered]
         return httpx.Response(
             200,
-            json={"id": f"<mg-{len(self.sent)}@mg.example.ma>", "message": "Queued. Thank you."},
+            json={
+                "id": f"<mg-{len(self.requests)}@mg.example.ma>",
+                "message": "Queued. Thank you.",
+            },
         )
 
 
@@ -339,7 +340,7 @@ def test_postmark_account_errors_on_a_200_stop_without_failing_anyone(app: App) 
     assert rows(app) == {"pending": 3}
 
 
-def test_sendgrid_sends_one_personalization_per_message(app: App) -> None:
+def test_sendgrid_sends_one_personalization_per_reader_in_one_request(app: App) -> None:
     addresses = prepare(app, 4)
     stand_in = SendGridStandIn()
     stand_in.refuse = {addresses[2]: (400, "Does not contain a valid address.")}
@@ -350,36 +351,51 @@ def test_sendgrid_sends_one_personalization_per_message(app: App) -> None:
     result = sender.release.send(DAY)
     assert stand_in.problems == []
     assert (result.run.sent, result.run.failed) == (3, 1)
+    # One request for the four, refused for one of them; the other three again at once.
+    assert [len(json.loads(r.content)["personalizations"]) for r in stand_in.requests] == [4, 3]
     by_address = deliveries(app)
-    assert by_address[addresses[0]].provider_message_id == "sg-1"
+    assert by_address[addresses[0]].provider_message_id == "sg-2"
     refused = by_address[addresses[2]]
     assert (refused.status, refused.last_code) == ("failed", 400)
     assert refused.last_error == (
-        "sendgrid: HTTP 400: Does not contain a valid address. (personalizations.0.to)"
+        "sendgrid: HTTP 400: Does not contain a valid address. (personalizations.2.to)"
     )
     body = json.loads(stand_in.requests[0].content)
     assert body["personalizations"][0]["custom_args"]["delivery_id"].isdigit()
     assert body["categories"] == [DAY.isoformat()]
 
 
-def test_mailgun_sends_our_mime_bytes(app: App) -> None:
+def test_mailgun_sends_one_batch_with_recipient_variables(app: App) -> None:
     addresses = prepare(app, 4)
     stand_in = MailgunStandIn()
-    stand_in.refuse = {addresses[3]: (400, "to parameter is not a valid address")}
     sender = http_app(
         app, stand_in, provider="mailgun", mailgun_api_key=MailgunStandIn.key,
         mailgun_domain=MailgunStandIn.domain, mailgun_api_url="https://mg.test",
     )  # fmt: skip
     result = sender.release.send(DAY)
     assert stand_in.problems == []
-    assert result.run.sent == 3 and sorted(stand_in.sent) == sorted(addresses[:3])
+    assert result.run.sent == 4 and sorted(stand_in.sent) == sorted(addresses)
+    assert len(stand_in.requests) == 1
     by_address = deliveries(app)
-    assert by_address[addresses[0]].provider_message_id == "<mg-1@mg.example.ma>"
-    refused = by_address[addresses[3]]
-    assert (refused.status, refused.last_code) == ("failed", 400)
-    assert refused.last_error == "mailgun: HTTP 400: to parameter is not a valid address"
+    assert {d.provider_message_id for d in by_address.values()} == {"<mg-1@mg.example.ma>"}
     form = stand_in.requests[0].content
     assert b'name="o:tag"' in form and b'name="v:delivery_id"' in form
+    assert form.count(b'name="to"') == 4
+
+
+def test_mailgun_refusing_a_batch_fails_its_messages_with_the_text(app: App) -> None:
+    addresses = prepare(app, 3)
+    stand_in = MailgunStandIn()
+    stand_in.refuse = {addresses[1]: (400, "to parameter is not a valid address")}
+    sender = http_app(
+        app, stand_in, provider="mailgun", mailgun_api_key=MailgunStandIn.key,
+        mailgun_domain=MailgunStandIn.domain, mailgun_api_url="https://mg.test",
+    )  # fmt: skip
+    result = sender.release.send(DAY)
+    assert result.run.failed == 3  # Mailgun validates the whole call
+    refused = deliveries(app)[addresses[1]]
+    assert (refused.status, refused.last_code) == ("failed", 400)
+    assert refused.last_error == "mailgun: HTTP 400: to parameter is not a valid address"
 
 
 def test_resend_sends_batches_with_an_idempotency_key(app: App) -> None:
@@ -641,9 +657,10 @@ def test_rate_limit_headers_make_the_next_call_wait_for_the_reset(app: App) -> N
         return response
 
     stand_in.answer = answer  # type: ignore[method-assign]
-    provider = SendGridProvider(
-        stand_in.client(), SendGridStandIn.key, sleep=fake.sleep, clock=fake.clock
-    )
+    provider = SendGridProvider(  # one reader a call: the reset concerns the second
+        stand_in.client(), SendGridStandIn.key, per_call=1, concurrency=1,
+        sleep=fake.sleep, clock=fake.clock,
+    )  # fmt: skip
     result = direct_app(app, provider).release.send(DAY)
     assert stand_in.problems == [] and result.run.sent == 2
     assert fake.waits == [12.0]  # before the second call only
@@ -661,9 +678,9 @@ def test_a_rate_limit_reset_beyond_the_cap_defers_without_calling(app: App) -> N
         return response
 
     stand_in.answer = answer  # type: ignore[method-assign]
-    provider = MailgunProvider(
-        stand_in.client(), MailgunStandIn.key, MailgunStandIn.domain,
-        policy=RetryPolicy(max_wait=60), sleep=fake.sleep, clock=fake.clock,
+    provider = MailgunProvider(  # one reader a call: the reset concerns the second
+        stand_in.client(), MailgunStandIn.key, MailgunStandIn.domain, per_call=1,
+        concurrency=1, policy=RetryPolicy(max_wait=60), sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
     result = direct_app(app, provider).release.send(DAY)
     assert (result.run.sent, result.run.deferred) == (1, 1) and len(stand_in.requests) == 1
@@ -678,9 +695,9 @@ def test_a_provider_that_keeps_failing_pauses_the_edition_with_the_reason(
     prepare(app, 6)
     stand_in, fake = SendGridStandIn(), FakeTime()
     stand_in.script = [httpx.Response(502, text="Bad Gateway")] * 100
-    provider = SendGridProvider(
-        stand_in.client(), SendGridStandIn.key, policy=RetryPolicy(attempts=1),
-        sleep=fake.sleep, clock=fake.clock,
+    provider = SendGridProvider(  # one reader a call: each error counts one message
+        stand_in.client(), SendGridStandIn.key, policy=RetryPolicy(attempts=1), per_call=1,
+        concurrency=1, sleep=fake.sleep, clock=fake.clock,
     )  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="newsletter.deliver"):
         result = direct_app(app, provider, pause_after_errors=3).release.send(DAY)

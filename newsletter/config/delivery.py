@@ -24,7 +24,13 @@ class DeliverySettings(BaseModel):
 
     provider: Provider = "file"
     outbox_dir: Path | None = None
-    send_batch_size: int = Field(50, ge=1, le=10_000)
+    send_batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Deliveries a worker claims at once; default 50, or what the provider "
+        "takes at once when more (an HTTP batch API: per call x calls in flight).",
+    )
     send_commit_size: int = Field(
         20,
         ge=1,
@@ -62,6 +68,11 @@ class DeliverySettings(BaseModel):
     )
     http_timeout: float = Field(30.0, gt=0, le=600, description="Seconds per HTTP call phase.")
     http_attempts: int = Field(4, ge=1, le=20, description="Calls per batch before deferring.")
+    http_concurrency: int | None = Field(
+        None, ge=1, le=64,
+        description="HTTP provider calls in flight at once; default from the provider's "
+        "documented limits (Mailgun, SendGrid 4, Postmark, Resend 2, SES 8).",
+    )  # fmt: skip
     retry_after_max: float = Field(
         60.0, ge=0, le=3600,
         description="Longest Retry-After (seconds) waited for; a longer one defers the batch.",

@@ -84,7 +84,7 @@ class DeliveryOptions:
     limit in messages per second (0: none) and the SMTP connections a worker keeps."""
 
     provider: str
-    claim_size: int
+    claim_size: int | None  # None: the provider's batch, at least 50
     commit_size: int
     send_rate: float
     smtp_connections: int

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from email.utils import format_datetime
 
 from newsletter.links import PATHS, Links, Purpose
-from newsletter.render.headers import address_line
+from newsletter.render.headers import address_line, clean
 from newsletter.render.mime import Personal
 from newsletter.timeutil import utcnow
+
+_DATE: tuple[int, str] = (0, "")
+#: Printable ASCII without space, quotes, commas, semicolons or angle brackets: an address
+#: that ``address_line`` would write unchanged (``To: address``), checked in one match.
+_PLAIN_ADDRESS = re.compile(r"[!#-+\--:=?-~]+")
+
+
+def _date_now() -> str:
+    """The RFC 5322 ``Date`` of now (UTC), formatted once per second: the header has
+    whole seconds, and a send formats it for thousands of messages a second."""
+    global _DATE
+    now = utcnow()
+    second = int(now.timestamp())
+    if _DATE[0] != second:
+        _DATE = (second, format_datetime(now.replace(microsecond=0)))
+    return _DATE[1]
 
 
 def personal_parts(
@@ -27,9 +44,11 @@ def personal_parts(
     unsubscribe = links.url(f"{PATHS[Purpose.UNSUBSCRIBE]}/{token}")
     preferences = links.subscriber_url(Purpose.PREFERENCES, subscriber_id)
     return Personal(
-        to_line=address_line("To", name, email),
+        to_line=f"To: {email}"
+        if not name and _PLAIN_ADDRESS.fullmatch(email)
+        else address_line("To", name, email),
         message_id=f"<{day.isoformat()}.{delivery_id}.{secrets.token_hex(6)}@{sender_domain}>",
-        date=format_datetime(utcnow()),
+        date=_date_now(),
         list_unsubscribe=f"<{unsubscribe}>"
         + (
             f",\r\n <mailto:{unsubscribe_mailto}?subject=unsubscribe-{token}>"
@@ -37,4 +56,5 @@ def personal_parts(
             else ""
         ),
         values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
+        name=clean(name) if name else "",
     )

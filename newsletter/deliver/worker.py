@@ -136,17 +136,27 @@ class Sender:
             day=self.day, delivery_id=claim.delivery_id, sender_domain=self.sender_domain,
             unsubscribe_mailto=self.unsubscribe_mailto,
         )  # fmt: skip
+        message: PreparedMessage | PreparedTextMessage
         if claim.format == "text" and self.text_message_for is not None:
-            data = self.text_message_for(claim.variant).personalise(personal)
+            message = self.text_message_for(claim.variant)
         else:
-            data = self.message_for(claim.variant).personalise(personal)
+            message = self.message_for(claim.variant)
+        signer = self.signer
+
+        def data() -> bytes:
+            # Built on first use: only the providers that carry raw MIME ask for it.
+            raw = message.personalise(personal)
+            return signer(raw) if signer else raw
+
         return Envelope(
             key=claim.delivery_id,
             sender=self.envelope_sender,
             recipient=claim.email,
-            data=self.signer(data) if self.signer else data,
+            data=data,
             message_id=personal.message_id,
             campaign=self.day.isoformat(),
+            content=message.content,
+            personal=personal.recipient(),
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config.options import DeliveryOptions
 from newsletter.deliver.ratelimit import RateLimiter
-from newsletter.deliver.worker import RunReport, Sender, drain, worker_id
+from newsletter.deliver.worker import CLAIM_SIZE, RunReport, Sender, drain, worker_id
 from newsletter.editions.rendering import Renderer
 from newsletter.providers.base import Provider
 from newsletter.store.db import transaction
@@ -89,7 +89,10 @@ class Delivery:
             try:
                 return drain(
                     self.sessions, edition.id, sender, provider,
-                    claim_size=batch_size or o.claim_size, commit_size=o.commit_size,
+                    # By default a claim is what the provider takes at once (at least 50).
+                    claim_size=batch_size or o.claim_size
+                    or max(CLAIM_SIZE, int(getattr(provider, "batch_size", 1))),
+                    commit_size=o.commit_size,
                     should_stop=should_stop, on_progress=on_progress,
                     resend_uncertain=resend_uncertain, limiter=limiter,
                 )  # fmt: skip

@@ -34,8 +34,10 @@ really wait.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -173,6 +175,14 @@ def response_text(response: httpx.Response, limit: int = 500) -> str:
     return f"HTTP {response.status_code}: {text}"[:limit]
 
 
+@dataclass
+class _CallState:
+    """What one call learnt across its attempts: ``maybe_sent`` when an attempt's answer
+    was lost after the request was sent (the provider may have accepted it)."""
+
+    maybe_sent: bool = False
+
+
 class _Retry(Exception):
     """One attempt failed in a way worth another attempt."""
 
@@ -215,7 +225,7 @@ class HTTPCaller:
         self._not_before = 0.0  # clock time before which the rate limit says wait
         self._backoff = wait_exponential_jitter(max=self.policy.backoff_max, jitter=1)
         self.calls = 0  # requests actually sent (for reports and tests)
-        self._maybe_sent = False  # an attempt of the current call may have been accepted
+        self._lock = threading.Lock()  # calls may run in several threads at once
 
     def call(self, request: httpx.Request) -> httpx.Response | Failure:
         """Send ``request`` (retrying as the module says); the response (2xx or a 4xx the
@@ -227,12 +237,12 @@ class HTTPCaller:
             sleep=self.sleep,
             reraise=True,
         )
-        self._maybe_sent = False
+        state = _CallState()  # per call: several calls may be in flight at once
         try:
-            return retrying(self._attempt, request)
+            return retrying(self._attempt, request, state)
         except (_Retry, _Give) as exc:
             failure = exc.failure
-        if self._maybe_sent and failure.result == Result.DEFERRED:
+        if state.maybe_sent and failure.result == Result.DEFERRED:
             # An earlier attempt may have gone through: even under the same idempotency
             # key, a later run builds a new request. Never resend blindly.
             return Failure(
@@ -249,11 +259,12 @@ class HTTPCaller:
             return exc.failure.retry_after
         return float(self._backoff(state))
 
-    def _attempt(self, request: httpx.Request) -> httpx.Response:
+    def _attempt(self, request: httpx.Request, state: _CallState) -> httpx.Response:
         self._respect_limit()
         timeout = self.policy.timeout
         request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
         try:
             response = self.client.send(request)
         except _NOT_SENT as exc:
@@ -264,7 +275,7 @@ class HTTPCaller:
                 f"{self.name}: {_describe(exc)} after the request was sent: "
                 "the provider may have accepted it",
             )
-            self._maybe_sent = True
+            state.maybe_sent = True
             if self.idempotent:  # the same key makes a second attempt harmless
                 raise _Retry(Failure(Result.DEFERRED, failure.detail)) from None
             raise _Give(failure) from None
@@ -342,36 +353,145 @@ def send_one_by_one(
     return batch
 
 
-def send_in_batches(
-    envelopes: Sequence[Envelope],
-    size: int,
+class Calls:
+    """Runs a provider's calls with up to ``concurrency`` of them in flight at once (a
+    thread pool kept for the provider's life; httpx's ``Client`` is thread-safe).
+
+    :meth:`run` takes one function per call, each answering for its own envelopes; after
+    a call that stops the send (refused credentials, an answer lost), the calls not yet
+    started answer ``unsent`` instead of calling. Results keep the order of the calls.
+    """
+
+    def __init__(self, concurrency: int, name: str) -> None:
+        self.concurrency = max(1, concurrency)
+        self.name = name
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(
+        self,
+        calls: Iterable[tuple[Sequence[Envelope], Callable[[], BatchResult]]],
+        halt: Callable[[BatchResult], bool] = lambda answer: answer.stop is not None,
+    ) -> BatchResult:
+        """``calls``: (the envelopes a call answers for, the call). One result per
+        envelope, in the order of the calls; ``stop`` from the first call that stopped.
+        After an answer for which ``halt`` is true, calls not yet started are ``unsent``.
+        ``calls`` is consumed in this thread, each submitted as soon as it is produced: a
+        generator that builds a request body there overlaps building the next with the
+        calls in flight, and keeps the large bodies out of the threads' own heaps."""
+        halted = threading.Event()
+
+        def one(envelopes: Sequence[Envelope], call: Callable[[], BatchResult]) -> BatchResult:
+            if halted.is_set():
+                return BatchResult([MessageResult(e.key, Result.UNSENT) for e in envelopes])
+            answer = call()
+            if halt(answer):
+                halted.set()
+            return answer
+
+        if self.concurrency == 1:
+            answers = [one(envelopes, call) for envelopes, call in calls]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
+            futures = [self._pool.submit(one, envelopes, call) for envelopes, call in calls]
+            answers = [future.result() for future in futures]
+        batch = BatchResult()
+        for answer in answers:
+            batch.results += answer.results
+            batch.stop = batch.stop or answer.stop
+        return batch
+
+    def close(self) -> None:
+        """Stop the threads (calls in flight finish first)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def plan_calls(
+    envelopes: Sequence[Envelope], size: int, *, one_per_address: bool = False
+) -> list[list[Envelope]]:
+    """``envelopes`` in calls of at most ``size``, each call of one content (variant) and
+    one campaign, so that a batch API renders it once; envelopes without content (single
+    messages) are grouped apart. With ``one_per_address``, an address appears once per
+    call (recipient variables are keyed by address). Order is kept within each call."""
+    groups: dict[tuple[int, str], list[Envelope]] = {}
+    for envelope in envelopes:
+        content = id(envelope.content) if envelope.fields else 0
+        groups.setdefault((content, envelope.campaign), []).append(envelope)
+    calls: list[list[Envelope]] = []
+    for members in groups.values():
+        current: list[Envelope] = []
+        seen: set[str] = set()
+        for envelope in members:
+            address = envelope.recipient.lower()
+            if len(current) >= size or (one_per_address and address in seen):
+                calls.append(current)
+                current, seen = [], set()
+            current.append(envelope)
+            seen.add(address)
+        if current:
+            calls.append(current)
+    return calls
+
+
+def in_order(envelopes: Sequence[Envelope], batch: BatchResult) -> BatchResult:
+    """``batch``'s results put back in the order of ``envelopes``."""
+    by_key = {r.key: r for r in batch.results}
+    return BatchResult([by_key[e.key] for e in envelopes], stop=batch.stop)
+
+
+def display(name: str, address: str) -> str:
+    """``"Name" <address>`` (a quoted-string, RFC 5322 section 3.2.4, with ``"`` and ``\\``
+    escaped), or the bare address without a name. The APIs taking one string for an
+    address encode a non-ASCII name themselves; the exact text goes, never encoded-words."""
+    if not name:
+        return address
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
+def json_array(items: Sequence[Sequence[bytes]]) -> bytes:
+    """A JSON array (UTF-8) of ``items``, each given as the pieces of its JSON: one join
+    for the whole request body."""
+    parts: list[bytes] = [b"["]
+    for index, pieces in enumerate(items):
+        if index:
+            parts.append(b",")
+        parts += pieces
+    parts.append(b"]")
+    return b"".join(parts)
+
+
+def prepare_batch(
+    part: Sequence[Envelope],
     build: Callable[[Envelope], Any],
-    call: Callable[[list[Any], list[Envelope]], BatchResult],
     invalid: type[Exception],
-) -> BatchResult:
-    """Send ``envelopes`` in API calls of at most ``size`` messages, for a provider with a
-    batch endpoint. ``build`` turns an envelope into the provider's JSON for one message
-    (raising ``invalid`` fails that message alone); ``call`` sends the built messages with
-    their envelopes and reads one result per envelope. After a call that stops the send,
-    the rest of the envelopes is ``unsent``. One result per envelope, in order."""
-    batch = BatchResult()
-    for start in range(0, len(envelopes), size):
-        part = envelopes[start : start + size]
-        if batch.stop:
-            batch.results += [MessageResult(e.key, Result.UNSENT) for e in part]
-            continue
-        bodies: list[Any] = []
-        built: list[Envelope] = []
-        results: dict[int, MessageResult] = {}
-        for envelope in part:
-            try:
-                bodies.append(build(envelope))
-                built.append(envelope)
-            except invalid as exc:
-                results[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
-        if bodies:
-            answer = call(bodies, built)
+    join: Callable[[list[Any]], bytes],
+    call: Callable[[bytes, list[Envelope]], BatchResult],
+) -> Callable[[], BatchResult]:
+    """Build one batch call's body now (``build`` per envelope, raising ``invalid`` fails
+    that message alone; ``join`` makes the body) and return the call, which sends it with
+    ``call`` and answers one result per envelope of ``part``, in order."""
+    bodies: list[Any] = []
+    built: list[Envelope] = []
+    failed: dict[int, MessageResult] = {}
+    for envelope in part:
+        try:
+            bodies.append(build(envelope))
+            built.append(envelope)
+        except invalid as exc:
+            failed[envelope.key] = MessageResult(envelope.key, Result.FAILED, detail=str(exc))
+    body = join(bodies) if bodies else None
+    del bodies
+
+    def send() -> BatchResult:
+        results = dict(failed)
+        stop = None
+        if body is not None:
+            answer = call(body, built)
             results.update({r.key: r for r in answer.results})
-            batch.stop = answer.stop
-        batch.results += [results[e.key] for e in part]
-    return batch
+            stop = answer.stop
+        return BatchResult([results[e.key] for e in part], stop=stop)
+
+    return send

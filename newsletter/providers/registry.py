@@ -19,7 +19,6 @@ from newsletter.providers.mailgun import MailgunProvider
 from newsletter.providers.postmark import PostmarkProvider
 from newsletter.providers.resend import ResendProvider
 from newsletter.providers.sendgrid import SendGridProvider
-from newsletter.providers.ses import SESProvider
 from newsletter.providers.smtp import SMTPProvider
 
 #: The providers this module builds (``NEWSLETTER_PROVIDER`` values).
@@ -86,6 +85,8 @@ def make_http_provider(
     :class:`ConfigError` for a missing credential or an unknown name."""
     policy = retry_policy(settings)
     common: dict[str, Any] = {"policy": policy, "sleep": sleep, "clock": clock}
+    if settings.http_concurrency is not None:  # else each provider's documented default
+        common["concurrency"] = settings.http_concurrency
     if name == "postmark":
         token = _secret(settings.postmark_token, "NEWSLETTER_POSTMARK_TOKEN", name)
         return PostmarkProvider(
@@ -108,6 +109,8 @@ def make_http_provider(
         key = _secret(settings.resend_api_key, "NEWSLETTER_RESEND_API_KEY", name)
         return ResendProvider(client, key, api_url=settings.resend_api_url, **common)
     if name == "ses":
+        from newsletter.providers.ses import SESProvider  # botocore: only when used
+
         credentials, region = aws_credentials_and_region()
         return SESProvider(
             client, credentials, region, endpoint_url=settings.ses_endpoint_url,

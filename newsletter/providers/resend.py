@@ -16,11 +16,19 @@ Documentation (Resend API reference, "Send batch emails", "Idempotency keys", "E
 - Errors: ``{"statusCode", "name", "message"}``: 400/422 validation, 401/403 key or
   domain refused, 409 idempotency key reused with another body or still in progress, 429
   rate limit or daily quota (``ratelimit-*`` and ``retry-after`` headers), 5xx.
+- Rate limit ("Usage limits"): by default a few requests per second per team (2, raised to
+  5 since), across all its keys; hence two calls in flight by default.
+
+Each reader's email is built from the variant's prepared fields (its placeholders filled
+with the reader's links: string joins, no parsing), with its own Message-ID, List-
+Unsubscribe and one-click headers; a single message without content is read from its
+bytes. Resend signs with the sender's domain: our DKIM signature is not applied.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,16 +36,23 @@ import httpx
 
 from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
 from newsletter.providers.http import (
+    Calls,
     Failure,
     HTTPCaller,
     RetryPolicy,
+    display,
+    in_order,
+    json_array,
+    plan_calls,
+    prepare_batch,
     response_text,
-    send_in_batches,
 )
 from newsletter.providers.message import MessageFormatError, parse_message
 
 #: Emails per call (Resend's batch limit).
 MAX_BATCH = 100
+#: Calls in flight at once by default (Resend's default rate limit, requests per second).
+DEFAULT_CONCURRENCY = 2
 DEFAULT_API_URL = "https://api.resend.com"
 
 
@@ -64,17 +79,43 @@ class ResendProvider:
         *,
         api_url: str = DEFAULT_API_URL,
         policy: RetryPolicy | None = None,
-        batch_size: int = MAX_BATCH,
+        per_call: int = MAX_BATCH,
+        concurrency: int = DEFAULT_CONCURRENCY,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.api_key = api_key
         self.url = f"{api_url.rstrip('/')}/emails/batch"
-        self.batch_size = max(1, min(MAX_BATCH, batch_size))
+        self.per_call = max(1, min(MAX_BATCH, per_call))
+        self.calls = Calls(concurrency, self.name)
+        self.batch_size = self.per_call * self.calls.concurrency
         extra: dict[str, Any] = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v}
         self.caller = HTTPCaller(client, self.name, policy, idempotent=True, **extra)
 
-    def _email(self, envelope: Envelope) -> dict[str, Any]:
+    def _email(self, envelope: Envelope) -> list[bytes]:
+        """One email of the batch, as the UTF-8 pieces of its JSON (to join). An
+        edition's email is written from its variant's pre-encoded parts (no encoding of the
+        bodies per reader); a single message is read from its bytes."""
+        fields = envelope.fields
+        if fields is None:
+            return [json.dumps(self._parsed(envelope), ensure_ascii=False).encode()]
+        content, personal = fields
+        text, html = content.fill_json(personal.values)
+        head = {
+            "from": display(content.sender_name, content.sender_address),
+            "to": [envelope.recipient],  # the API documents a name for "from" only
+            "subject": content.subject,
+            "headers": envelope.headers(),
+        }
+        parts = [json.dumps(head, ensure_ascii=False)[:-1].encode()]
+        if html is not None:
+            parts += [b',"html":', *html]
+        if text is not None:
+            parts += [b',"text":', *text]
+        parts.append(b"}")
+        return parts
+
+    def _parsed(self, envelope: Envelope) -> dict[str, Any]:
         parsed = parse_message(envelope.data, envelope.recipient)
         email: dict[str, Any] = {
             "from": parsed.from_line,
@@ -89,16 +130,20 @@ class ResendProvider:
         return email
 
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        """Send ``envelopes`` in calls of at most :attr:`batch_size`; one result each."""
-        return send_in_batches(
-            envelopes, self.batch_size, self._email, self._call, MessageFormatError
-        )
+        """Send ``envelopes`` in calls of at most :attr:`per_call`, :attr:`calls` in
+        flight; one result each, in order."""
+        calls = (
+            (part, prepare_batch(part, self._email, MessageFormatError, json_array, self._call))
+            for part in plan_calls(envelopes, self.per_call)
+        )  # each body built in this thread while the previous calls are in flight
+        return in_order(envelopes, self.calls.run(calls))
 
-    def _call(self, emails: list[dict[str, Any]], sent: list[Envelope]) -> BatchResult:
+    def _call(self, body: bytes, sent: list[Envelope]) -> BatchResult:
         request = self.caller.client.build_request(
-            "POST", self.url, json=emails,
+            "POST", self.url, content=body,
             headers={
                 "Authorization": f"Bearer {self.api_key}",
+                "Content-Type": "application/json",
                 "Idempotency-Key": idempotency_key(sent),
             },
         )  # fmt: skip
@@ -130,4 +175,5 @@ class ResendProvider:
         )
 
     def close(self) -> None:
-        """The client belongs to the caller: nothing to release here."""
+        """Stop the calls' threads; the client belongs to the caller."""
+        self.calls.close()

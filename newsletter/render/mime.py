@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.quoprimime import body_encode
 
+from newsletter.providers.base import Content, Recipient
+
 #: RFC 2045 section 6.7 rule 5: encoded lines are at most 76 characters.
 QP_MAX_LINE = 76
 SOFT_BREAK = b"=\r\n"
@@ -77,8 +79,77 @@ class Personal:
     to_line: str  # a complete "To: ..." header line, see headers.address_line
     message_id: str  # "<...@domain>"
     date: str  # RFC 5322 date
-    list_unsubscribe: str  # "<https://...>" (and optionally ", <mailto:...>")
+    list_unsubscribe: str  # "<https://...>" (and optionally ",\r\n <mailto:...>")
     values: Mapping[str, str]  # placeholder name -> value
+    name: str = ""  # the display name of to_line, exact text ("" for none)
+
+    def recipient(self) -> Recipient:
+        """These values as the HTTP providers take them (List-Unsubscribe unfolded)."""
+        return Recipient(self.name, unfold(self.list_unsubscribe), self.values)
+
+
+_ENCODED_WORD = re.compile(r"=\?utf-8\?q\?([^?]*)\?=", re.IGNORECASE)
+_Q_ESCAPE = re.compile(r"=([0-9A-Fa-f]{2})")
+
+
+def unfold(value: str) -> str:
+    """A header value on one line (RFC 5322 section 2.2.3: CRLF before white space is
+    removed)."""
+    return value.replace("\r\n", "")
+
+
+def _decode_words(value: str) -> str:
+    """The text of our own run of RFC 2047 "Q" encoded-words (``render.headers``): the
+    words are adjacent once unfolded, and white space between encoded-words is not text
+    (RFC 2047 section 6.2); each word carries its own spaces as ``_``."""
+    data = b"".join(
+        _Q_ESCAPE.sub(lambda m: chr(int(m[1], 16)), word.replace("_", " ")).encode("latin-1")
+        for word in _ENCODED_WORD.findall(value)
+    )
+    return data.decode("utf-8")
+
+
+def header_text(line: str) -> tuple[str, str]:
+    """``(name, text)`` of a header line written by ``render.headers``: unfolded, encoded-
+    words decoded exactly, without the ``email`` package (whose decoding of folded
+    encoded-words can insert spaces)."""
+    name, _, value = unfold(line).partition(":")
+    value = value.strip()
+    if value.lower().startswith("=?utf-8?q?"):
+        return name, _decode_words(value)
+    return name, value
+
+
+def address_text(line: str) -> tuple[str, str]:
+    """``(display name, address)`` of a ``From:``/``To:`` line of ``render.headers``."""
+    _, value = header_text(line.rsplit("<", 1)[0] if "<" in line else line)
+    if "<" not in line:
+        return "", value
+    address = line.rsplit("<", 1)[1].rstrip(">\r\n ")
+    phrase = value.strip()
+    if phrase.startswith('"') and phrase.endswith('"'):
+        phrase = re.sub(r"\\(.)", r"\1", phrase[1:-1])
+    return phrase, address
+
+
+def content_of(
+    static_headers: list[str], text: str | None, html_body: str | None, pattern: re.Pattern[str]
+) -> Content:
+    """The :class:`Content` the JSON APIs take for a message with these ``static_headers``
+    (From, Subject, then extra headers such as List-Id and Feedback-ID), ``text`` and
+    ``html_body`` with placeholders matching ``pattern``."""
+    sender = ("", "")
+    subject = ""
+    extra: list[tuple[str, str]] = []
+    for line in static_headers:
+        name = line.partition(":")[0]
+        if name.lower() == "from":
+            sender = address_text(line)
+        elif name.lower() == "subject":
+            subject = header_text(line)[1]
+        else:
+            extra.append(header_text(line))
+    return Content(sender[0], sender[1], subject, tuple(extra), text, html_body, pattern)
 
 
 class PreparedMessage:
@@ -107,6 +178,8 @@ class PreparedMessage:
         self._open_text = f"\r\n--{self.boundary}\r\n{part.format('plain')}".encode("ascii")
         self._open_html = f"\r\n--{self.boundary}\r\n{part.format('html')}".encode("ascii")
         self._close = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+        #: The fields of this message for the JSON APIs (built once per variant).
+        self.content = content_of(static_headers, text, html_body, pattern)
 
     def personalise(self, personal: Personal) -> bytes:
         """The complete message (RFC 5322 bytes, CRLF line ends) for one recipient."""

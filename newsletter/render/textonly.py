@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from newsletter.render.mime import Personal, QPTemplate
+from newsletter.render.mime import Personal, QPTemplate, content_of
 
 
 class PreparedTextMessage:
@@ -31,6 +31,8 @@ class PreparedTextMessage:
             'Content-Type: text/plain; charset="utf-8"\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n"
         ).encode("ascii")
+        #: The fields of this message for the JSON APIs: a text body and no HTML.
+        self.content = content_of(static_headers, text, None, pattern)
 
     def personalise(self, personal: Personal) -> bytes:
         """The complete message (RFC 5322 bytes, CRLF line ends) for one recipient; raises
