@@ -7,15 +7,12 @@ own salt, so a token made for "preferences" never verifies as "unsubscribe". Key
 
 from __future__ import annotations
 
-import base64
-import hmac
 import time
 from datetime import date
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from itsdangerous.encoding import int_to_bytes
 
 
 class Purpose(StrEnum):
@@ -55,11 +52,6 @@ class TokenExpired(TokenError):
     """A genuine token past its purpose's lifetime."""
 
 
-def _b64(data: bytes) -> bytes:
-    """URL-safe base64 without padding (itsdangerous's ``base64_encode``)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
 class Links:
     """Builds absolute URLs from ``base_url`` and signs/verifies subscriber tokens.
 
@@ -74,41 +66,13 @@ class Links:
             purpose: URLSafeTimedSerializer(secret_keys, salt=f"newsletter.{purpose.value}")
             for purpose in Purpose
         }
-        # Signing is on the hot path (two links per message): derive each key once, and
-        # sign an integer id with one hmac.digest call (itsdangerous's own path costs a
-        # JSON dump, a zlib attempt and a key derivation per token).
+        # Signing is on the hot path (two links per message): derive each key once.
         self._signers = {purpose: s.make_signer() for purpose, s in self._serializers.items()}
-        self._keys = {purpose: signer.derive_key() for purpose, signer in self._signers.items()}
-        self._stamp: tuple[int, bytes] = (-1, b"")
-        # The hand-made token must equal itsdangerous's (asked twice: a second may tick).
-        self._fast = all(
-            self._token(purpose, 1) == self._fast_token(purpose, 1)
-            or self._token(purpose, 1) == self._fast_token(purpose, 1)
-            for purpose in Purpose
-        )
 
     def token(self, purpose: Purpose, subscriber_id: int) -> str:
-        """A signed token binding ``subscriber_id`` to ``purpose``: itsdangerous's
-        URL-safe timed signature (base64url of the id's JSON, of the time stamp and of the
-        HMAC-SHA1), made by hand for an integer id when it gives the same bytes (checked
-        once at construction)."""
-        if self._fast and type(subscriber_id) is int:
-            return self._fast_token(purpose, subscriber_id)
-        return self._token(purpose, subscriber_id)
-
-    def _token(self, purpose: Purpose, subscriber_id: int) -> str:
+        """A signed token binding ``subscriber_id`` to ``purpose``."""
         payload = self._serializers[purpose].dump_payload(subscriber_id)
         return self._signers[purpose].sign(payload).decode("ascii")
-
-    def _fast_token(self, purpose: Purpose, subscriber_id: int) -> str:
-        now = int(time.time())
-        second, stamp = self._stamp
-        if second != now:
-            stamp = _b64(int_to_bytes(now))
-            self._stamp = (now, stamp)
-        value = _b64(str(subscriber_id).encode("ascii")) + b"." + stamp
-        signature = hmac.digest(self._keys[purpose], value, "sha1")
-        return (value + b"." + _b64(signature)).decode("ascii")
 
     def verify(self, purpose: Purpose, token: str, *, max_age: float | None = None) -> int:
         """The subscriber id in ``token``.
