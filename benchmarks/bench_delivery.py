@@ -1,9 +1,12 @@
 """Delivery speed and memory (``make bench``): an edition sent to N synthetic subscribers.
 
 Scenarios, each in a fresh child process so that its peak RSS is its own:
-  file/sqlite, smtp/sqlite, and with ``--postgres URL`` file/postgresql, smtp/postgresql
-  and smtp/postgresql with 2 worker processes.
-The SMTP side is aiosmtpd's Sink handler in its own process. Printed per scenario:
+  file/sqlite, smtp/sqlite, smtp-sink/sqlite, file+dkim-rsa/sqlite, file+dkim-both/sqlite
+  (RSA and Ed25519 signatures), and with ``--postgres URL`` file/postgresql,
+  smtp/postgresql and smtp/postgresql with 2 worker processes.
+The SMTP side is aiosmtpd's Sink handler in its own process (``smtp``), or Postfix's
+``smtp-sink`` (``smtp-sink``, skipped when it is not installed: Debian package ``postfix``),
+a C server fast enough not to be the bound. Printed per scenario:
 messages per second (wall), CPU microseconds per message in our process(es), peak RSS.
 The naive path (an EmailMessage and a premailer run per message, what the render-once
 design avoids) is timed on a sample and its rate compared.
@@ -18,6 +21,7 @@ imports and the rendering, which a run of 10,000 readers spreads thin).
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
        [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
        [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite | http] [--no-http]
+       [--profile]  (the scenarios print their top functions by own time, cProfile)
 """
 
 from __future__ import annotations
@@ -89,10 +93,23 @@ def scenario(args: argparse.Namespace) -> None:
     from newsletter.wiring import App
 
     os.environ.update(NEWSLETTER_DATABASE_URL=args.database_url, NEWSLETTER_DATA_DIR=args.data_dir)
-    if args.provider == "smtp":
+    if args.provider in ("smtp", "smtp-sink"):
         os.environ.update(NEWSLETTER_PROVIDER="smtp", NEWSLETTER_SMTP_HOST="127.0.0.1",
                           NEWSLETTER_SMTP_PORT=str(args.port))  # fmt: skip
+    if args.provider.startswith("file+dkim"):
+        keys = Path(args.data_dir)
+        os.environ.update(NEWSLETTER_DKIM_SELECTOR="rsa",
+                          NEWSLETTER_DKIM_PRIVATE_KEY=str(keys / "rsa.pem"))  # fmt: skip
+        if args.provider == "file+dkim-both":
+            os.environ.update(NEWSLETTER_DKIM_ED25519_SELECTOR="ed",
+                              NEWSLETTER_DKIM_ED25519_PRIVATE_KEY=str(keys / "ed.pem"))  # fmt: skip
     app = App(load_settings())
+    profile = None
+    if args.profile:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     cpu = time.process_time()
     wall = time.perf_counter()
     first: list[float] = []  # at the first hand-over: messages sent, CPU, wall
@@ -110,6 +127,11 @@ def scenario(args: argparse.Namespace) -> None:
     if first and sent > first[0]:  # after the first hand-over: no import, no rendering
         steady = {"steady_sent": sent - first[0], "steady_cpu": time.process_time() - first[1],
                   "steady_wall": time.perf_counter() - first[2]}  # fmt: skip
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     print(json.dumps({
         "sent": sent, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, **steady,
@@ -166,7 +188,34 @@ def http_rows(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[Any, 
 def run_child(extra: list[str], env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-m", "benchmarks.bench_delivery", *extra],
                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    if "--profile" in extra:
+        sys.stderr.write(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_dkim_keys(folder: Path) -> None:
+    """A fresh RSA-2048 key (``rsa.pem``) and Ed25519 key (``ed.pem``) in ``folder``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    pkcs8 = (serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+             serialization.NoEncryption())  # fmt: skip
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (folder / "rsa.pem").write_bytes(rsa_key.private_bytes(*pkcs8))
+    (folder / "ed.pem").write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(*pkcs8))
+
+
+def start_smtp_sink(port: int) -> subprocess.Popen[bytes] | None:
+    """Postfix's smtp-sink on ``port`` (it advertises PIPELINING), or None when it is not
+    installed."""
+    path = shutil.which("smtp-sink") or next(
+        (p for p in ("/usr/sbin/smtp-sink", "/usr/bin/smtp-sink") if os.path.exists(p)), None
+    )
+    if path is None:
+        return None
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []  # it will not run as root
+    return subprocess.Popen([path, *user, f"127.0.0.1:{port}", "1000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def naive_rate(sample: int = 100) -> float:
@@ -218,6 +267,7 @@ def main() -> None:
                         help="readers of the HTTP providers' rows (default 10,000)")  # fmt: skip
     parser.add_argument("--latency", type=float, default=0.05, help="stand-ins' seconds")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP providers")
+    parser.add_argument("--profile", action="store_true", help="cProfile each scenario")
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--role", default="send", help=argparse.SUPPRESS)
     parser.add_argument("--provider", default="file", help=argparse.SUPPRESS)
@@ -233,24 +283,35 @@ def main() -> None:
     env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
     env.pop("NEWSLETTER_CONFIG", None)
     os.environ["NEWSLETTER_SECRET_KEY"] = SECRET
-    port = free_port()
+    port, sink_port = free_port(), free_port()
     sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
                              "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
+    postfix_sink = start_smtp_sink(sink_port)
+    if postfix_sink is None:
+        print("smtp-sink is not installed (Debian package postfix): its row is skipped")
     time.sleep(1.0)
     rows = []
     try:
         backends = [("sqlite", None)] + ([("postgresql", postgres)] if postgres else [])
         for backend, url in backends:
-            for provider, workers in [("file", 1), ("smtp", 1)] + ([("smtp", 2)] if url else []):
+            plans = [("file", 1), ("smtp", 1)] + ([("smtp", 2)] if url else [])
+            if backend == "sqlite":
+                plans += [("smtp-sink", 1), ("file+dkim-rsa", 1), ("file+dkim-both", 1)]
+            for provider, workers in plans:
                 if args.only and args.only != f"{provider}/{backend}" + (
                     f" x{workers}" if workers > 1 else ""
                 ):
                     continue
+                if provider == "smtp-sink" and postfix_sink is None:
+                    continue
                 folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
                 database = url_for(backend, url, folder)
                 prepare(database, folder, count)
+                write_dkim_keys(folder)
                 base = ["--scenario", "--provider", provider, "--database-url", database,
-                        "--data-dir", str(folder), "--port", str(port)]  # fmt: skip
+                        "--data-dir", str(folder),
+                        "--port", str(sink_port if provider == "smtp-sink" else port),
+                        *(["--profile"] if args.profile else [])]  # fmt: skip
                 start = time.perf_counter()
                 if workers == 1:
                     results = [run_child([*base, "--role", "send"], env)]
@@ -287,8 +348,10 @@ def main() -> None:
         http = [] if args.no_http else http_rows(args, env)
         naive = naive_rate()
     finally:
-        sink.terminate()
-        sink.wait()
+        for server in (sink, postfix_sink):
+            if server is not None:
+                server.terminate()
+                server.wait()
     print(f"\n{count} subscribers")
     print(f"{'scenario':<28} {'sent':>8} {'msg/s':>8} {'CPU us/msg':>11} {'peak RSS MB':>12}")
     for name, sent, rate, cpu, rss in rows:
@@ -302,6 +365,12 @@ def main() -> None:
             print(f"{name:<28} {sent:>8} {rate:>8.0f} {cpu:>11.0f} {rss:>12.0f} {calls:>6}"
                   f" {per_call:>9.0f} {in_flight:>10} {s_rate:>13.0f} {s_cpu:>14.0f}")  # fmt: skip
         print("steady: after the first hand-over (the edition rendered, modules imported)")
+    by_name = {row[0]: row for row in rows}
+    if "file/sqlite" in by_name:
+        for signed in ("file+dkim-rsa/sqlite", "file+dkim-both/sqlite"):
+            if signed in by_name:
+                extra = by_name[signed][3] - by_name["file/sqlite"][3]
+                print(f"{signed}: {extra:.0f} us of CPU a message for DKIM over file/sqlite")
     print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
     if rows:
         ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's

@@ -114,23 +114,34 @@ class App:
         )
 
     def dkim_signer(self) -> Callable[[bytes], bytes] | None:
-        """The DKIM signing function when ``dkim_selector`` and ``dkim_private_key`` are set;
-        raises :class:`ConfigError` when only one of them is, or the key is unreadable."""
+        """The DKIM signing function when ``dkim_selector`` and ``dkim_private_key`` are set
+        (a second, Ed25519 signature with ``dkim_ed25519_selector`` and its key); raises
+        :class:`ConfigError` when only one of a pair is, or a key is unreadable."""
         from newsletter.render.dkim import DKIMError, DKIMSigner
 
         s = self.settings
-        if not (s.dkim_selector or s.dkim_private_key):
+        second = (s.dkim_ed25519_selector, s.dkim_ed25519_private_key)
+        if not (s.dkim_selector or s.dkim_private_key or any(second)):
             return None
         if not (s.dkim_selector and s.dkim_private_key):
             raise ConfigError(
                 "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY go together"
             )
+        if any(second) and not all(second):
+            raise ConfigError(
+                "NEWSLETTER_DKIM_ED25519_SELECTOR and NEWSLETTER_DKIM_ED25519_PRIVATE_KEY go "
+                "together"
+            )
         try:
             signer = DKIMSigner.from_file(
-                s.dkim_selector, s.dkim_domain or s.sender_domain, s.dkim_private_key
-            )
+                s.dkim_selector, s.dkim_domain or s.sender_domain, s.dkim_private_key,
+                second_selector=second[0], second_path=second[1],
+            )  # fmt: skip
         except DKIMError as exc:
-            raise ConfigError(f"NEWSLETTER_DKIM_PRIVATE_KEY: {exc}") from None
+            variable = "ED25519_PRIVATE_KEY" if exc.key else "PRIVATE_KEY"
+            raise ConfigError(f"NEWSLETTER_DKIM_{variable}: {exc}") from None
+        if len(signer.keys) > 1 and signer.keys[1].algorithm != b"ed25519-sha256":
+            raise ConfigError("NEWSLETTER_DKIM_ED25519_PRIVATE_KEY: not an Ed25519 key")
         return signer.sign
 
     def provider(self) -> Provider:

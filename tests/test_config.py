@@ -127,10 +127,10 @@ def test_shipped_config_file_lists_every_setting_with_its_default(
     """config/newsletter.toml documents every setting; uncommented, it must load and equal
     the defaults (so the file cannot drift from the code)."""
     shipped = (ROOT / "config" / "newsletter.toml").read_text(encoding="utf-8")
-    keys = set(re.findall(r"^#\?? ?([a-z_]+) = ", shipped, flags=re.M))
+    keys = set(re.findall(r"^#\?? ?([a-z0-9_]+) = ", shipped, flags=re.M))
     fields = {("from" if name == "sender" else name) for name in Settings.model_fields}
     assert fields == keys
-    uncommented = re.sub(r"^# ?([a-z_]+ = )", r"\1", shipped, flags=re.M)
+    uncommented = re.sub(r"^# ?([a-z0-9_]+ = )", r"\1", shipped, flags=re.M)
     path = Path("all.toml")
     path.write_text(uncommented, encoding="utf-8")
     monkeypatch.setenv("NEWSLETTER_CONFIG", str(path))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from newsletter.config.delivery import DeliverySettings
 from newsletter.providers.smtp import SMTPProvider
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.wiring import App
@@ -78,7 +79,9 @@ def status(env: dict[str, str]) -> dict[str, object]:
 def test_a_worker_killed_mid_send_resumes_with_exactly_one_message_each(
     app: App, commit_size: int
 ) -> None:
-    """At most ``send_commit_size`` messages are in doubt after a SIGKILL; none twice."""
+    """At most ``send_commit_size`` messages per SMTP connection are in doubt after a
+    SIGKILL; none twice."""
+    in_doubt = commit_size * DeliverySettings().smtp_connections  # one group per connection
     handler = SlowHandler()
     controller = start(handler)
     try:
@@ -94,7 +97,7 @@ def test_a_worker_killed_mid_send_resumes_with_exactly_one_message_each(
         killed_at = len(handler.messages)
         assert 60 <= killed_at < 300, "the kill did not land mid-send"
         after_kill = status(env)
-        assert after_kill["sending"] <= commit_size  # the group in flight; the claim is safe
+        assert after_kill["sending"] <= in_doubt  # the groups in flight; the claims are safe
         handler.delay = 0  # the kill has landed: the resumed send need not be slowed down
         resumed = run_cli("send", "--date", DAY.isoformat(), env=env)
         assert resumed.returncode == 0, resumed.stderr
@@ -102,7 +105,7 @@ def test_a_worker_killed_mid_send_resumes_with_exactly_one_message_each(
         assert max(counts.values()) == 1, "a subscriber got the edition twice"
         final = status(env)
         missing = [a for a in addresses if counts[a] == 0]
-        assert len(missing) <= final["uncertain"] <= commit_size  # only those are in doubt
+        assert len(missing) <= final["uncertain"] <= in_doubt  # only those are in doubt
         assert final["sent"] + final["sending"] == 300 and final["pending"] == final["claimed"] == 0
         if final["uncertain"]:
             assert "interrupted" in resumed.stderr or "in flight" in resumed.stderr

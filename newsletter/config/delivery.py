@@ -18,7 +18,8 @@ Provider = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "re
 class DeliverySettings(BaseModel):
     """How messages leave: the provider (``file`` writes ``.eml`` files to the outbox),
     messages per batch and per commit, the rate (messages per second, 0: no limit), SMTP's
-    server, credentials, security and timeout (seconds), each HTTP provider's credentials and
+    server, connections (4; fewer when the server refuses more), credentials, security and
+    timeout (seconds), each HTTP provider's credentials and
     API URL, and the limits: seconds per HTTP call phase, attempts, the longest Retry-After,
     a daily cap, errors in a row before a pause, the failover provider and its cooldown."""
 
@@ -39,7 +40,11 @@ class DeliverySettings(BaseModel):
         "per connection are uncertain (reported, never resent blindly). 1 = one at most.",
     )
     send_rate: float = Field(0, ge=0, le=100_000)
-    smtp_connections: int = Field(1, ge=1, le=32)
+    smtp_connections: int = Field(
+        4, ge=1, le=32,
+        description="SMTP connections (sending threads) per process; a server that refuses "
+        "more is sent to over those it accepted.",
+    )  # fmt: skip
     smtp_host: str = "localhost"
     smtp_port: int | None = Field(None, ge=1, le=65535)
     smtp_username: str | None = None

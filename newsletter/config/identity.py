@@ -19,7 +19,10 @@ class IdentitySettings(BaseModel):
     """``NEWSLETTER_BASE_URL``, ``NEWSLETTER_FROM`` (the field ``sender``), the postal
     address, ``List-Id``, the link-signing keys (current and former, 16 characters at least),
     the days a confirmation link lasts, the unsubscribe and feedback headers, UTM parameters
-    and the DKIM selector, key file and domain."""
+    and DKIM: the selector, key file (RSA or Ed25519, PEM) and domain, and an optional second
+    key with its own selector (``NEWSLETTER_DKIM_ED25519_SELECTOR``,
+    ``NEWSLETTER_DKIM_ED25519_PRIVATE_KEY``: an Ed25519-SHA256 signature beside the RSA one,
+    RFC 8463 section 4)."""
 
     base_url: str = "http://localhost:8000"
     sender: str = Field(
@@ -44,6 +47,8 @@ class IdentitySettings(BaseModel):
     dkim_selector: str | None = None
     dkim_private_key: Path | None = None
     dkim_domain: str | None = None
+    dkim_ed25519_selector: str | None = None
+    dkim_ed25519_private_key: Path | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -112,7 +117,10 @@ class IdentitySettings(BaseModel):
             )
         return value
 
-    @field_validator("feedback_id", "dkim_selector", "dkim_domain", "utm_source", "utm_medium")
+    @field_validator(
+        "feedback_id", "dkim_selector", "dkim_domain", "dkim_ed25519_selector", "utm_source",
+        "utm_medium",
+    )  # fmt: skip
     @classmethod
     def _check_token(cls, value: str | None) -> str | None:
         return None if value is None else token(value)
@@ -124,7 +132,7 @@ class IdentitySettings(BaseModel):
             raise ValueError(f"letters, digits, '.', '_', '-' and {{date}} only, got {value!r}")
         return value
 
-    @field_validator("dkim_private_key")
+    @field_validator("dkim_private_key", "dkim_ed25519_private_key")
     @classmethod
     def _check_dkim_key(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -6,15 +6,27 @@ message (safe to retry); a connection lost during ``DATA`` may or may not have d
 (reported as unknown, never resent blindly). Reply codes: 2xx accepted, 4xx transient
 (deferred), 5xx permanent (failed), per RFC 5321 section 4.2.1; ``421`` means the server is
 closing the connection, so we reconnect and carry on.
+
+Several connections (``smtp_connections``, 4 by default: one per sending thread) go to one
+server where it allows them. A server that refuses a further connection at once (a ``4xx``
+greeting such as ``421 too many connections``, or a connection closed before its greeting)
+while this process holds another one is taken at its word: the limit is logged once, and the
+refused thread sends its messages over the connections already open, one transaction at a
+time on each (a connection's lock), instead of stopping the send.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import itertools
+import logging
 import re
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from newsletter.providers.base import (
@@ -26,6 +38,40 @@ from newsletter.providers.base import (
 )
 
 Security = Literal["none", "starttls", "ssl"]
+
+LOG = logging.getLogger("newsletter.providers.smtp")
+
+
+@dataclass(eq=False)
+class _Line:
+    """One open SMTP connection; ``lock`` keeps one transaction at a time on it."""
+
+    connection: smtplib.SMTP
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    open: bool = True
+
+
+@dataclass(eq=False)
+class _Server:
+    """This process's connections to one server (host, port, user): those open, and the
+    number it accepts when it refused one more (None while it never did)."""
+
+    lines: list[_Line] = field(default_factory=list)
+    limit: int | None = None
+    turn: itertools.count[int] = field(default_factory=itertools.count)
+
+
+_SERVERS: dict[tuple[str, int, str | None], _Server] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+#: What a transaction returns when its message is to be sent once more on a new line.
+_AGAIN = MessageResult(-1, Result.UNSENT, detail="again")
+
+
+class _Refused(Exception):
+    """The server refused one more connection at once (a 4xx greeting or a close before
+    it): a limit on connections, not a failure of the server."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -89,22 +135,32 @@ class SMTPProvider:
         self.timeout = timeout
         self.local_hostname = local_hostname
         self.ssl_context = ssl_context or ssl.create_default_context()
-        self._connection: smtplib.SMTP | None = None
+        self._line: _Line | None = None  # this provider's own connection or a borrowed one
+        self._borrowed = False
         self.connections_opened = 0
+        with _SERVERS_LOCK:
+            self._server = _SERVERS.setdefault((host, port, username), _Server())
 
     # --- connection ----------------------------------------------------------------------
-    def _connect(self) -> smtplib.SMTP:
-        if self._connection is not None:
-            return self._connection
-        if self.security == "ssl":
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout,
-                local_hostname=self.local_hostname, context=self.ssl_context,
-            )  # fmt: skip
-        else:
-            connection = smtplib.SMTP(
-                self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
-            )
+    def _open(self) -> smtplib.SMTP:
+        """A new authenticated connection; raises :class:`_Refused` for a 4xx greeting or a
+        close before the greeting, smtplib's or the OS's errors otherwise."""
+        try:
+            if self.security == "ssl":
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout,
+                    local_hostname=self.local_hostname, context=self.ssl_context,
+                )  # fmt: skip
+            else:
+                connection = smtplib.SMTP(
+                    self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+                )
+        except smtplib.SMTPConnectError as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise _Refused(f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+            raise
+        except smtplib.SMTPServerDisconnected as exc:
+            raise _Refused(str(exc) or "closed before its greeting") from None
         try:
             connection.ehlo()
             if self.security == "starttls":
@@ -115,31 +171,81 @@ class SMTPProvider:
         except BaseException:
             connection.close()
             raise
-        self.connections_opened += 1
-        self._connection = connection
         return connection
 
-    def _drop(self) -> None:
-        if self._connection is not None:
+    def _connect(self) -> _Line:
+        """This provider's line: its own connection, a new one, or (when the server limits
+        connections and another of ours is open) one it borrows."""
+        line = self._line
+        if line is not None and line.open:
+            return line
+        self._line, self._borrowed = None, False
+        server = self._server
+        with _SERVERS_LOCK:
+            full = server.limit is not None and len(server.lines) >= server.limit
+        if not full:
             try:
-                self._connection.close()
-            finally:
-                self._connection = None
+                line = _Line(self._open())
+            except _Refused as exc:
+                with _SERVERS_LOCK:
+                    if not server.lines:
+                        raise smtplib.SMTPConnectError(421, str(exc)) from None
+                    if server.limit is None:
+                        LOG.warning(
+                            "%s:%s refused connection %d (%s): going on with %d",
+                            self.host, self.port, len(server.lines) + 1, exc, len(server.lines),
+                        )  # fmt: skip
+                    server.limit = len(server.lines)
+            else:
+                self.connections_opened += 1
+                with _SERVERS_LOCK:
+                    server.lines.append(line)
+                self._line = line
+                return line
+        with _SERVERS_LOCK:
+            if not server.lines:  # every other connection closed meanwhile: try our own
+                server.limit = None
+            else:
+                self._line = server.lines[next(server.turn) % len(server.lines)]
+                self._borrowed = True
+                return self._line
+        return self._connect()
+
+    def _drop(self) -> None:
+        """Close the current line (after a failure on it) and forget it."""
+        line, self._line = self._line, None
+        if line is not None:
+            self._retire(line)
+            with contextlib.suppress(OSError):
+                line.connection.close()
+
+    def _retire(self, line: _Line) -> None:
+        line.open = False
+        with _SERVERS_LOCK:
+            if line in self._server.lines:
+                self._server.lines.remove(line)
 
     def close(self) -> None:
-        """Say QUIT and close the connection (if any)."""
-        if self._connection is not None:
+        """Say QUIT and close this provider's own connection (if any); a borrowed one is
+        its owner's to close."""
+        line, self._line = self._line, None
+        if line is None or self._borrowed:
+            return
+        with line.lock:  # a borrower's transaction finishes first
+            self._retire(line)
             try:
-                self._connection.quit()
+                line.connection.quit()
             except (smtplib.SMTPException, OSError):
                 pass
             finally:
-                self._drop()
+                with contextlib.suppress(OSError):
+                    line.connection.close()
 
     # --- sending -------------------------------------------------------------------------
     def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        """Send each envelope on the shared connection, reconnecting once after a dropped
-        connection or a 421; a failure to connect or authenticate stops the batch."""
+        """Send each envelope on this provider's connection (or a borrowed one), reconnecting
+        once after a dropped connection or a 421; a failure to connect or authenticate stops
+        the batch."""
         batch = BatchResult()
         for index, envelope in enumerate(envelopes):
             result = self._send_one(envelope, retry=True)
@@ -160,12 +266,25 @@ class SMTPProvider:
 
     def _send_one(self, envelope: Envelope, *, retry: bool) -> MessageResult | str:
         try:
-            connection = self._connect()
+            line = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
             refusal = f"{exc.smtp_code} {_text(exc.smtp_error)}"
             return f"SMTP authentication refused by {self.host}: {refusal}"
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             return f"cannot connect to SMTP server {self.host}:{self.port}: {exc}"
+        with line.lock:
+            result = self._transaction(line.connection, envelope, retry) if line.open else None
+        if result is None:  # its owner closed it meanwhile: not a failure, take another
+            self._line = None
+            return self._send_one(envelope, retry=retry)
+        # A dropped connection or a 421 before the server took the message: once more, on
+        # a new line (outside the failed line's lock).
+        return self._send_one(envelope, retry=False) if result is _AGAIN else result
+
+    def _transaction(
+        self, connection: smtplib.SMTP, envelope: Envelope, retry: bool
+    ) -> MessageResult | str:
+        """MAIL FROM, RCPT TO and DATA for ``envelope`` on ``connection`` (its lock held)."""
         stage = "MAIL FROM"
         try:
             code, reply = connection.mail(envelope.sender)
@@ -185,7 +304,7 @@ class SMTPProvider:
             self._drop()
             if stage != "DATA":
                 if retry:
-                    return self._send_one(envelope, retry=False)
+                    return _AGAIN
                 return MessageResult(
                     envelope.key, Result.UNSENT, detail=f"connection lost at {stage}: {exc}"
                 )
@@ -202,14 +321,14 @@ class SMTPProvider:
     ) -> MessageResult | str:
         detail = f"{stage}: {code} {_text(reply)}"
         try:
-            if self._connection is not None:
-                self._connection.rset()
+            if self._line is not None:
+                self._line.connection.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
         if code == 421:  # service closing: reconnect and try this message once more
             self._drop()
             if retry:
-                return self._send_one(envelope, retry=False)
+                return _AGAIN
             return MessageResult(envelope.key, Result.DEFERRED, code=code, detail=detail)
         if 400 <= code < 500:
             return MessageResult(envelope.key, Result.DEFERRED, code=code, detail=detail)

@@ -382,9 +382,7 @@ def used_articles(
         for row in session.execute(
             select(
                 Article.id, Article.title, Article.summary, Article.language, Article.source_name
-            ).where(
-                Article.id.in_(ids)
-            )
+            ).where(Article.id.in_(ids))
         )
     }
     return sorted(
