@@ -300,3 +300,63 @@ def released_editions(session: Session, limit: int) -> list[Edition]:
             .limit(limit)
         ).all()
     )
+
+
+# --- editors' versions: one writer at a time per draft -------------------------------------
+def lock_draft(session: Session, day: date, newsletter: str = "default") -> Edition | None:
+    """Take the edition of ``day``'s write lock for the rest of the transaction, then read
+    it (items loaded; None when there is no such edition).
+
+    The lock is an ``UPDATE`` of the edition's row as the transaction's first statement:
+    on SQLite it takes the database's write lock at once (``BEGIN`` then a write: another
+    writer waits up to the busy timeout instead of failing on a stale snapshot), on
+    PostgreSQL the row lock (as ``SELECT ... FOR UPDATE``), held to commit or rollback;
+    the read that follows sees every change committed before. Call it first in the
+    transaction. Does not commit."""
+    session.execute(
+        update(Edition)
+        .where(Edition.newsletter == newsletter, Edition.date == day)
+        .values(version=Edition.version)
+        .execution_options(synchronize_session=False)
+    )
+    return get_edition(session, day, newsletter)
+
+
+@dataclass(frozen=True)
+class ClearedApproval:
+    """An approval a change cleared: by whom, of which version, when (aware UTC)."""
+
+    by: str | None
+    version: int | None
+    at: datetime | None
+
+
+def next_version(session: Session, edition: Edition) -> ClearedApproval | None:
+    """Count an editor's change of the locked draft ``edition``: its version + 1 and its
+    approval cleared (the approval names the content it saw). Returns the approval cleared,
+    if any. Does not commit."""
+    cleared = None
+    if edition.approved_at is not None:
+        cleared = ClearedApproval(
+            edition.approved_by, edition.approved_version, edition.approved_at
+        )
+    edition.version = (edition.version or 1) + 1
+    edition.approved_at = edition.approved_by = edition.approved_version = None
+    session.flush()
+    return cleared
+
+
+def approve_version(session: Session, edition: Edition, by: str) -> bool:
+    """Approve the locked draft ``edition`` as it is now (its version) on behalf of ``by``
+    and lift any hold; True if this call approved it (False: already approved). Raises
+    :class:`EditionLocked` for a released edition. Does not commit."""
+    if edition.status != EditionStatus.DRAFT:
+        raise EditionLocked(
+            f"the edition of {edition.date.isoformat()} is {edition.status}; it is never changed"
+        )
+    if edition.approved_at is not None:
+        return False
+    edition.approved_at, edition.approved_by = utcnow(), by
+    edition.approved_version, edition.held = edition.version, False
+    session.flush()
+    return True
