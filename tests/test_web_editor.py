@@ -25,6 +25,7 @@ from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.timeutil import utcnow
 from newsletter.web.app import create_app
 from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
+from newsletter.web.auth import LONGEST_LOCK_SECONDS as LONGEST
 from newsletter.web.editor_audience import EXPORT_BATCH
 from newsletter.web.passwords import hash_password, verify_password
 from newsletter.wiring import App
@@ -40,13 +41,15 @@ class Browser:
     """httpx's ASGI transport driven synchronously, keeping cookies between requests (on
     their path) as a browser does. Each call is one real ASGI request."""
 
-    def __init__(self, asgi: object, base_url: str = "http://localhost:8000") -> None:
-        self.asgi, self.base_url = asgi, base_url
+    def __init__(
+        self, asgi: object, base_url: str = "http://localhost:8000", client: str = "127.0.0.1"
+    ) -> None:
+        self.asgi, self.base_url, self.client = asgi, base_url, client
         self.cookies = httpx.Cookies()
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.asgi)  # type: ignore[arg-type]
+            transport = httpx.ASGITransport(app=self.asgi, client=(self.client, 123))  # type: ignore[arg-type]
             async with httpx.AsyncClient(
                 transport=transport, base_url=self.base_url, cookies=self.cookies
             ) as client:
@@ -229,7 +232,14 @@ def test_login_needs_its_csrf_token(site: tuple[Browser, App]) -> None:
     assert browser.get("/editor/").status_code == 303  # not signed in
 
 
-def test_login_rate_limit_per_account_and_per_ip(app: App, editor_settings: Settings) -> None:
+def test_login_lockout_is_per_account_and_address_with_growing_delays(
+    app: App, editor_settings: Settings
+) -> None:
+    """OWASP's lockout: five wrong passwords lock the account *at that address* (even the
+    right password is refused there, before it is checked) for 1 minute, doubling with each
+    further failure up to 15; the same account signs in from another address meanwhile."""
+    from datetime import timedelta
+
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
@@ -237,23 +247,57 @@ def test_login_rate_limit_per_account_and_per_ip(app: App, editor_settings: Sett
     from newsletter.web.editor import create_editor_app
 
     application = App(editor_settings, engine=app.engine)
-    browser = Browser(create_app(application))
-    for _ in range(LOGINS_PER_ACCOUNT):
-        assert browser.sign_in(password="wrong wrong wrong").status_code == 401
-    blocked = browser.sign_in()  # even the right password: the account is locked for now
-    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
-    assert browser.get("/editor/").status_code == 303
-
-    limits = LoginLimits(per_ip=2, per_account=100)
+    now = [utcnow()]
+    limits = LoginLimits(clock=lambda: now[0])
     mounted = Starlette(routes=[Mount("/editor", app=create_editor_app(application, limits))])
-    per_ip = Browser(mounted)
-    for email in ("x@example.ma", "y@example.ma"):
-        token = per_ip.csrf("/editor/login")
-        data = {"csrf_token": token, "email": email, "password": "wrong"}
-        assert per_ip.post("/editor/login", data=data).status_code == 401
-    token = per_ip.csrf("/editor/login")
-    data = {"csrf_token": token, "email": EDITOR, "password": PASSWORD}
-    assert per_ip.post("/editor/login", data=data).status_code == 429
+    attacker = Browser(mounted, client="203.0.113.9")
+    for _ in range(LOGINS_PER_ACCOUNT):
+        assert attacker.sign_in(password="wrong wrong wrong").status_code == 401
+    blocked = attacker.sign_in()  # the right password, from the locked address
+    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
+    assert blocked.headers["retry-after"] == "60" and "1\u00a0min" in blocked.text
+    assert attacker.get("/editor/").status_code == 303
+    # The editor, elsewhere, is not locked out by the attacker.
+    editor = Browser(mounted, client="198.51.100.7")
+    assert editor.sign_in().status_code == 303
+    # Growing delays: each failure after the lock doubles it, 15 minutes at most.
+    waited = 60
+    for expected in (120, 240, 480, 900, 900):
+        now[0] += timedelta(seconds=waited + 1)
+        waited = expected
+        assert attacker.sign_in(password="wrong wrong wrong").status_code == 401
+        refused = attacker.sign_in(password="wrong wrong wrong")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == str(expected)
+    # Another process (another app on the same database) sees the same lock.
+    other = Starlette(routes=[Mount("/editor", app=create_editor_app(
+        App(editor_settings, engine=app.engine), LoginLimits(clock=lambda: now[0])))])  # fmt: skip
+    assert Browser(other, client="203.0.113.9").sign_in().status_code == 429
+    # Once the lock has run out, the right password works and clears the count.
+    now[0] += timedelta(seconds=LONGEST + 1)
+    assert attacker.sign_in().status_code == 303
+    # The audit log names the lock and the sign-ins, with their addresses.
+    log = editor.get("/editor/audit").text
+    assert "connexion bloquée" in log and "203.0.113.9" in log and "198.51.100.7" in log
+    assert "s’est connecté" in log
+
+
+def test_login_lockout_per_address_whatever_the_account(
+    app: App, editor_settings: Settings
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from newsletter.web.auth import LoginLimits
+    from newsletter.web.editor import create_editor_app
+
+    application = App(editor_settings, engine=app.engine)
+    limits = LoginLimits(per_ip=3, per_account=100)
+    mounted = Starlette(routes=[Mount("/editor", app=create_editor_app(application, limits))])
+    spray = Browser(mounted, client="203.0.113.50")
+    for email in ("x@example.ma", "y@example.ma", "z@example.ma"):
+        assert spray.sign_in(email=email, password="wrong").status_code == 401
+    assert spray.sign_in().status_code == 429  # the address is locked, every account
+    assert Browser(mounted, client="203.0.113.51").sign_in().status_code == 303
 
 
 def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
@@ -735,7 +779,7 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
-    from newsletter.web.editor_editions import ACTIONS, EDITION_TEXTS, SCORE_PARTS
+    from newsletter.web.editor_editions import ACTIONS, AUDIT_ACTIONS, EDITION_TEXTS, SCORE_PARTS
 
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
@@ -752,6 +796,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
         for pair in re.findall(r'say\("(\w+)" if \w+ else "(\w+)"\)', code):
             used |= set(pair)
     used |= {f"done_{action}" for action in ACTIONS}
+    used |= {f"action_{action}" for action in AUDIT_ACTIONS}
     used |= {f"status_{status.value}" for status in EditionStatus}
     used |= {f"audience_{status.value}" for status in SubscriberStatus}
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}

@@ -202,3 +202,20 @@ class Drafts:
             raise UsageError(f"no edition for {day.isoformat()}")
         with transaction(self.sessions) as session:
             return set_paused(session, edition.id, paused)
+
+
+def note(
+    drafts: Drafts,
+    day: date | None,
+    actor: Actor,
+    action: str,
+    *,
+    target: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record in the audit log an action that changes no draft (a test send, a
+    recomposition, a sign-in): ``day``'s edition when given and stored, else none."""
+    with transaction(drafts.sessions) as session:
+        edition = get_edition(session, day) if day is not None else None
+        audit.record(session, actor, action, edition=edition, target=target,
+                     details=dict(details or {}))  # fmt: skip

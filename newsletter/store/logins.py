@@ -25,9 +25,10 @@ def locked_until(session: Session, keys: list[str], now: datetime) -> datetime |
 
 
 def add_failure(session: Session, key: str, now: datetime, *, forget_after: timedelta) -> int:
-    """Count one failure of ``key`` at ``now``; failures older than ``forget_after`` (since
-    the last one) are forgotten first. Returns the failures in a row, this one included.
-    Safe against concurrent failures of the same key (an upsert). Does not commit."""
+    """Count one failure of ``key`` at ``now``; failures are forgotten first when the last
+    one, and the end of the lock it started, are more than ``forget_after`` ago. Returns
+    the failures in a row, this one included. Safe against concurrent failures of the same
+    key (an upsert, then the row locked). Does not commit."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(LoginFailure)
@@ -37,7 +38,8 @@ def add_failure(session: Session, key: str, now: datetime, *, forget_after: time
     row = session.scalars(
         select(LoginFailure).where(LoginFailure.key == key).with_for_update()
     ).one()
-    if row.last_failure_at < now - forget_after:
+    quiet_since = max(row.last_failure_at, row.locked_until or row.last_failure_at)
+    if quiet_since < now - forget_after:
         row.failures, row.locked_until = 0, None
     row.failures += 1
     row.last_failure_at = now
