@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from newsletter.config.settings import Settings
+from newsletter.errors import UsageError
 from newsletter.store.db import transaction
 from newsletter.store.models import Delivery, Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
@@ -437,6 +438,7 @@ def test_pin_an_article_left_out(signed_in: tuple[Browser, App]) -> None:
     ids = composed(application)
     page = browser.get(f"/editor/editions/{DAY}")
     left = re.findall(r'items/(\d+)"><input type="hidden" name="csrf_token" value="[^"]+">'
+                      r'<input type="hidden" name="version" value="\d+">'
                       r'<input type="hidden" name="action" value="pin">', page.text)  # fmt: skip
     outside = [int(a) for a in left if int(a) not in ids]
     assert outside, "the sample day has more articles than five minutes hold"
@@ -558,6 +560,127 @@ def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
     assert not edition.held  # approving lifts the hold
     again = browser.send(f"/editor/editions/{DAY}/approve")
     assert "déjà approuvée" in browser.get(again.headers["location"]).text
+
+
+def version_of(page: str) -> int:
+    """The draft's version that a page's forms carry."""
+    match = re.search(r'name="version" value="(\d+)"', page)
+    assert match, page[:400]
+    return int(match[1])
+
+
+def test_a_change_after_approval_clears_it_and_the_page_says_who_and_which_version(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """Approval is bound to the content: it names the version approved; a pin after it
+    clears it (the send then refuses, approval being required) and the page says who
+    changed what since the approval by whom of which version."""
+    browser, application = signed_in
+    ids = composed(application)
+    page = browser.get(f"/editor/editions/{DAY}").text
+    version = version_of(page)
+    approved = browser.send(f"/editor/editions/{DAY}/approve", version=str(version))
+    assert approved.status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_by == EDITOR and edition.approved_version == version
+    assert f"version {version}" in browser.get(f"/editor/editions/{DAY}").text
+    pinned = browser.send(f"/editor/editions/{DAY}/items/{ids[2]}", action="pin",
+                          version=str(version))  # fmt: skip
+    assert pinned.status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and edition.approved_by is None
+    assert edition.version == version + 1
+    page = browser.get(f"/editor/editions/{DAY}").text
+    assert re.search(
+        rf"Approbation levée\u00a0: modifiée par {re.escape(EDITOR)} le .+ depuis l’approbation "
+        rf"par {re.escape(EDITOR)} de la version {version}",
+        page,
+    ), page
+    assert "Approuvée par" not in page
+    strict = App(application.settings.model_copy(update={"require_approval": True}),
+                 engine=application.engine)  # fmt: skip
+    with pytest.raises(UsageError, match="not approved"):
+        strict.release.send(DAY)
+    # Approving the page seen before the pin is refused: it names content no longer there.
+    stale = browser.send(f"/editor/editions/{DAY}/approve", version=str(version))
+    assert stale.status_code == 409 and "Le brouillon a changé" in stale.text
+    assert application.drafts.get(DAY).approved_at is None
+    # The history shows both, latest first, with the address they came from.
+    history = page[page.index('id="history"') :]
+    assert history.index("a épinglé") < history.index("a approuvé")
+    assert "127.0.0.1" in history
+
+
+def test_a_stale_version_is_refused_with_a_reload_page_in_each_language(
+    app: App, editor_settings: Settings
+) -> None:
+    for language, words in (("fr", "Le brouillon a changé"), ("en", "The draft changed")):
+        settings = editor_settings.model_copy(update={"language": language})
+        application = App(settings, engine=app.engine)
+        if application.drafts.get(DAY) is None:
+            application.ingest.sample(DAY)
+        browser = Browser(create_app(application))
+        assert browser.sign_in().status_code == 303
+        ids = composed(application)
+        version = version_of(browser.get(f"/editor/editions/{DAY}").text)
+        assert browser.send(f"/editor/editions/{DAY}/items/{ids[0]}", action="exclude",
+                            version=str(version)).status_code == 303  # fmt: skip
+        for url, data in ((f"/editor/editions/{DAY}/items/{ids[1]}", {"action": "exclude"}),
+                          (f"/editor/editions/{DAY}/texts", {"subject": "Autre"})):  # fmt: skip
+            answer = browser.send(url, version=str(version), **data)
+            assert answer.status_code == 409 and words in answer.text, answer.text[:300]
+            assert f'href="/editor/editions/{DAY}"' in answer.text
+        edition = application.drafts.get(DAY)
+        assert ids[1] not in edition.excludes and edition.subject_override is None
+        bad = browser.send(f"/editor/editions/{DAY}/items/{ids[1]}", action="exclude",
+                           version="x1")  # fmt: skip
+        assert bad.status_code == 400
+
+
+def test_the_command_line_clears_the_approval_and_is_in_the_audit_log(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """``newsletter edition exclude`` after an approval (no version: the newest draft)
+    clears it; with approval required, ``newsletter send`` then refuses; the audit log
+    names "cli"."""
+    import os
+
+    from tests.conftest import run_cli
+
+    browser, application = signed_in
+    ids = composed(application)
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    excluded = run_cli("edition", "exclude", str(ids[1]), "--date", DAY.isoformat(),
+                       env=dict(os.environ))  # fmt: skip
+    assert excluded.returncode == 0, excluded.stderr
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and ids[1] in edition.excludes
+    sent = run_cli("send", "--date", DAY.isoformat(),
+                   env={**os.environ, "NEWSLETTER_REQUIRE_APPROVAL": "true"})  # fmt: skip
+    assert sent.returncode == 1 and "not approved" in sent.stderr
+    assert application.drafts.get(DAY).status == "draft"
+    page = browser.get(f"/editor/editions/{DAY}").text
+    assert "modifiée par cli" in page
+    log = browser.get("/editor/audit").text
+    assert re.search(r"<td>cli</td><td></td><td>a exclu</td>", log), log[-2000:]
+
+
+def test_the_audit_log_pages_latest_first(signed_in: tuple[Browser, App]) -> None:
+    from newsletter.editions.drafts import note
+    from newsletter.store.audit import Actor
+    from newsletter.web.editor_editions import AUDIT_PAGE
+
+    browser, application = signed_in  # one entry: the sign-in
+    for n in range(AUDIT_PAGE + 5):
+        note(application.drafts, None, Actor(f"editor{n}@example.ma", "192.0.2.1"), "hold")
+    first = browser.get("/editor/audit")
+    assert first.status_code == 200 and "Page 1 sur 2" in first.text
+    assert first.text.index(f"editor{AUDIT_PAGE + 4}@") < first.text.index(f"editor{AUDIT_PAGE}@")
+    assert "editor0@" not in first.text
+    second = browser.get("/editor/audit?page=2")
+    assert "editor0@" in second.text and "s’est connecté" in second.text
+    assert browser.get("/editor/audit?page=3").status_code == 404
+    assert browser.get("/editor/audit?page=x").status_code == 400
 
 
 def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:
@@ -1051,7 +1174,9 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
         csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",
         date="25", status="draft", status_label=t["status_draft"], draft=True, held=True,
-        approved_by=None, approved_at=None, subject="S", preheader="P", subject_override="",
+        approved_by=None, approved_at=None, approved_version=None, version=3, history=[],
+        cleared={"changer": "a@example.ma", "when": "1", "by": "b@example.ma", "version": 2},
+        subject="S", preheader="P", subject_override="",
         preheader_override="", reading="6 min 00 s", budget="5 min 00 s", reading_percent=100,
         over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
         size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
@@ -1060,6 +1185,8 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         subject_max=200, preheader_max=300,
     )  # fmt: skip
     assert t["over_budget"] in html and t["send_held"] in html
+    assert t["approval_cleared"].format(changer="a@example.ma", when="1", editor="b@example.ma",
+                                        version=2) in html  # fmt: skip
     assert t["clip_near" if size_level == "near" else "clip_over"] in html
     assert t["variants"] in html and "4 articles" in html
     expected = {

@@ -151,7 +151,7 @@ def routes(editors: Editors) -> list[Route]:
         history = await run_in_threadpool(_history, edition)
         cleared = None
         if edition.approved_at is None:
-            cleared = next((h for h in history if h["cleared"]), None)
+            cleared = next((h["cleared"] for h in history if h["cleared"]), None)
         items = [
             {
                 "article_id": item.article_id,
