@@ -611,6 +611,31 @@ def test_a_change_after_approval_clears_it_and_the_page_says_who_and_which_versi
     assert "127.0.0.1" in history
 
 
+def test_recomposing_an_approved_draft_clears_the_approval(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """The page's "compose" on an approved draft may bring new articles: it is a change.
+    And an approval naming another version than the draft's does not let it go out."""
+    browser, application = signed_in
+    composed(application)
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    version = application.drafts.get(DAY).version
+    assert browser.send("/editor/editions", date=DAY.isoformat()).status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and edition.version == version + 1
+    assert "a recomposé" in browser.get(f"/editor/editions/{DAY}").text
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    with transaction(application.sessions) as session:
+        from newsletter.store.models import Edition
+
+        row = session.scalars(select(Edition).where(Edition.date == DAY)).one()
+        row.approved_version = row.version - 1  # an approval of other content
+    strict = App(application.settings.model_copy(update={"require_approval": True}),
+                 engine=application.engine)  # fmt: skip
+    with pytest.raises(UsageError, match="not approved"):
+        strict.release.send(DAY)
+
+
 def test_a_stale_version_is_refused_with_a_reload_page_in_each_language(
     app: App, editor_settings: Settings
 ) -> None:

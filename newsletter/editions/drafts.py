@@ -142,6 +142,21 @@ class Drafts:
             version=version, actor=actor,
         )  # fmt: skip
 
+    def recompose(self, day: date, *, actor: Actor = CLI) -> ComposeResult:
+        """Compose the daily draft of ``day``, or recompose it as an editor's change (new
+        articles may come in: the version goes up, an approval is cleared, the audit log
+        says who). A released edition is returned as it is (``locked``)."""
+        edition = self.get(day)
+        if edition is None or edition.status != EditionStatus.DRAFT:
+            result = self.composer.compose(day)
+            if not result.locked:
+                note(self, day, actor, "compose")
+            return result
+        try:
+            return self.change(day, lambda _session, _edition: {}, action="compose", actor=actor)
+        except EditionLocked:  # released meanwhile
+            return self.composer.compose(day)
+
     def overtaken(self, edition: Edition) -> bool:
         """True when an article of the draft's window arrived after it was composed."""
         with self.sessions() as session:

@@ -127,14 +127,14 @@ def routes(editors: Editors) -> list[Route]:
 
     @guard
     async def compose(request: Request) -> Response:
-        """POST /editions (``date``): compose (or recompose) that date's draft."""
+        """POST /editions (``date``): compose (or recompose) that date's draft; a
+        recomposition is a change (new version, approval cleared)."""
         data = await form(request)
         day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise Refusal(400, "date_range", first=FIRST_YEAR, last=LAST_YEAR)
-        result = await run_in_threadpool(app.composer.compose, day)
-        if not result.locked:
-            await run_in_threadpool(note, app.drafts, day, actor(request), "compose")
+        who = actor(request)
+        result = await run_in_threadpool(lambda: app.drafts.recompose(day, actor=who))
         if result.locked:
             message = editors.say("locked")
             return done(request, f"editions/{day.isoformat()}", message, error=True)
