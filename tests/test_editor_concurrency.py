@@ -153,3 +153,17 @@ def test_twelve_subjects_at_once_leave_one_of_them_and_no_500(
         assert edition.subject == f"Objet {winner}" and edition.approved_at is None
     else:
         assert edition.approved_version == int(version) and edition.subject_override is None
+
+
+def test_twelve_composes_of_a_new_draft_at_once_answer_303(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """The draft has no row yet to lock: composing it twelve times at once still never
+    collides (SQLite's write lock, PostgreSQL's advisory lock on the date), and each
+    composition is in the log."""
+    browser, application = signed_in
+    assert application.drafts.get(DAY) is None
+    answers = together(browser, [("/editor/editions", {"date": DAY.isoformat()})] * TOGETHER)
+    assert [a.status_code for a in answers] == [303] * TOGETHER, [a.text[:300] for a in answers]
+    assert stored(application).items
+    assert browser.get("/editor/audit").text.count("a recomposé") == TOGETHER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -311,8 +312,14 @@ def lock_draft(session: Session, day: date, newsletter: str = "default") -> Edit
     on SQLite it takes the database's write lock at once (``BEGIN`` then a write: another
     writer waits up to the busy timeout instead of failing on a stale snapshot), on
     PostgreSQL the row lock (as ``SELECT ... FOR UPDATE``), held to commit or rollback;
-    the read that follows sees every change committed before. Call it first in the
-    transaction. Does not commit."""
+    the read that follows sees every change committed before. On PostgreSQL a transaction
+    advisory lock on the (newsletter, date) pair comes first, so that two processes
+    composing an edition that has no row yet wait for each other too (SQLite's write lock
+    covers that case already). Call it first in the transaction. Does not commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"edition {newsletter} {day.isoformat()}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
     session.execute(
         update(Edition)
         .where(Edition.newsletter == newsletter, Edition.date == day)
