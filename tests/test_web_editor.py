@@ -657,9 +657,10 @@ def test_a_stale_version_is_refused_with_a_reload_page_in_each_language(
             assert f'href="/editor/editions/{DAY}"' in answer.text
         edition = application.drafts.get(DAY)
         assert ids[1] not in edition.excludes and edition.subject_override is None
-        bad = browser.send(f"/editor/editions/{DAY}/items/{ids[1]}", action="exclude",
-                           version="x1")  # fmt: skip
-        assert bad.status_code == 400
+        for wrong in ("x1", "²", "-2", "0", "9" * 11):
+            bad = browser.send(f"/editor/editions/{DAY}/items/{ids[1]}", action="exclude",
+                               version=wrong)  # fmt: skip
+            assert bad.status_code == 400, wrong
 
 
 def test_the_command_line_clears_the_approval_and_is_in_the_audit_log(
@@ -705,7 +706,8 @@ def test_the_audit_log_pages_latest_first(signed_in: tuple[Browser, App]) -> Non
     second = browser.get("/editor/audit?page=2")
     assert "editor0@" in second.text and "s’est connecté" in second.text
     assert browser.get("/editor/audit?page=3").status_code == 404
-    assert browser.get("/editor/audit?page=x").status_code == 400
+    for bad in ("x", "0", "²", "-1", "9" * 20):
+        assert browser.get("/editor/audit", params={"page": bad}).status_code == 400, bad
 
 
 def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:

@@ -10,6 +10,7 @@ request without a version applies to the newest draft, as the command line does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -255,7 +256,7 @@ def routes(editors: Editors) -> list[Route]:
     async def audit_log(request: Request) -> Response:
         """GET /audit (``page``: 1, 2, …): the editors' actions, latest first."""
         number = request.query_params.get("page", "1")
-        if not number.isdigit() or not 1 <= int(number) <= 10**6:
+        if not re.fullmatch(r"[0-9]{1,7}", number) or int(number) < 1:
             raise Refusal(400, "bad_page")
 
         def load() -> tuple[list[dict[str, Any]], int]:
@@ -309,7 +310,7 @@ def routes(editors: Editors) -> list[Route]:
         value = text_field(data, "version", 12).strip()
         if not value:
             return None
-        if not value.isdigit() or not 0 < int(value) <= MAX_VERSION:
+        if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) <= MAX_VERSION:
             raise Refusal(400, "bad_version")
         return int(value)
 
