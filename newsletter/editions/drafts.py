@@ -9,12 +9,14 @@ Concurrent editors: each change runs in one transaction that first takes the dra
 lock (:func:`~newsletter.store.editions.lock_draft`), reads the draft as it is now, checks
 the version the editor saw (a stale one raises :class:`StaleDraft`: nothing changes),
 applies the decision, increments the version, clears an approval (it named the content it
-saw) and records the change in the audit log; recomposing takes the same lock. A decision
-is therefore either kept or refused, never lost to another one.
+saw) and records the change in the audit log; recomposing takes the same lock on
+PostgreSQL and, on SQLite, waits for the other recompositions of the date in this process.
+A decision is therefore either kept or refused, never lost to another one.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -57,11 +59,29 @@ class StaleDraft(NewsletterError):
         self.seen, self.current = seen, current
 
 
+#: One composition at a time per date in this process (SQLite has no row lock to hold
+#: through a composition; PostgreSQL's is taken by the composition itself).
+_COMPOSING: dict[date, threading.Lock] = {}
+_COMPOSING_GUARD = threading.Lock()
+
+
+def _composing(day: date) -> threading.Lock:
+    with _COMPOSING_GUARD:
+        if len(_COMPOSING) > 1000:  # forget old dates rather than grow for ever
+            _COMPOSING.clear()
+        return _COMPOSING.setdefault(day, threading.Lock())
+
+
 class Drafts:
     """The editions of the store behind ``sessions``; decisions recompose with ``composer``."""
 
     def __init__(self, sessions: sessionmaker[Session], composer: Composer) -> None:
         self.sessions, self.composer = sessions, composer
+
+    def _compose(self, day: date) -> ComposeResult:
+        """Compose the daily draft of ``day``, one composition at a time per date."""
+        with _composing(day):
+            return self.composer.compose(day)
 
     def get(self, day: date, cadence: Cadence = Cadence.DAILY) -> Edition | None:
         """The stored edition of ``day`` and ``cadence`` (items loaded) or None."""
@@ -90,7 +110,7 @@ class Drafts:
         the newest, as the command line does). Raises :class:`StaleDraft` when the draft
         is no longer at ``version``, ``EditionLocked`` for a released edition."""
         if self.get(day) is None:
-            self.composer.compose(day)
+            self._compose(day)
         with transaction(self.sessions) as session:
             edition = lock_draft(session, day)
             if edition is None:
@@ -116,7 +136,7 @@ class Drafts:
                     "at": cleared.at.isoformat() if cleared.at else None,
                 }
             audit.record(session, actor, action, edition=edition, target=target, details=entry)
-        return self.composer.compose(day)
+        return self._compose(day)
 
     def decide(
         self,
@@ -148,14 +168,14 @@ class Drafts:
         says who). A released edition is returned as it is (``locked``)."""
         edition = self.get(day)
         if edition is None or edition.status != EditionStatus.DRAFT:
-            result = self.composer.compose(day)
+            result = self._compose(day)
             if not result.locked:
                 note(self, day, actor, "compose")
             return result
         try:
             return self.change(day, lambda _session, _edition: {}, action="compose", actor=actor)
         except EditionLocked:  # released meanwhile
-            return self.composer.compose(day)
+            return self._compose(day)
 
     def overtaken(self, edition: Edition) -> bool:
         """True when an article of the draft's window arrived after it was composed."""

@@ -367,3 +367,15 @@ def approve_version(session: Session, edition: Edition, by: str) -> bool:
     edition.approved_version, edition.held = edition.version, False
     session.flush()
     return True
+
+
+def lock_for_compose(session: Session, day: date, newsletter: str = "default") -> Edition | None:
+    """:func:`lock_draft` for a composition on PostgreSQL (row and advisory locks do not
+    stop other writers); on SQLite only the read: its write lock would be held for the
+    whole composition and keep the sources' polls waiting, their articles then stamped as
+    arrived before the draft was composed. SQLite compositions are serialised in process
+    by :class:`~newsletter.editions.drafts.Drafts`; the write lock comes with the save.
+    Does not commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lock_draft(session, day, newsletter)
+    return get_edition(session, day, newsletter)
