@@ -19,12 +19,14 @@ import pytest
 from sqlalchemy import func, select
 
 from newsletter.config.settings import Settings
+from newsletter.errors import UsageError
 from newsletter.store.db import transaction
 from newsletter.store.models import Delivery, Subscriber, Suppression
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.timeutil import utcnow
 from newsletter.web.app import create_app
 from newsletter.web.auth import COOKIE, LOGINS_PER_ACCOUNT
+from newsletter.web.auth import LONGEST_LOCK_SECONDS as LONGEST
 from newsletter.web.editor_audience import EXPORT_BATCH
 from newsletter.web.passwords import hash_password, verify_password
 from newsletter.wiring import App
@@ -40,13 +42,15 @@ class Browser:
     """httpx's ASGI transport driven synchronously, keeping cookies between requests (on
     their path) as a browser does. Each call is one real ASGI request."""
 
-    def __init__(self, asgi: object, base_url: str = "http://localhost:8000") -> None:
-        self.asgi, self.base_url = asgi, base_url
+    def __init__(
+        self, asgi: object, base_url: str = "http://localhost:8000", client: str = "127.0.0.1"
+    ) -> None:
+        self.asgi, self.base_url, self.client = asgi, base_url, client
         self.cookies = httpx.Cookies()
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.asgi)  # type: ignore[arg-type]
+            transport = httpx.ASGITransport(app=self.asgi, client=(self.client, 123))  # type: ignore[arg-type]
             async with httpx.AsyncClient(
                 transport=transport, base_url=self.base_url, cookies=self.cookies
             ) as client:
@@ -229,7 +233,14 @@ def test_login_needs_its_csrf_token(site: tuple[Browser, App]) -> None:
     assert browser.get("/editor/").status_code == 303  # not signed in
 
 
-def test_login_rate_limit_per_account_and_per_ip(app: App, editor_settings: Settings) -> None:
+def test_login_lockout_is_per_account_and_address_with_growing_delays(
+    app: App, editor_settings: Settings
+) -> None:
+    """OWASP's lockout: five wrong passwords lock the account *at that address* (even the
+    right password is refused there, before it is checked) for 1 minute, doubling with each
+    further failure up to 15; the same account signs in from another address meanwhile."""
+    from datetime import timedelta
+
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
@@ -237,23 +248,57 @@ def test_login_rate_limit_per_account_and_per_ip(app: App, editor_settings: Sett
     from newsletter.web.editor import create_editor_app
 
     application = App(editor_settings, engine=app.engine)
-    browser = Browser(create_app(application))
-    for _ in range(LOGINS_PER_ACCOUNT):
-        assert browser.sign_in(password="wrong wrong wrong").status_code == 401
-    blocked = browser.sign_in()  # even the right password: the account is locked for now
-    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
-    assert browser.get("/editor/").status_code == 303
-
-    limits = LoginLimits(per_ip=2, per_account=100)
+    now = [utcnow()]
+    limits = LoginLimits(clock=lambda: now[0])
     mounted = Starlette(routes=[Mount("/editor", app=create_editor_app(application, limits))])
-    per_ip = Browser(mounted)
-    for email in ("x@example.ma", "y@example.ma"):
-        token = per_ip.csrf("/editor/login")
-        data = {"csrf_token": token, "email": email, "password": "wrong"}
-        assert per_ip.post("/editor/login", data=data).status_code == 401
-    token = per_ip.csrf("/editor/login")
-    data = {"csrf_token": token, "email": EDITOR, "password": PASSWORD}
-    assert per_ip.post("/editor/login", data=data).status_code == 429
+    attacker = Browser(mounted, client="203.0.113.9")
+    for _ in range(LOGINS_PER_ACCOUNT):
+        assert attacker.sign_in(password="wrong wrong wrong").status_code == 401
+    blocked = attacker.sign_in()  # the right password, from the locked address
+    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
+    assert blocked.headers["retry-after"] == "60" and "1\u00a0min" in blocked.text
+    assert attacker.get("/editor/").status_code == 303
+    # The editor, elsewhere, is not locked out by the attacker.
+    editor = Browser(mounted, client="198.51.100.7")
+    assert editor.sign_in().status_code == 303
+    # Growing delays: each failure after the lock doubles it, 15 minutes at most.
+    waited = 60
+    for expected in (120, 240, 480, 900, 900):
+        now[0] += timedelta(seconds=waited + 1)
+        waited = expected
+        assert attacker.sign_in(password="wrong wrong wrong").status_code == 401
+        refused = attacker.sign_in(password="wrong wrong wrong")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == str(expected)
+    # Another process (another app on the same database) sees the same lock.
+    other = Starlette(routes=[Mount("/editor", app=create_editor_app(
+        App(editor_settings, engine=app.engine), LoginLimits(clock=lambda: now[0])))])  # fmt: skip
+    assert Browser(other, client="203.0.113.9").sign_in().status_code == 429
+    # Once the lock has run out, the right password works and clears the count.
+    now[0] += timedelta(seconds=LONGEST + 1)
+    assert attacker.sign_in().status_code == 303
+    # The audit log names the lock and the sign-ins, with their addresses.
+    log = editor.get("/editor/audit").text
+    assert "connexion bloquée" in log and "203.0.113.9" in log and "198.51.100.7" in log
+    assert "s’est connecté" in log
+
+
+def test_login_lockout_per_address_whatever_the_account(
+    app: App, editor_settings: Settings
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from newsletter.web.auth import LoginLimits
+    from newsletter.web.editor import create_editor_app
+
+    application = App(editor_settings, engine=app.engine)
+    limits = LoginLimits(per_ip=3, per_account=100)
+    mounted = Starlette(routes=[Mount("/editor", app=create_editor_app(application, limits))])
+    spray = Browser(mounted, client="203.0.113.50")
+    for email in ("x@example.ma", "y@example.ma", "z@example.ma"):
+        assert spray.sign_in(email=email, password="wrong").status_code == 401
+    assert spray.sign_in().status_code == 429  # the address is locked, every account
+    assert Browser(mounted, client="203.0.113.51").sign_in().status_code == 303
 
 
 def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
@@ -393,6 +438,7 @@ def test_pin_an_article_left_out(signed_in: tuple[Browser, App]) -> None:
     ids = composed(application)
     page = browser.get(f"/editor/editions/{DAY}")
     left = re.findall(r'items/(\d+)"><input type="hidden" name="csrf_token" value="[^"]+">'
+                      r'<input type="hidden" name="version" value="\d+">'
                       r'<input type="hidden" name="action" value="pin">', page.text)  # fmt: skip
     outside = [int(a) for a in left if int(a) not in ids]
     assert outside, "the sample day has more articles than five minutes hold"
@@ -514,6 +560,154 @@ def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
     assert not edition.held  # approving lifts the hold
     again = browser.send(f"/editor/editions/{DAY}/approve")
     assert "déjà approuvée" in browser.get(again.headers["location"]).text
+
+
+def version_of(page: str) -> int:
+    """The draft's version that a page's forms carry."""
+    match = re.search(r'name="version" value="(\d+)"', page)
+    assert match, page[:400]
+    return int(match[1])
+
+
+def test_a_change_after_approval_clears_it_and_the_page_says_who_and_which_version(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """Approval is bound to the content: it names the version approved; a pin after it
+    clears it (the send then refuses, approval being required) and the page says who
+    changed what since the approval by whom of which version."""
+    browser, application = signed_in
+    ids = composed(application)
+    page = browser.get(f"/editor/editions/{DAY}").text
+    version = version_of(page)
+    approved = browser.send(f"/editor/editions/{DAY}/approve", version=str(version))
+    assert approved.status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_by == EDITOR and edition.approved_version == version
+    assert f"version {version}" in browser.get(f"/editor/editions/{DAY}").text
+    pinned = browser.send(f"/editor/editions/{DAY}/items/{ids[2]}", action="pin",
+                          version=str(version))  # fmt: skip
+    assert pinned.status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and edition.approved_by is None
+    assert edition.version == version + 1
+    page = browser.get(f"/editor/editions/{DAY}").text
+    assert re.search(
+        rf"Approbation levée\u00a0: modifiée par {re.escape(EDITOR)} le .+ depuis l’approbation "
+        rf"par {re.escape(EDITOR)} de la version {version}",
+        page,
+    ), page
+    assert "Approuvée par" not in page
+    strict = App(application.settings.model_copy(update={"require_approval": True}),
+                 engine=application.engine)  # fmt: skip
+    with pytest.raises(UsageError, match="not approved"):
+        strict.release.send(DAY)
+    # Approving the page seen before the pin is refused: it names content no longer there.
+    stale = browser.send(f"/editor/editions/{DAY}/approve", version=str(version))
+    assert stale.status_code == 409 and "Le brouillon a changé" in stale.text
+    assert application.drafts.get(DAY).approved_at is None
+    # The history shows both, latest first, with the address they came from.
+    history = page[page.index('id="history"') :]
+    assert history.index("a épinglé") < history.index("a approuvé")
+    assert "127.0.0.1" in history
+
+
+def test_recomposing_an_approved_draft_clears_the_approval(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """The page's "compose" on an approved draft may bring new articles: it is a change.
+    And an approval naming another version than the draft's does not let it go out."""
+    browser, application = signed_in
+    composed(application)
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    version = application.drafts.get(DAY).version
+    assert browser.send("/editor/editions", date=DAY.isoformat()).status_code == 303
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and edition.version == version + 1
+    assert "a recomposé" in browser.get(f"/editor/editions/{DAY}").text
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    with transaction(application.sessions) as session:
+        from newsletter.store.models import Edition
+
+        row = session.scalars(select(Edition).where(Edition.date == DAY)).one()
+        row.approved_version = row.version - 1  # an approval of other content
+    strict = App(application.settings.model_copy(update={"require_approval": True}),
+                 engine=application.engine)  # fmt: skip
+    with pytest.raises(UsageError, match="not approved"):
+        strict.release.send(DAY)
+
+
+def test_a_stale_version_is_refused_with_a_reload_page_in_each_language(
+    app: App, editor_settings: Settings
+) -> None:
+    for language, words in (("fr", "Le brouillon a changé"), ("en", "The draft changed")):
+        settings = editor_settings.model_copy(update={"language": language})
+        application = App(settings, engine=app.engine)
+        if application.drafts.get(DAY) is None:
+            application.ingest.sample(DAY)
+        browser = Browser(create_app(application))
+        assert browser.sign_in().status_code == 303
+        ids = composed(application)
+        version = version_of(browser.get(f"/editor/editions/{DAY}").text)
+        assert browser.send(f"/editor/editions/{DAY}/items/{ids[0]}", action="exclude",
+                            version=str(version)).status_code == 303  # fmt: skip
+        for url, data in ((f"/editor/editions/{DAY}/items/{ids[1]}", {"action": "exclude"}),
+                          (f"/editor/editions/{DAY}/texts", {"subject": "Autre"})):  # fmt: skip
+            answer = browser.send(url, version=str(version), **data)
+            assert answer.status_code == 409 and words in answer.text, answer.text[:300]
+            assert f'href="/editor/editions/{DAY}"' in answer.text
+        edition = application.drafts.get(DAY)
+        assert ids[1] not in edition.excludes and edition.subject_override is None
+        for wrong in ("x1", "²", "-2", "0", "9" * 11):
+            bad = browser.send(f"/editor/editions/{DAY}/items/{ids[1]}", action="exclude",
+                               version=wrong)  # fmt: skip
+            assert bad.status_code == 400, wrong
+
+
+def test_the_command_line_clears_the_approval_and_is_in_the_audit_log(
+    signed_in: tuple[Browser, App],
+) -> None:
+    """``newsletter edition exclude`` after an approval (no version: the newest draft)
+    clears it; with approval required, ``newsletter send`` then refuses; the audit log
+    names "cli"."""
+    import os
+
+    from tests.conftest import run_cli
+
+    browser, application = signed_in
+    ids = composed(application)
+    assert browser.send(f"/editor/editions/{DAY}/approve").status_code == 303
+    excluded = run_cli("edition", "exclude", str(ids[1]), "--date", DAY.isoformat(),
+                       env=dict(os.environ))  # fmt: skip
+    assert excluded.returncode == 0, excluded.stderr
+    edition = application.drafts.get(DAY)
+    assert edition.approved_at is None and ids[1] in edition.excludes
+    sent = run_cli("send", "--date", DAY.isoformat(),
+                   env={**os.environ, "NEWSLETTER_REQUIRE_APPROVAL": "true"})  # fmt: skip
+    assert sent.returncode == 1 and "not approved" in sent.stderr
+    assert application.drafts.get(DAY).status == "draft"
+    page = browser.get(f"/editor/editions/{DAY}").text
+    assert "modifiée par cli" in page
+    log = browser.get("/editor/audit").text
+    assert re.search(r"<td>cli</td><td></td><td>a exclu</td>", log), log[-2000:]
+
+
+def test_the_audit_log_pages_latest_first(signed_in: tuple[Browser, App]) -> None:
+    from newsletter.editions.drafts import note
+    from newsletter.store.audit import Actor
+    from newsletter.web.editor_editions import AUDIT_PAGE
+
+    browser, application = signed_in  # one entry: the sign-in
+    for n in range(AUDIT_PAGE + 5):
+        note(application.drafts, None, Actor(f"editor{n}@example.ma", "192.0.2.1"), "hold")
+    first = browser.get("/editor/audit")
+    assert first.status_code == 200 and "Page 1 sur 2" in first.text
+    assert first.text.index(f"editor{AUDIT_PAGE + 4}@") < first.text.index(f"editor{AUDIT_PAGE}@")
+    assert "editor0@" not in first.text
+    second = browser.get("/editor/audit?page=2")
+    assert "editor0@" in second.text and "s’est connecté" in second.text
+    assert browser.get("/editor/audit?page=3").status_code == 404
+    for bad in ("x", "0", "²", "-1", "9" * 20):
+        assert browser.get("/editor/audit", params={"page": bad}).status_code == 400, bad
 
 
 def test_a_sent_edition_is_read_only(signed_in: tuple[Browser, App]) -> None:
@@ -735,7 +929,7 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
-    from newsletter.web.editor_editions import ACTIONS, EDITION_TEXTS, SCORE_PARTS
+    from newsletter.web.editor_editions import ACTIONS, AUDIT_ACTIONS, EDITION_TEXTS, SCORE_PARTS
 
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
@@ -752,6 +946,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
         for pair in re.findall(r'say\("(\w+)" if \w+ else "(\w+)"\)', code):
             used |= set(pair)
     used |= {f"done_{action}" for action in ACTIONS}
+    used |= {f"action_{action}" for action in AUDIT_ACTIONS}
     used |= {f"status_{status.value}" for status in EditionStatus}
     used |= {f"audience_{status.value}" for status in SubscriberStatus}
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
@@ -1006,7 +1201,9 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         title="Le Brief", t=t, lang=language, root="/editor", editor=EDITOR, csrf="x",
         csrf_field="csrf_token", flash=None, flash_error=None, day="2026-03-25",
         date="25", status="draft", status_label=t["status_draft"], draft=True, held=True,
-        approved_by=None, approved_at=None, subject="S", preheader="P", subject_override="",
+        approved_by=None, approved_at=None, approved_version=None, version=3, history=[],
+        cleared={"changer": "a@example.ma", "when": "1", "by": "b@example.ma", "version": 2},
+        subject="S", preheader="P", subject_override="",
         preheader_override="", reading="6 min 00 s", budget="5 min 00 s", reading_percent=100,
         over_budget=True, html_kb="120.0", clip_kb=102, size_percent=100,
         size_level=size_level, warnings=[warning], text="", items=[], excluded=[],
@@ -1015,6 +1212,8 @@ def test_the_preview_s_rare_branches_have_their_words(language: str, size_level:
         subject_max=200, preheader_max=300,
     )  # fmt: skip
     assert t["over_budget"] in html and t["send_held"] in html
+    assert t["approval_cleared"].format(changer="a@example.ma", when="1", editor="b@example.ma",
+                                        version=2) in html  # fmt: skip
     assert t["clip_near" if size_level == "near" else "clip_over"] in html
     assert t["variants"] in html and "4 articles" in html
     expected = {

@@ -18,11 +18,21 @@ class Blocker(StrEnum):
     NOT_APPROVED = "not_approved"
 
 
+def approved(edition: Edition) -> bool:
+    """True when an editor approved ``edition`` as it is now: an approval names the version
+    it saw, and any change since (a new version) voids it (editors' changes also clear it,
+    :meth:`~newsletter.editions.drafts.Drafts.change`). An approval recorded before
+    versions existed names none and counts."""
+    if edition.approved_at is None:
+        return False
+    return edition.approved_version is None or edition.approved_version == edition.version
+
+
 def blocker(edition: Edition | None, *, require_approval: bool) -> Blocker | None:
     """What keeps ``edition`` (None: not composed yet) from release, or None when nothing
     does. A hold wins over a missing approval."""
     if edition is not None and edition.held:
         return Blocker.HELD
-    if require_approval and (edition is None or edition.approved_at is None):
+    if require_approval and (edition is None or not approved(edition)):
         return Blocker.NOT_APPROVED
     return None

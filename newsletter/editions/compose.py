@@ -33,7 +33,13 @@ from newsletter.compose.edition import (
 from newsletter.config.options import ComposeOptions
 from newsletter.store.articles import articles_published_in
 from newsletter.store.db import transaction
-from newsletter.store.editions import ItemRow, get_edition, save_draft, used_articles
+from newsletter.store.editions import (
+    ItemRow,
+    get_edition,
+    lock_for_compose,
+    save_draft,
+    used_articles,
+)
 from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.timeutil import edition_window, local_datetime
@@ -167,7 +173,7 @@ class Composer:
         else:
             window = edition_window(day, o.send_time, o.zone)
         with transaction(self.sessions) as session:
-            existing = get_edition(session, day, cadence)
+            existing = lock_for_compose(session, day, cadence)  # one writer at a time
             if existing is not None and existing.status != EditionStatus.DRAFT:
                 return ComposeResult(existing, None, locked=True)
             exclude = (existing.id,) if existing is not None else ()

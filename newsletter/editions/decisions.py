@@ -17,10 +17,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from email.utils import format_datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.deliver.outgoing import Outgoing
-from newsletter.editions.drafts import Drafts
+from newsletter.editions.drafts import CLI, Drafts
 from newsletter.editions.rendering import Renderer
 from newsletter.editions.texts import TEXT_LIMITS, text_problem
 from newsletter.errors import UsageError
@@ -29,6 +32,7 @@ from newsletter.render.edition import GMAIL_CLIP_BYTES, RenderedEdition, _list_i
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import Personal, PreparedMessage
 from newsletter.store.articles import articles_in_window
+from newsletter.store.audit import Actor
 from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.timeutil import utcnow
 from newsletter.words import Phrase
@@ -101,102 +105,194 @@ class Previews:
 
 
 # --- decisions ---------------------------------------------------------------------------
-def _draft(drafts: Drafts, day: date) -> Edition:
-    edition = drafts.get(day)
-    if edition is None:
-        raise UsageError(Phrase("problems.no_edition", day=day.isoformat()))
-    return edition
+# Each decision is computed from the draft as it is under its write lock (Drafts.change),
+# never from a copy read before: two editors' decisions are both kept, or one is refused.
+def _shown(edition: Edition) -> set[int | None]:
+    return {i.article_id for i in edition.items}
 
 
-def pin(drafts: Drafts, day: date, article_id: int) -> Edition:
+def pin(
+    drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
+) -> Edition:
     """Put article ``article_id`` in the draft whatever its score (the first pin leads).
     Raises :class:`UsageError` when the article is not a candidate of the edition's window
-    (the decision is then undone)."""
-    edition = _draft(drafts, day)
-    before = list(edition.pins or [])
-    pins = [p for p in before if p != article_id] + [article_id]
-    excludes = [e for e in edition.excludes or [] if e != article_id]
-    result = drafts.decide(day, pins=pins, excludes=excludes)
-    if article_id not in {i.article_id for i in result.edition.items}:
-        drafts.decide(day, pins=before, excludes=list(edition.excludes or []))
+    (the pin is then taken back)."""
+
+    def compute(session: Session, edition: Edition) -> dict[str, Any]:
+        shown = _shown(edition)
+        if article_id not in shown:
+            window = articles_in_window(
+                session, edition.window_start, edition.window_end,
+                exclude_edition_ids=(edition.id,), newsletter=edition.newsletter,
+            )  # fmt: skip
+            if article_id not in {a.id for a in window}:
+                raise UsageError(
+                    Phrase("problems.not_candidate", article=article_id, day=day.isoformat())
+                )
+        return {
+            "pins": [p for p in edition.pins or [] if p != article_id] + [article_id],
+            "excludes": [e for e in edition.excludes or [] if e != article_id],
+        }
+
+    result = drafts.change(day, compute, action="pin", target=str(article_id),
+                           version=version, actor=actor)  # fmt: skip
+    if article_id not in _shown(result.edition):  # the composition would not take it
+        drafts.change(
+            day,
+            lambda _s, e: {"pins": [p for p in e.pins or [] if p != article_id]},
+            action="unpin", target=str(article_id), details={"undo": True}, actor=actor,
+        )  # fmt: skip
         raise UsageError(Phrase("problems.not_candidate", article=article_id, day=day.isoformat()))
     return result.edition
 
 
-def unpin(drafts: Drafts, day: date, article_id: int) -> Edition:
+def unpin(
+    drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
+) -> Edition:
     """Let the ranking decide again about a pinned article (its place too)."""
-    edition = _draft(drafts, day)
-    if article_id not in (edition.pins or []):
-        raise UsageError(Phrase("problems.not_pinned", article=article_id))
-    positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
-    pins = [p for p in edition.pins if p != article_id]
-    return drafts.decide(day, pins=pins, positions=positions).edition
+
+    def compute(_session: Session, edition: Edition) -> dict[str, Any]:
+        if article_id not in (edition.pins or []):
+            raise UsageError(Phrase("problems.not_pinned", article=article_id))
+        return {
+            "pins": [p for p in edition.pins if p != article_id],
+            "positions": {
+                k: v for k, v in (edition.positions or {}).items() if k != str(article_id)
+            },
+        }
+
+    return drafts.change(day, compute, action="unpin", target=str(article_id),
+                         version=version, actor=actor).edition  # fmt: skip
 
 
-def exclude(drafts: Drafts, day: date, article_id: int) -> Edition:
+def _excluding(edition: Edition, article_id: int, *, keep_place: bool) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "excludes": [e for e in edition.excludes or [] if e != article_id] + [article_id],
+        "pins": [p for p in edition.pins or [] if p != article_id],
+    }
+    if not keep_place:
+        positions = edition.positions or {}
+        changes["positions"] = {k: v for k, v in positions.items() if k != str(article_id)}
+    return changes
+
+
+def exclude(
+    drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
+) -> Edition:
     """Keep an article of the edition out of it (and unpin it)."""
-    edition = _draft(drafts, day)
-    if article_id not in {i.article_id for i in edition.items}:
-        raise UsageError(Phrase("problems.not_in_edition", article=article_id))
-    excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
-    pins = [p for p in edition.pins or [] if p != article_id]
-    positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
-    return drafts.decide(day, excludes=excludes, pins=pins, positions=positions).edition
+
+    def compute(_session: Session, edition: Edition) -> dict[str, Any]:
+        if article_id not in _shown(edition):
+            raise UsageError(Phrase("problems.not_in_edition", article=article_id))
+        return _excluding(edition, article_id, keep_place=False)
+
+    return drafts.change(day, compute, action="exclude", target=str(article_id),
+                         version=version, actor=actor).edition  # fmt: skip
 
 
-def exclude_any(drafts: Drafts, day: date, article_id: int) -> Edition:
+def exclude_any(
+    drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
+) -> Edition:
     """Keep an article out of the draft whether it shows it now or not (the command line
     takes any id of ``compose``'s candidates, the pages only what they show); it is unpinned
     and keeps a place given to it, for ``include`` to restore."""
-    edition = _draft(drafts, day)
-    excludes = [e for e in edition.excludes or [] if e != article_id] + [article_id]
-    pins = [p for p in edition.pins or [] if p != article_id]
-    return drafts.decide(day, excludes=excludes, pins=pins).edition
+    return drafts.change(
+        day, lambda _s, edition: _excluding(edition, article_id, keep_place=True),
+        action="exclude", target=str(article_id), version=version, actor=actor,
+    ).edition  # fmt: skip
 
 
-def include(drafts: Drafts, day: date, article_id: int) -> Edition:
+def include(
+    drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
+) -> Edition:
     """Undo an exclusion (the ranking decides whether the article comes back)."""
-    edition = _draft(drafts, day)
-    if article_id not in (edition.excludes or []):
-        raise UsageError(Phrase("problems.not_excluded", article=article_id))
-    return drafts.decide(day, excludes=[e for e in edition.excludes if e != article_id]).edition
+
+    def compute(_session: Session, edition: Edition) -> dict[str, Any]:
+        if article_id not in (edition.excludes or []):
+            raise UsageError(Phrase("problems.not_excluded", article=article_id))
+        return {"excludes": [e for e in edition.excludes if e != article_id]}
+
+    return drafts.change(day, compute, action="include", target=str(article_id),
+                         version=version, actor=actor).edition  # fmt: skip
 
 
-def move(drafts: Drafts, day: date, article_id: int, step: int) -> Edition:
+def move(
+    drafts: Drafts,
+    day: date,
+    article_id: int,
+    step: int,
+    *,
+    version: int | None = None,
+    actor: Actor = CLI,
+) -> Edition:
     """Move an item ``step`` places (-1: up, +1: down), swapping it with its neighbour.
 
     Both get an explicit position (1-based) and the positions already given are set to
     where their items stand, so the result is exactly the swap. Raises
     :class:`UsageError` for an article not in the edition or a move past either end."""
-    edition = _draft(drafts, day)
-    order = [i.article_id for i in edition.items]
-    if article_id not in order:
-        raise UsageError(Phrase("problems.not_in_edition", article=article_id))
-    index = order.index(article_id)
-    target = index + step
-    if not 0 <= target < len(order):
-        raise UsageError(Phrase("problems.cannot_move"))
-    given = edition.positions or {}
-    positions = {str(a): n + 1 for n, a in enumerate(order) if a is not None and str(a) in given}
-    positions[str(article_id)] = target + 1
-    neighbour = order[target]
-    if neighbour is not None:
-        positions[str(neighbour)] = index + 1
-    return drafts.decide(day, positions=positions).edition
+
+    def compute(_session: Session, edition: Edition) -> dict[str, Any]:
+        order = [i.article_id for i in edition.items]
+        if article_id not in order:
+            raise UsageError(Phrase("problems.not_in_edition", article=article_id))
+        index = order.index(article_id)
+        target = index + step
+        if not 0 <= target < len(order):
+            raise UsageError(Phrase("problems.cannot_move"))
+        given = edition.positions or {}
+        positions = {
+            str(a): n + 1 for n, a in enumerate(order) if a is not None and str(a) in given
+        }
+        positions[str(article_id)] = target + 1
+        neighbour = order[target]
+        if neighbour is not None:
+            positions[str(neighbour)] = index + 1
+        return {"positions": positions}
+
+    return drafts.change(
+        day, compute, action="up" if step < 0 else "down", target=str(article_id),
+        details={"step": step}, version=version, actor=actor,
+    ).edition  # fmt: skip
 
 
-def place(drafts: Drafts, day: date, article_id: int, position: int) -> Edition:
+def place(
+    drafts: Drafts,
+    day: date,
+    article_id: int,
+    position: int,
+    *,
+    version: int | None = None,
+    actor: Actor = CLI,
+) -> Edition:
     """Put an article at ``position`` (1-based; 1 leads) and pin it, so that it stays: unlike
     :func:`move`, it may bring in an article the draft does not show yet. Raises
     :class:`UsageError` when the article is not a candidate of the edition's window (the
-    decision is then undone)."""
-    edition = _draft(drafts, day)
-    positions = dict(edition.positions or {})
-    positions[str(article_id)] = position
-    pins = edition.pins if article_id in edition.pins else [*edition.pins, article_id]
-    result = drafts.decide(day, positions=positions, pins=pins)
-    if article_id not in {i.article_id for i in result.edition.items}:
-        drafts.decide(day, positions=edition.positions, pins=edition.pins)
+    decision is then taken back)."""
+    before: dict[str, Any] = {}
+
+    def compute(_session: Session, edition: Edition) -> dict[str, Any]:
+        before["pinned"] = article_id in (edition.pins or [])
+        before["position"] = (edition.positions or {}).get(str(article_id))
+        positions = dict(edition.positions or {})
+        positions[str(article_id)] = position
+        pins = list(edition.pins or [])
+        return {"positions": positions, "pins": pins if article_id in pins else [*pins, article_id]}
+
+    result = drafts.change(
+        day, compute, action="move", target=str(article_id), details={"position": position},
+        version=version, actor=actor,
+    )  # fmt: skip
+    if article_id not in _shown(result.edition):  # the composition would not take it
+
+        def undo(_session: Session, edition: Edition) -> dict[str, Any]:
+            positions = {k: v for k, v in (edition.positions or {}).items() if k != str(article_id)}
+            if before["position"] is not None:
+                positions[str(article_id)] = before["position"]
+            pins = [p for p in edition.pins or [] if p != article_id or before["pinned"]]
+            return {"positions": positions, "pins": pins}
+
+        drafts.change(day, undo, action="move", target=str(article_id),
+                      details={"undo": True}, actor=actor)  # fmt: skip
         raise UsageError(Phrase("problems.not_candidate", article=article_id, day=day.isoformat()))
     return result.edition
 
@@ -207,7 +303,15 @@ SUBJECT_MAX_CHARS = TEXT_LIMITS["subject"]
 PREHEADER_MAX_CHARS = TEXT_LIMITS["preheader"]
 
 
-def set_texts(drafts: Drafts, day: date, subject: str | None, preheader: str | None) -> Edition:
+def set_texts(
+    drafts: Drafts,
+    day: date,
+    subject: str | None,
+    preheader: str | None,
+    *,
+    version: int | None = None,
+    actor: Actor = CLI,
+) -> Edition:
     """Replace the generated subject and/or preheader ('' restores the generated one;
     None leaves it). Raises :class:`UsageError` for a subject over
     :data:`SUBJECT_MAX_CHARS` (preheader: :data:`PREHEADER_MAX_CHARS`) characters or text
@@ -217,10 +321,10 @@ def set_texts(drafts: Drafts, day: date, subject: str | None, preheader: str | N
         if problem:
             raise UsageError(problem)
     return drafts.decide(
-        day,
+        day, version=version, actor=actor, action="texts",
         subject=subject.strip() if subject is not None else None,
         preheader=preheader.strip() if preheader is not None else None,
-    ).edition
+    ).edition  # fmt: skip
 
 
 def left_out(drafts: Drafts, edition: Edition, limit: int = 40) -> list[Article]:

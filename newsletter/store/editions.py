@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -406,3 +407,81 @@ def used_articles(
 def _aware(moment: datetime) -> datetime:
     """``moment`` as aware UTC (SQLite returns naive datetimes for aware columns)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- editors' versions: one writer at a time per draft -------------------------------------
+def lock_draft(session: Session, day: date, newsletter: str = "default") -> Edition | None:
+    """Take the edition of ``day``'s write lock for the rest of the transaction, then read
+    it (items loaded; None when there is no such edition).
+
+    The lock is an ``UPDATE`` of the edition's row as the transaction's first statement:
+    on SQLite it takes the database's write lock at once (``BEGIN`` then a write: another
+    writer waits up to the busy timeout instead of failing on a stale snapshot), on
+    PostgreSQL the row lock (as ``SELECT ... FOR UPDATE``), held to commit or rollback;
+    the read that follows sees every change committed before. On PostgreSQL a transaction
+    advisory lock on the (newsletter, date) pair comes first, so that two processes
+    composing an edition that has no row yet wait for each other too (SQLite's write lock
+    covers that case already). Call it first in the transaction. Does not commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"edition {newsletter} {day.isoformat()}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    session.execute(
+        update(Edition)
+        .where(Edition.newsletter == newsletter, Edition.date == day)
+        .values(version=Edition.version)
+        .execution_options(synchronize_session=False)
+    )
+    return get_edition(session, day, newsletter)
+
+
+@dataclass(frozen=True)
+class ClearedApproval:
+    """An approval a change cleared: by whom, of which version, when (aware UTC)."""
+
+    by: str | None
+    version: int | None
+    at: datetime | None
+
+
+def next_version(session: Session, edition: Edition) -> ClearedApproval | None:
+    """Count an editor's change of the locked draft ``edition``: its version + 1 and its
+    approval cleared (the approval names the content it saw). Returns the approval cleared,
+    if any. Does not commit."""
+    cleared = None
+    if edition.approved_at is not None:
+        cleared = ClearedApproval(
+            edition.approved_by, edition.approved_version, edition.approved_at
+        )
+    edition.version = (edition.version or 1) + 1
+    edition.approved_at = edition.approved_by = edition.approved_version = None
+    session.flush()
+    return cleared
+
+
+def approve_version(session: Session, edition: Edition, by: str) -> bool:
+    """Approve the locked draft ``edition`` as it is now (its version) on behalf of ``by``
+    and lift any hold; True if this call approved it (False: already approved). Raises
+    :class:`EditionLocked` for a released edition. Does not commit."""
+    if edition.status != EditionStatus.DRAFT:
+        raise EditionLocked(
+            f"the edition of {edition.date.isoformat()} is {edition.status}; it is never changed"
+        )
+    if edition.approved_at is not None:
+        return False
+    edition.approved_at, edition.approved_by = utcnow(), by
+    edition.approved_version, edition.held = edition.version, False
+    session.flush()
+    return True
+
+
+def lock_for_compose(session: Session, day: date, newsletter: str = "default") -> Edition | None:
+    """:func:`lock_draft` for a composition on PostgreSQL (row and advisory locks do not
+    stop other writers); on SQLite only the read: its write lock would be held for the
+    whole composition and keep the sources' polls waiting, their articles then stamped as
+    arrived before the draft was composed. SQLite compositions are serialised in process
+    by :class:`~newsletter.editions.drafts.Drafts`; the write lock comes with the save.
+    Does not commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lock_draft(session, day, newsletter)
+    return get_edition(session, day, newsletter)

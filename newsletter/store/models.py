@@ -191,6 +191,10 @@ class Edition(Base):
     approved_by: Mapped[str | None] = mapped_column(String(320))
     # Why a send was paused (by an operator, or by a provider that kept failing).
     paused_reason: Mapped[str | None] = mapped_column(Text)
+    # The draft's version: +1 with each editor's change, in the change's transaction; the
+    # editors' forms carry it (a stale one is refused). The approval names the version.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    approved_version: Mapped[int | None] = mapped_column(Integer)
 
     all_items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition",
@@ -420,3 +424,35 @@ class Source(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One action of an editor (or of ``cli``, ``scheduler``): who, what, on which edition
+    and version, with its details, when and from which client address (the proxy's
+    forwarded address only when ``--behind-proxy`` trusts it)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int | None] = mapped_column(Integer)  # the edition's version after it
+    target: Mapped[str | None] = mapped_column(Text)  # an article id, a field, an address
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins of one key (``pair:<account> <address>`` or ``address:<address>``)
+    since the last success or quiet spell, and until when the key is locked."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

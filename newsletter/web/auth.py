@@ -1,5 +1,5 @@
 """Editors' sign-in: signed session cookies, CSRF tokens, idle and absolute expiry, and
-login rate limits.
+the lockout of repeated failed sign-ins (:class:`LoginLimits`).
 
 The session is Starlette's ``SessionMiddleware`` cookie (itsdangerous ``TimestampSigner``),
 signed with a key derived from the newest ``NEWSLETTER_SECRET_KEY`` so that it never
@@ -15,25 +15,35 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from newsletter.config.settings import Settings
-from newsletter.web.ratelimit import SlidingWindow
+from newsletter.store import logins
+from newsletter.store.db import transaction
+from newsletter.timeutil import utcnow
 from newsletter.web.refusal import Refusal
 
 #: Session cookie name (its path is the editors' prefix).
 COOKIE = "newsletter_editor"
 #: Form field carrying the CSRF token.
 CSRF_FIELD = "csrf_token"
-#: Sign-in attempts allowed per 15 minutes from one IP address, and for one account
-#: (OWASP Authentication Cheat Sheet, "Protect against automated attacks"). The account
-#: limit also lets an attacker lock an editor out for 15 minutes: the lesser evil.
+#: Failed sign-ins in a row before a lock: for one account from one IP address, and from
+#: one IP address whatever the account (OWASP Authentication Cheat Sheet, "Login
+#: Throttling" and "Account Lockout": lock per account *and* address, with growing delays,
+#: so that an attacker elsewhere never locks an editor out of their own address).
 LOGINS_PER_IP = 20
 LOGINS_PER_ACCOUNT = 5
+#: The first lock lasts this long (seconds); each further failure doubles it, up to the
+#: longest; failures are forgotten after this long without one.
+FIRST_LOCK_SECONDS = 60
+LONGEST_LOCK_SECONDS = 15 * 60
 LOGIN_WINDOW_SECONDS = 15 * 60
 
 
@@ -128,18 +138,65 @@ def sign_out(request: Request) -> None:
 
 
 class LoginLimits:
-    """Sign-in attempts per IP address and per account in a sliding window (in this
-    process's memory, like the sign-up limits)."""
+    """Failed sign-ins and their locks, kept in the database (table ``login_failures``):
+    every web process (``newsletter serve`` may run several, behind one proxy) sees the
+    same count, and a restart does not reset it.
+
+    Two keys count failures: the account at the client's address (``per_account`` in a
+    row lock it) and the address alone (``per_ip``, whatever the accounts tried). A lock
+    lasts ``first_lock`` seconds and doubles with each further failure up to
+    ``longest_lock``; failures are forgotten ``forget_after`` seconds after the last one,
+    and a success clears the account's count at that address. While a key is locked, a
+    sign-in from it is refused before its password is checked (no oracle); the same
+    account from another address is not locked (OWASP Authentication Cheat Sheet)."""
 
     def __init__(
         self,
         per_ip: int = LOGINS_PER_IP,
         per_account: int = LOGINS_PER_ACCOUNT,
         seconds: float = LOGIN_WINDOW_SECONDS,
+        *,
+        first_lock: float = FIRST_LOCK_SECONDS,
+        longest_lock: float = LONGEST_LOCK_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.ip = SlidingWindow(per_ip, seconds)
-        self.account = SlidingWindow(per_account, seconds)
+        self.per_ip, self.per_account = per_ip, per_account
+        self.forget_after = timedelta(seconds=seconds)
+        self.first_lock, self.longest_lock, self.clock = first_lock, longest_lock, clock
 
-    def allow(self, client: str, account: str) -> bool:
-        """Record an attempt; False when either limit is reached (nothing is checked)."""
-        return self.ip.allow(client) and self.account.allow(account.strip().lower())
+    @staticmethod
+    def keys(client: str, account: str) -> tuple[str, str]:
+        """The account-at-address key and the address key."""
+        return f"pair:{account.strip().lower()} {client}", f"address:{client}"
+
+    def delay(self, failures: int, threshold: int) -> float:
+        """Seconds of lock after ``failures`` in a row against ``threshold`` (0: none)."""
+        if failures < threshold:
+            return 0.0
+        return float(min(self.first_lock * 2 ** min(failures - threshold, 30), self.longest_lock))
+
+    def locked(self, sessions: sessionmaker[Session], client: str, account: str) -> float:
+        """Seconds left of a lock on ``account`` at ``client`` or on ``client`` (0: none)."""
+        now = self.clock()
+        with sessions() as session:
+            until = logins.locked_until(session, list(self.keys(client, account)), now)
+        return (until - now).total_seconds() if until else 0.0
+
+    def failed(self, sessions: sessionmaker[Session], client: str, account: str) -> float:
+        """Count a failed sign-in; the seconds of the lock it starts (0: none)."""
+        now = self.clock()
+        pair, address = self.keys(client, account)
+        longest = 0.0
+        with transaction(sessions) as session:
+            for key, threshold in ((pair, self.per_account), (address, self.per_ip)):
+                failures = logins.add_failure(session, key, now, forget_after=self.forget_after)
+                seconds = self.delay(failures, threshold)
+                if seconds:
+                    logins.lock(session, key, now + timedelta(seconds=seconds))
+                    longest = max(longest, seconds)
+        return longest
+
+    def succeeded(self, sessions: sessionmaker[Session], client: str, account: str) -> None:
+        """Forget the account's failures at ``client`` (a successful sign-in)."""
+        with transaction(sessions) as session:
+            logins.clear(session, [self.keys(client, account)[0]])

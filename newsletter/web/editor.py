@@ -11,6 +11,7 @@ can send.
 
 from __future__ import annotations
 
+import math
 from urllib.parse import unquote, urlsplit
 
 from starlette.applications import Starlette
@@ -23,11 +24,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.editions.drafts import note
+from newsletter.store.audit import Actor
 from newsletter.web import editor_audience, editor_editions, editor_sources
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.bodylimit import BodyLimit
-from newsletter.web.editor_pages import Editors, base, editor_only, form, href, page, text_field
+from newsletter.web.editor_pages import (
+    Editors,
+    base,
+    client_address,
+    editor_only,
+    form,
+    href,
+    page,
+    text_field,
+)
 from newsletter.web.passwords import verify_password
 from newsletter.web.refusal import Refusal
 from newsletter.wiring import App
@@ -85,7 +97,7 @@ def safe_next(request: Request, target: str | None) -> str:
 
 def create_editor_app(application: App, limits: LoginLimits | None = None) -> Starlette:
     """The editors' ASGI app for ``application`` (mount it at ``/editor``). ``limits``:
-    the sign-in rate limits (tests pass smaller ones)."""
+    the sign-in lockout (tests pass smaller ones)."""
     settings = application.settings
     editors = Editors(application, Policy.from_settings(settings), limits or LoginLimits())
     guard = editor_only(editors)
@@ -105,25 +117,44 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
 
     async def login(request: Request) -> Response:
         """POST /login (``email``, ``password``, ``next``): 303 to ``next`` when the
-        password matches; 401 otherwise, 429 over the rate limits."""
+        password matches; 401 otherwise, 429 (with Retry-After) while the account at the
+        client's address, or the address, is locked (:class:`LoginLimits`)."""
         data = await form(request, max_fields=10)
         email = text_field(data, "email", 320).strip().lower()
         password = text_field(data, "password", 4096)
-        client = request.client.host if request.client else "?"
-        if not editors.limits.allow(client, email):
-            return login_page(
-                request, status_code=429, email=email,
-                error=editors.say("login_too_many"),
-            )  # fmt: skip
+        client = client_address(request) or "?"
+        limits, sessions = editors.limits, application.sessions
+        wait = await run_in_threadpool(limits.locked, sessions, client, email)
+        if wait > 0:
+            return too_many(request, email, wait)
         hashed = settings.editors.get(email)
         if not await run_in_threadpool(verify_password, hashed, password) or not email:
+            lock = await run_in_threadpool(limits.failed, sessions, client, email)
+            if lock > 0:
+                who = Actor(email[:320] or "?", client)
+                await run_in_threadpool(
+                    lambda: note(application.drafts, None, who, "locked_out",
+                                 details={"seconds": round(lock)})
+                )  # fmt: skip
             return login_page(
                 request, status_code=401, email=email,
                 error=editors.say("login_wrong"),
             )  # fmt: skip
+        await run_in_threadpool(limits.succeeded, sessions, client, email)
+        await run_in_threadpool(note, application.drafts, None, Actor(email, client), "sign_in")
         target = safe_next(request, text_field(data, "next", 2000))
         sign_in(request, email)
         return RedirectResponse(target, status_code=303)
+
+    def too_many(request: Request, email: str, wait: float) -> Response:
+        """429 while the account at this address, or the address, is locked; Retry-After
+        says for how long (seconds)."""
+        answer = login_page(
+            request, status_code=429, email=email,
+            error=editors.say("login_too_many", minutes=max(1, math.ceil(wait / 60))),
+        )  # fmt: skip
+        answer.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return answer
 
     @guard
     async def logout(request: Request) -> Response:

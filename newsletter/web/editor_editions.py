@@ -1,9 +1,16 @@
 """Editors' pages for editions: the list, a draft's preview with its checks and the
 editor's decisions (pin, exclude, reorder, subject and preheader), a test send, approval and
-hold. A released edition is shown read-only; a change to it answers 409."""
+hold, and the audit log of the editors' actions. A released edition is shown read-only; a
+change to it answers 409.
+
+Every form of a draft's page carries the draft's ``version`` as the page showed it: a
+decision or an approval on a draft that changed since answers 409 with the page "the draft
+changed, reload" and changes nothing (:class:`~newsletter.editions.drafts.StaleDraft`). A
+request without a version applies to the newest draft, as the command line does."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,13 +25,16 @@ from starlette.routing import Route
 from newsletter import words
 from newsletter.audience.records import InvalidSubscriber, normalise_email
 from newsletter.editions import decisions as editorial
+from newsletter.editions.drafts import StaleDraft, note
 from newsletter.errors import UsageError
 from newsletter.render.edition import GMAIL_CLIP_BYTES
+from newsletter.store import audit
 from newsletter.store.articles import article_titles
 from newsletter.store.editions import EditionLocked, main_item_counts, recent_editions
 from newsletter.store.models import Edition
 from newsletter.web.editor_pages import (
     Editors,
+    actor,
     done,
     editor_only,
     form,
@@ -53,9 +63,17 @@ ACTIONS: dict[str, Callable[..., Edition]] = {
     "unpin": editorial.unpin,
     "exclude": editorial.exclude,
     "include": editorial.include,
-    "up": lambda drafts, day, article_id: editorial.move(drafts, day, article_id, -1),
-    "down": lambda drafts, day, article_id: editorial.move(drafts, day, article_id, +1),
+    "up": lambda drafts, day, article_id, **kw: editorial.move(drafts, day, article_id, -1, **kw),
+    "down": lambda drafts, day, article_id, **kw: editorial.move(drafts, day, article_id, 1, **kw),
 }
+#: The actions the audit log records; their words are ``editors.action_<action>``.
+AUDIT_ACTIONS = (*ACTIONS, "move", "texts", "decide", "approve", "hold", "unhold", "compose",
+                 "test_send", "sign_in", "locked_out")  # fmt: skip
+#: Audit entries per page of ``/editor/audit``, and on an edition's page.
+AUDIT_PAGE = 50
+EDITION_HISTORY = 30
+#: Largest version a form may carry (a 32-bit column).
+MAX_VERSION = 2**31 - 1
 
 
 def duration(seconds: float) -> str:
@@ -110,12 +128,14 @@ def routes(editors: Editors) -> list[Route]:
 
     @guard
     async def compose(request: Request) -> Response:
-        """POST /editions (``date``): compose (or recompose) that date's draft."""
+        """POST /editions (``date``): compose (or recompose) that date's draft; a
+        recomposition is a change (new version, approval cleared)."""
         data = await form(request)
         day = parse_day(text_field(data, "date", 20).strip() or app.today().isoformat())
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise Refusal(400, "date_range", first=FIRST_YEAR, last=LAST_YEAR)
-        result = await run_in_threadpool(app.composer.compose, day)
+        who = actor(request)
+        result = await run_in_threadpool(lambda: app.drafts.recompose(day, actor=who))
         if result.locked:
             message = editors.say("locked")
             return done(request, f"editions/{day.isoformat()}", message, error=True)
@@ -129,6 +149,10 @@ def routes(editors: Editors) -> list[Route]:
         view = await run_in_threadpool(editors.previews.get, edition)
         left_out = await run_in_threadpool(editorial.left_out, app.drafts, edition)
         excluded = await run_in_threadpool(_excluded, edition)
+        history = await run_in_threadpool(_history, edition)
+        cleared = None
+        if edition.approved_at is None:
+            cleared = next((h["cleared"] for h in history if h["cleared"]), None)
         items = [
             {
                 "article_id": item.article_id,
@@ -161,6 +185,10 @@ def routes(editors: Editors) -> list[Route]:
             held=edition.held,
             approved_by=edition.approved_by,
             approved_at=_local(edition.approved_at),
+            approved_version=edition.approved_version,
+            version=edition.version,
+            cleared=cleared,
+            history=history,
             subject=edition.subject,
             preheader=edition.preheader,
             subject_override=edition.subject_override or "",
@@ -198,6 +226,54 @@ def routes(editors: Editors) -> list[Route]:
         zone = app.settings.zone
         return moment.astimezone(zone).strftime(t["datetime_format"]) if moment else None
 
+    def _entry_rows(rows: list[tuple[Any, Edition | None]]) -> list[dict[str, Any]]:
+        """Audit entries as the pages show them (times local, actions in words)."""
+        shown = []
+        for entry, edition in rows:
+            cleared = (entry.details or {}).get("approval_cleared")
+            shown.append({
+                "when": _local(entry.at), "who": entry.actor, "where": entry.address or "",
+                "what": t.get(f"action_{entry.action}", entry.action),
+                "target": entry.target or "", "version": entry.version,
+                "day": edition.date.isoformat() if edition else None,
+                "date": words.long_date(edition.date, language) if edition else "",
+                "details": ", ".join(
+                    f"{k}: {v}" for k, v in sorted((entry.details or {}).items())
+                    if k != "approval_cleared"
+                ),
+                "cleared": {"by": cleared.get("by"), "version": cleared.get("version"),
+                            "changer": entry.actor, "when": _local(entry.at)}
+                if isinstance(cleared, dict) else None,
+            })  # fmt: skip
+        return shown
+
+    def _history(edition: Edition) -> list[dict[str, Any]]:
+        with app.sessions() as session:
+            rows = audit.entries(session, limit=EDITION_HISTORY, edition_id=edition.id)
+        return _entry_rows(rows)
+
+    @guard
+    async def audit_log(request: Request) -> Response:
+        """GET /audit (``page``: 1, 2, …): the editors' actions, latest first."""
+        number = request.query_params.get("page", "1")
+        if not re.fullmatch(r"[0-9]{1,7}", number) or int(number) < 1:
+            raise Refusal(400, "bad_page")
+
+        def load() -> tuple[list[dict[str, Any]], int]:
+            with app.sessions() as session:
+                total = audit.count(session)
+                rows = audit.entries(
+                    session, limit=AUDIT_PAGE, offset=(int(number) - 1) * AUDIT_PAGE
+                )
+            return _entry_rows(rows), total
+
+        rows, total = await run_in_threadpool(load)
+        pages = max(1, -(-total // AUDIT_PAGE))
+        if int(number) > pages:
+            raise Refusal(404, "bad_page")
+        return page(request, editors, "audit", entries=rows, page_number=int(number),
+                    pages=pages)  # fmt: skip
+
     def _excluded(edition: Edition) -> list[dict[str, Any]]:
         ids = list(edition.excludes or [])
         if not ids:
@@ -221,12 +297,32 @@ def routes(editors: Editors) -> list[Route]:
             },
         )
 
+    def stale(request: Request, exc: StaleDraft) -> Response:
+        """409: the draft changed since the editor's page showed it; nothing changed."""
+        return page(
+            request, editors, "stale", status_code=409, day=request.path_params["day"],
+            message=editors.say("stale", seen=exc.seen, current=exc.current),
+        )  # fmt: skip
+
+    def version_of(data: FormData) -> int | None:
+        """The ``version`` field (the draft's version the page showed); None when absent;
+        400 for anything but a number."""
+        value = text_field(data, "version", 12).strip()
+        if not value:
+            return None
+        if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) <= MAX_VERSION:
+            raise Refusal(400, "bad_version")
+        return int(value)
+
     async def change(request: Request, work: Callable[[], object], message: str) -> Response:
         """Run a change of the draft and go back to its page; 400 for a request that
-        cannot apply, 409 for a released edition."""
+        cannot apply, 409 for a released edition or a draft that changed since the page
+        showed it (the page "the draft changed, reload")."""
         day = request.path_params["day"]
         try:
             await run_in_threadpool(work)
+        except StaleDraft as exc:
+            return stale(request, exc)
         except EditionLocked:
             raise Refusal(409, "locked") from None
         except UsageError as exc:
@@ -243,8 +339,11 @@ def routes(editors: Editors) -> list[Route]:
         if action not in ACTIONS:
             raise Refusal(400, "unknown_action")
         article_id = request.path_params["article_id"]
+        version, who = version_of(data), actor(request)
         return await change(
-            request, lambda: ACTIONS[action](app.drafts, edition.date, article_id),
+            request,
+            lambda: ACTIONS[action](app.drafts, edition.date, article_id, version=version,
+                                    actor=who),
             editors.say(f"done_{action}"),
         )  # fmt: skip
 
@@ -256,11 +355,13 @@ def routes(editors: Editors) -> list[Route]:
         data = await form(request)
         subject = _edition_text(data, "subject") if "subject" in data else None
         preheader = _edition_text(data, "preheader") if "preheader" in data else None
+        version, who = version_of(data), actor(request)
         return await change(
             request,
-            lambda: editorial.set_texts(app.drafts, edition.date, subject, preheader),
+            lambda: editorial.set_texts(app.drafts, edition.date, subject, preheader,
+                                        version=version, actor=who),
             editors.say("texts_saved"),
-        )
+        )  # fmt: skip
 
     def _edition_text(data: FormData, name: str) -> str:
         """The subject or preheader field, checked here to be refused in the page's words
@@ -295,6 +396,9 @@ def routes(editors: Editors) -> list[Route]:
             )
         except UsageError as exc:
             raise HTTPException(400, words.usage_message(exc, language)) from None
+        await run_in_threadpool(
+            note, app.drafts, edition.date, actor(request), "test_send", target=address
+        )
         return done(
             request, f"editions/{edition.date.isoformat()}",
             editors.say("test_sent", address=address, answer=answer),
@@ -305,12 +409,19 @@ def routes(editors: Editors) -> list[Route]:
         """POST /editions/<date>/approve: approve the draft as the signed-in editor (lifts
         a hold)."""
         edition = edition_or_404(request.path_params["day"])
-        await form(request)
+        data = await form(request)
+        version = version_of(data)
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked")
-        editor = request.state.editor
+        who = actor(request)
         try:
-            changed = await run_in_threadpool(app.drafts.approve, edition.date, editor)
+            changed = await run_in_threadpool(
+                lambda: app.drafts.approve(
+                    edition.date, who.who, version=version, address=who.address
+                )
+            )
+        except StaleDraft as exc:  # an approval names the content the editor saw
+            return stale(request, exc)
         except UsageError:  # released meanwhile (the scheduler): not the use case's English
             raise Refusal(409, "locked") from None
         message = editors.say("approved" if changed else "already_approved")
@@ -328,7 +439,9 @@ def routes(editors: Editors) -> list[Route]:
             raise Refusal(409, "locked_pause")
         held = value == "1"
         try:
-            await run_in_threadpool(app.drafts.hold, edition.date, held)
+            await run_in_threadpool(
+                lambda: app.drafts.hold(edition.date, held, actor=actor(request))
+            )
         except UsageError:  # released meanwhile (the scheduler): not the use case's English
             raise Refusal(409, "locked_pause") from None
         message = editors.say("held" if held else "released")
@@ -344,4 +457,5 @@ def routes(editors: Editors) -> list[Route]:
         Route("/editions/{day}/test", test_send, methods=["POST"]),
         Route("/editions/{day}/approve", approve, methods=["POST"]),
         Route("/editions/{day}/hold", hold, methods=["POST"]),
+        Route("/audit", audit_log, methods=["GET"]),
     ]

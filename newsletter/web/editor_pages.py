@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from newsletter import words
 from newsletter.editions.decisions import Previews
 from newsletter.render.templates import environment
+from newsletter.store.audit import Actor
 from newsletter.web.auth import (
     CSRF_FIELD,
     LoginLimits,
@@ -166,3 +167,15 @@ def parse_day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise Refusal(404, "bad_date") from None
+
+
+def client_address(request: Request) -> str | None:
+    """The client's IP address as the server saw it: the proxy's ``X-Forwarded-For`` only
+    when ``newsletter serve --behind-proxy`` trusts it (uvicorn's ``proxy_headers``), else
+    the peer's; None when the server does not say."""
+    return request.client.host if request.client else None
+
+
+def actor(request: Request) -> Actor:
+    """The signed-in editor and their address, for the audit log."""
+    return Actor(str(request.state.editor), client_address(request))
