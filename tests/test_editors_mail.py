@@ -53,3 +53,20 @@ def test_editors_message_refuses_header_injection(app: App) -> None:
     message = message_from_bytes(raw, policy=policy.default)
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"] and message["Subject"].endswith("x@example.org")
+
+
+def test_confirmation_subject_and_names_arrive_exactly(app: App) -> None:
+    from newsletter.audience.signup import confirmation_message
+    from newsletter.words import say
+
+    title = "Le Brief : xxxxxx réformes à relire"
+    raw = confirmation_message(
+        app.links, subscriber_id=7, email="lectrice@example.org", title=title,
+        sender_name="Rédaction, Le Brief", sender_address="brief@example.ma", days=7,
+    )  # fmt: skip
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == say("signup.subject", "fr", title=title)
+    assert message["From"].addresses[0].display_name == "Rédaction, Le Brief"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "/c/" in text and "7 jours" in text
+    assert "<a" in message.get_body(preferencelist=("html",)).get_content()
