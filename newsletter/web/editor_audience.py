@@ -5,7 +5,6 @@ list."""
 from __future__ import annotations
 
 import csv
-import io
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -18,9 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from newsletter.audience.records import InvalidSubscriber, import_csv
+from newsletter.audience.records import (
+    InvalidSubscriber,
+    export_batch,
+    export_header,
+    import_csv,
+    known_topics,
+)
 from newsletter.store.models import Subscriber
-from newsletter.store.subscribers import count_by_status, search_subscribers, subscribers_after
+from newsletter.store.subscribers import count_by_status, search_subscribers
 from newsletter.store.suppressions import recent_suppressions
 from newsletter.web.editor_pages import Editors, editor_only, form, page
 from newsletter.web.refusal import Refusal
@@ -34,15 +39,6 @@ SHOWN = 100
 SUPPRESSIONS_SHOWN = 500
 #: Subscribers read per query of the export.
 EXPORT_BATCH = 1000
-#: Columns of the export: the import's (so that it imports back), then the state.
-EXPORT_COLUMNS = ("email", "name", "topics", "timezone", "status", "frequency", "format",
-                  "created_at")  # fmt: skip
-
-
-def spreadsheet_safe(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula (OWASP "CSV Injection": a
-    leading ``= + - @`` or tab/CR gets a ``'``)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def routes(editors: Editors) -> list[Route]:
@@ -111,8 +107,9 @@ def routes(editors: Editors) -> list[Route]:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(content)
                 report = import_csv(
-                    app.sessions, Path(name), source="editor", label=upload.filename
-                )
+                    app.sessions, Path(name), source="editor", label=upload.filename,
+                    known_topics=known_topics(app.settings.sections, app.settings.language),
+                )  # fmt: skip
             finally:
                 os.unlink(name)
             return report
@@ -128,31 +125,17 @@ def routes(editors: Editors) -> list[Route]:
 
     @guard
     async def export(request: Request) -> Response:
-        """GET /subscribers/export.csv: every subscriber, streamed (flat memory)."""
-
-        def batch(after: int) -> tuple[str, int]:
-            """CSV lines of up to EXPORT_BATCH subscribers with an id above ``after``."""
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            last = after
-            with app.sessions() as session:
-                for s in subscribers_after(session, after, EXPORT_BATCH):
-                    writer.writerow([
-                        s.email, spreadsheet_safe(s.name or ""), ",".join(s.topics or []),
-                        s.timezone or "", s.status, s.frequency, s.format,
-                        s.created_at.isoformat(),
-                    ])  # fmt: skip
-                    last = s.id
-            return buffer.getvalue(), last
+        """GET /subscribers/export.csv: every subscriber, every column an import restores
+        (``newsletter subscribers export``'s file), streamed (flat memory)."""
 
         async def rows() -> AsyncIterator[str]:
-            header = io.StringIO()
-            csv.writer(header).writerow(EXPORT_COLUMNS)
-            yield "\ufeff" + header.getvalue()  # a BOM: spreadsheets then read UTF-8
+            yield export_header()  # with a BOM: spreadsheets then read UTF-8
             after = 0
             while True:
-                text, last = await run_in_threadpool(batch, after)
-                if last == after:
+                text, last, count = await run_in_threadpool(
+                    export_batch, app.sessions, after, EXPORT_BATCH
+                )
+                if count == 0:
                     return
                 yield text
                 after = last
