@@ -26,14 +26,17 @@ def subscribers_add(
     """Add an active subscriber (or update the one with this address)."""
     from newsletter import words
     from newsletter.audience.records import InvalidSubscriber, make_record
-    from newsletter.store.subscribers import add_one
+    from newsletter.store.subscribers import SuppressedAddress, add_one
 
     application = load_app()
     try:
         record = make_record(email, name, topics, timezone)
     except InvalidSubscriber as exc:
         fail(str(exc), 2)
-    result = add_one(application.sessions, record, source="cli")
+    try:
+        result = add_one(application.sessions, record, source="cli")
+    except SuppressedAddress as exc:
+        fail(str(exc))
     verb = "added" if result.created else "updated"
     typer.echo(f"{verb} {record.email} ({result.status})")
     settings = application.settings
@@ -138,6 +141,28 @@ def subscribers_export(
         except OSError as exc:
             fail(f"{file}: cannot write: {exc.strerror or exc}", 2)
         typer.echo(f"{count} subscribers written to {file}")
+
+
+@subscribers_app.command("erase")
+def subscribers_erase(
+    email: Annotated[str, typer.Argument(help="The address whose data goes.")],
+) -> None:
+    """Erase a person's data (GDPR art. 17): their subscriber row and preferences go,
+    their deliveries keep the counts but no address, provider events lose it; a suppressed
+    address stays suppressed as a SHA-256 digest, so it is still refused. Exits 1 when
+    nothing held the address."""
+    from newsletter.store.erasure import erase_address
+
+    application = load_app()
+    done = erase_address(application.sessions, email)
+    if not done.found:
+        fail(f"nothing holds {email.strip()}")
+    typer.echo(
+        f"erased {email.strip()}: subscriber {'deleted' if done.subscriber else 'absent'}, "
+        f"{done.deliveries} deliveries without address ({done.skipped} not sent, skipped), "
+        f"{done.events} provider events"
+        + (", still suppressed (as a digest)" if done.suppression else "")
+    )
 
 
 @subscribers_app.command("list")

@@ -24,10 +24,11 @@ from newsletter.audience.records import (
     import_csv,
     known_topics,
 )
+from newsletter.store.erasure import erase_address
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import count_by_status, search_subscribers
 from newsletter.store.suppressions import recent_suppressions
-from newsletter.web.editor_pages import Editors, editor_only, form, page
+from newsletter.web.editor_pages import Editors, done, editor_only, form, page
 from newsletter.web.refusal import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
@@ -147,6 +148,24 @@ def routes(editors: Editors) -> list[Route]:
         )
 
     @guard
+    async def erase(request: Request) -> Response:
+        """POST /subscribers/erase (``email``, ``confirm``): erase the person's data (GDPR
+        art. 17, see :mod:`newsletter.store.erasure`) and go back to the page."""
+        data = await form(request, max_fields=5)
+        email = str(data.get("email") or "").strip()
+        if not email or len(email) > MAX_QUERY or any(ord(c) < 32 for c in email):
+            raise Refusal(400, "erase_no_address")
+        if data.get("confirm") != "yes":
+            raise Refusal(400, "erase_unconfirmed")
+        erased = await run_in_threadpool(erase_address, app.sessions, email)
+        if not erased.found:
+            raise Refusal(404, "erase_unknown", email=email)
+        message = t["erase_done"].format(email=email, deliveries=erased.deliveries)
+        if erased.suppression:
+            message += t["erase_still_suppressed"]
+        return done(request, "/subscribers", message)
+
+    @guard
     async def suppressions(request: Request) -> Response:
         """GET /suppressions: addresses never mailed again, newest first."""
 
@@ -171,5 +190,6 @@ def routes(editors: Editors) -> list[Route]:
         Route("/subscribers", subscribers, methods=["GET"]),
         Route("/subscribers/import", import_subscribers, methods=["POST"]),
         Route("/subscribers/export.csv", export, methods=["GET"]),
+        Route("/subscribers/erase", erase, methods=["POST"]),
         Route("/suppressions", suppressions, methods=["GET"]),
     ]

@@ -427,4 +427,15 @@ WORDS: dict[str, str] = {
     "scheduler.alert.send_failed": "sending the edition of {day} failed: {error}",
     "scheduler.alert.stopped": "the send of {day} stopped: {reason}",
     "scheduler.alert.deliveries_failed": "{count} deliveries of {day} failed",
+    # The audience: erasure and background imports.
+    "editors.erase_heading": "Erasure",
+    "editors.erase_confirm": "erase all their data",
+    "editors.erase_button": "Erase",
+    "editors.erase_done": (
+        "{email} is erased: no data left; {deliveries} deliveries kept without the address"
+    ),
+    "editors.erase_still_suppressed": "; the address is still refused (kept as a digest)",
+    "editors.erase_no_address": "Give the address to erase.",
+    "editors.erase_unconfirmed": "Tick the box to confirm the erasure.",
+    "editors.erase_unknown": "No data holds the address {email}.",
 }

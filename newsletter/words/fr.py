@@ -457,4 +457,16 @@ WORDS: dict[str, str] = {
     "scheduler.alert.send_failed": "l’envoi de l’édition du {day} a échoué : {error}",
     "scheduler.alert.stopped": "l’envoi du {day} s’est arrêté : {reason}",
     "scheduler.alert.deliveries_failed": "{count} envois du {day} ont échoué",
+    # The audience: erasure and background imports.
+    "editors.erase_heading": "Effacement",
+    "editors.erase_confirm": "effacer toutes ses données",
+    "editors.erase_button": "Effacer",
+    "editors.erase_done": (
+        "{email} est effacé\u00a0: plus aucune donnée\u202f; {deliveries} envois gardés sans "
+        "adresse"
+    ),
+    "editors.erase_still_suppressed": "\u202f; l’adresse reste refusée (gardée en empreinte)",
+    "editors.erase_no_address": "Indiquez l’adresse à effacer.",
+    "editors.erase_unconfirmed": "Cochez la case pour confirmer l’effacement.",
+    "editors.erase_unknown": "Aucune donnée ne porte l’adresse {email}.",
 }
