@@ -4,31 +4,31 @@ list."""
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from newsletter.audience.records import (
-    InvalidSubscriber,
-    export_batch,
-    export_header,
-    import_csv,
-    known_topics,
-)
+from newsletter.audience.background import BackgroundImports
+from newsletter.audience.records import export_batch, export_header, known_topics
 from newsletter.store.erasure import erase_address
+from newsletter.store.imports import (
+    DONE,
+    FAILED,
+    RUNNING,
+    ImportView,
+    get_import,
+    recent_imports,
+    running_import,
+)
 from newsletter.store.models import Subscriber
 from newsletter.store.subscribers import count_by_status, search_subscribers
 from newsletter.store.suppressions import recent_suppressions
-from newsletter.web.editor_pages import Editors, done, editor_only, form, page
+from newsletter.web.editor_pages import Editors, done, editor_only, form, href, page
 from newsletter.web.refusal import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
@@ -38,6 +38,13 @@ MAX_QUERY = 320
 #: Rows shown by a search, and suppressions listed.
 SHOWN = 100
 SUPPRESSIONS_SHOWN = 500
+#: How long an import's request waits for it, in seconds, before it answers with the
+#: import's progress page (a request never lasts 30 s: the import goes on in the background).
+IMPORT_WAIT = 8.0
+#: Seconds between two reloads of a running import's page.
+IMPORT_REFRESH = 2
+#: Imports listed on the subscribers' page.
+IMPORTS_SHOWN = 5
 #: Subscribers read per query of the export.
 EXPORT_BATCH = 1000
 
@@ -47,6 +54,9 @@ def routes(editors: Editors) -> list[Route]:
     app = editors.application
     guard = editor_only(editors)
     t = editors.texts
+    imports = BackgroundImports(
+        app.sessions, known_topics(app.settings.sections, app.settings.language)
+    )
 
     def too_large() -> Refusal:
         return Refusal(413, "import_too_large", mb=MAX_IMPORT_BYTES // 2**20)
@@ -71,11 +81,14 @@ def routes(editors: Editors) -> list[Route]:
     def _page(request: Request, query: str = "", report: Any = None, status_code: int = 200
               ) -> Response:  # fmt: skip
         counts, rows = overview(query)
+        with app.sessions() as session:
+            latest = recent_imports(session, IMPORTS_SHOWN)
         return page(
             request, editors, "subscribers", status_code=status_code,
             counts=[(t.get(f"audience_{k}", k), v) for k, v in counts.items()],
             total=sum(counts.values()), query=query, rows=rows, searched=bool(query),
             shown=SHOWN, report=report, max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+            imports=latest,
         )  # fmt: skip
 
     @guard
@@ -91,7 +104,10 @@ def routes(editors: Editors) -> list[Route]:
     @guard
     async def import_subscribers(request: Request) -> Response:
         """POST /subscribers/import (multipart ``file``): the CSV import of the command line
-        (header ``email[,name,topics,timezone]``); the report lists rejected lines."""
+        (header ``email[,name,topics,timezone]``, or an export's columns), run in the
+        background. A file imported within :data:`IMPORT_WAIT` seconds gets its report at
+        once (rejected lines listed); a larger one 303 to its progress page. 409 while
+        another import runs."""
         if int(request.headers.get("content-length") or 0) > MAX_IMPORT_BYTES + 64 * 1024:
             raise too_large()
         data = await form(request, max_files=1, max_fields=5)
@@ -102,27 +118,41 @@ def routes(editors: Editors) -> list[Route]:
         if len(content) > MAX_IMPORT_BYTES:
             raise too_large()
 
-        def run() -> Any:
-            fd, name = tempfile.mkstemp(suffix=".csv")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-                report = import_csv(
-                    app.sessions, Path(name), source="editor", label=upload.filename,
-                    known_topics=known_topics(app.settings.sections, app.settings.language),
-                )  # fmt: skip
-            finally:
-                os.unlink(name)
-            return report
+        def busy() -> bool:
+            with app.sessions() as session:
+                return running_import(session) is not None
 
-        try:
-            report = await run_in_threadpool(run)
-        except InvalidSubscriber as exc:
-            message = str(exc).split(": ", 1)[-1]  # the temporary file's name means nothing
-            raise Refusal(400, "import_refused", reason=message) from None
-        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
-            raise Refusal(400, "import_unreadable", reason=exc) from None
-        return await run_in_threadpool(_page, request, "", report)
+        if await run_in_threadpool(busy):
+            raise Refusal(409, "import_running")
+        import_id = await run_in_threadpool(imports.start, content, upload.filename)
+        finished = await run_in_threadpool(imports.wait, import_id, IMPORT_WAIT)
+        if not finished:
+            return RedirectResponse(href(request, f"subscribers/imports/{import_id}"), 303)
+        view = await run_in_threadpool(load_import, import_id)
+        if view is not None and view.status == FAILED:
+            reason = (view.error or "").split(": ", 1)[-1]  # the file's name means nothing
+            raise Refusal(400, "import_refused", reason=reason)
+        return await run_in_threadpool(_page, request, "", view.report if view else None)
+
+    def load_import(import_id: int) -> ImportView | None:
+        with app.sessions() as session:
+            return get_import(session, import_id)
+
+    @guard
+    async def import_progress(request: Request) -> Response:
+        """GET /subscribers/imports/{id}: an import's progress (the page reloads itself
+        every :data:`IMPORT_REFRESH` seconds while it runs), then its report."""
+        raw = request.path_params["import_id"]
+        if not raw.isdigit() or len(raw) > 12:
+            raise Refusal(404, "import_unknown")
+        view = await run_in_threadpool(load_import, int(raw))
+        if view is None:
+            raise Refusal(404, "import_unknown")
+        response = page(request, editors, "import", job=view, report=view.report,
+                        running=view.status == RUNNING, done=view.status == DONE)  # fmt: skip
+        if view.status == RUNNING:
+            response.headers["Refresh"] = str(IMPORT_REFRESH)
+        return response
 
     @guard
     async def export(request: Request) -> Response:
@@ -189,6 +219,7 @@ def routes(editors: Editors) -> list[Route]:
     return [
         Route("/subscribers", subscribers, methods=["GET"]),
         Route("/subscribers/import", import_subscribers, methods=["POST"]),
+        Route("/subscribers/imports/{import_id}", import_progress, methods=["GET"]),
         Route("/subscribers/export.csv", export, methods=["GET"]),
         Route("/subscribers/erase", erase, methods=["POST"]),
         Route("/suppressions", suppressions, methods=["GET"]),

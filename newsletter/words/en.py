@@ -438,4 +438,17 @@ WORDS: dict[str, str] = {
     "editors.erase_no_address": "Give the address to erase.",
     "editors.erase_unconfirmed": "Tick the box to confirm the erasure.",
     "editors.erase_unknown": "No data holds the address {email}.",
+    "editors.import_running": "An import is already running; wait until it ends.",
+    "editors.import_unknown": "There is no such import.",
+    "editors.import_job_title": "Import",
+    "editors.import_job_heading": "Import of {label}",
+    "editors.import_status_running": "Running (the page reloads by itself).",
+    "editors.import_status_done": "Done.",
+    "editors.import_status_failed": "Refused.",
+    "editors.import_status_interrupted": "Interrupted (the server stopped).",
+    "editors.import_progress": "{processed} of {total} rows ({percent}%)",
+    "editors.import_interrupted_help": (
+        "The rows already imported stay: import the same file again to finish."
+    ),
+    "editors.import_back": "Back to the subscribers",
 }

@@ -469,4 +469,17 @@ WORDS: dict[str, str] = {
     "editors.erase_no_address": "Indiquez l’adresse à effacer.",
     "editors.erase_unconfirmed": "Cochez la case pour confirmer l’effacement.",
     "editors.erase_unknown": "Aucune donnée ne porte l’adresse {email}.",
+    "editors.import_running": "Un import est déjà en cours ; attendez qu’il se termine.",
+    "editors.import_unknown": "Cet import n’existe pas.",
+    "editors.import_job_title": "Import",
+    "editors.import_job_heading": "Import de {label}",
+    "editors.import_status_running": "En cours (la page se recharge toute seule).",
+    "editors.import_status_done": "Terminé.",
+    "editors.import_status_failed": "Refusé.",
+    "editors.import_status_interrupted": "Interrompu (le serveur s’est arrêté).",
+    "editors.import_progress": "{processed} lignes sur {total} ({percent} %)",
+    "editors.import_interrupted_help": (
+        "Les lignes déjà importées le restent : importez à nouveau le même fichier pour terminer."
+    ),
+    "editors.import_back": "Retour aux abonnés",
 }
