@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.db import affected
@@ -77,27 +78,32 @@ def erased_key(email: str) -> str:
     return ERASED_PREFIX + hashlib.sha256(email_key(email).encode("utf-8")).hexdigest()
 
 
-def _new_row(record: SubscriberRecord, key: str, source: str, status: str) -> Subscriber:
-    """A new subscriber row for ``record`` (its ``state`` when it has one)."""
+def _new_values(record: SubscriberRecord, key: str, source: str, status: str) -> dict[str, Any]:
+    """The columns of a new subscriber row for ``record`` (its ``state`` when it has one)."""
     now = utcnow()
     state = record.state
+    values: dict[str, Any] = {
+        "email": record.email, "email_key": key, "name": record.name,
+        "topics": list(record.topics), "timezone": record.timezone,
+    }  # fmt: skip
     if state is None:
-        return Subscriber(
-            email=record.email, email_key=key, name=record.name, topics=list(record.topics),
-            timezone=record.timezone, status=status, source=source, created_at=now,
+        values.update(
+            status=status, source=source, created_at=now,
             confirmed_at=now if status == SubscriberStatus.ACTIVE else None,
-            frequency=Frequency.DAILY, format=MessageFormat.HTML, soft_bounces=0,
+            unsubscribed_at=None, frequency=Frequency.DAILY, weekday=None, paused_until=None,
+            format=MessageFormat.HTML, soft_bounces=0,
         )  # fmt: skip
-    return Subscriber(
-        email=record.email, email_key=key, name=record.name, topics=list(record.topics),
-        timezone=record.timezone, status=state.status, source=state.source or source,
-        created_at=state.created_at or now,
-        confirmed_at=state.confirmed_at
-        or (now if state.status == SubscriberStatus.ACTIVE and not state.created_at else None),
-        unsubscribed_at=state.unsubscribed_at, frequency=state.frequency,
-        weekday=state.weekday, paused_until=state.paused_until, format=state.format,
-        soft_bounces=state.soft_bounces,
+        return values
+    confirmed = state.confirmed_at
+    if confirmed is None and state.status == SubscriberStatus.ACTIVE and not state.created_at:
+        confirmed = now
+    values.update(
+        status=state.status, source=state.source or source, created_at=state.created_at or now,
+        confirmed_at=confirmed, unsubscribed_at=state.unsubscribed_at,
+        frequency=state.frequency, weekday=state.weekday, paused_until=state.paused_until,
+        format=state.format, soft_bounces=state.soft_bounces,
     )  # fmt: skip
+    return values
 
 
 def add_subscriber(
@@ -118,7 +124,7 @@ def add_subscriber(
     if existing is None:
         if _erased_suppressed(session, [key]):
             raise SuppressedAddress(f"{record.email} is on the suppression list")
-        subscriber = _new_row(record, key, source, status)
+        subscriber = Subscriber(**_new_values(record, key, source, status))
         session.add(subscriber)
         session.flush()
         return AddResult(subscriber, created=True)
@@ -191,21 +197,24 @@ def import_batch(
     }
     suppressed = suppressed_keys(session, [k for k in keys if k not in existing])
     out: list[tuple[str, str]] = []
+    new: dict[str, dict[str, Any]] = {}
     for key, record in zip(keys, records, strict=True):
         found = existing.get(key)
         if found is None and key in suppressed:
             out.append(("suppressed", ""))
+        elif found is None and key in new:
+            out.append(("unchanged", new[key]["status"]))
         elif found is None:
-            row = _new_row(record, key, source, SubscriberStatus.ACTIVE)
-            session.add(row)
-            existing[key] = row
-            out.append(("added", row.status))
+            new[key] = _new_values(record, key, source, SubscriberStatus.ACTIVE)
+            out.append(("added", new[key]["status"]))
         elif record.name and not found.name:
             found.name = record.name
             out.append(("updated", found.status))
         else:
             out.append(("unchanged", found.status))
     session.flush()
+    if new:  # one multi-row INSERT (Core: no ORM object per row)
+        session.execute(insert(Subscriber), list(new.values()))
     return out
 
 
