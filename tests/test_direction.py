@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.render.direction import item_direction, language_direction
+from newsletter.render.direction import first_strong, item_direction, language_direction
 from newsletter.render.edition import RenderEdition, RenderItem, render_edition
 from newsletter.store.models import Article
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
@@ -92,8 +92,11 @@ def test_language_direction(language: str | None, expected: str | None) -> None:
     assert language_direction(language) == expected
 
 
-def test_item_direction_falls_back_to_the_first_strong_character() -> None:
+def test_item_direction_falls_back_to_the_script_of_most_letters() -> None:
+    assert first_strong("COP29 : قمة المناخ في باكو") == "ltr"  # UAX #9 P2 would say ltr
+    assert item_direction(None, "COP29 : قمة المناخ في باكو") == "rtl"
     assert item_direction(None, "« 2026 » : שלום") == "rtl"
+    assert item_direction(None, "ab", "אב") == "auto"
     assert item_direction(None, "123", "Résumé") == "ltr"
     assert item_direction(None, "123 !", "") == "auto"
     assert item_direction("ar", "Latin title") == "rtl"

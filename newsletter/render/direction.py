@@ -4,9 +4,11 @@ An item in a right-to-left language (Arabic, Hebrew, Persian, Urdu ...) shown in
 left-to-right edition needs ``dir="rtl"`` on its elements, or its punctuation and numbers
 land on the wrong side (Unicode UAX #9, "The Bidirectional Algorithm", and the W3C's
 "Structural markup and right-to-left text in HTML"). The language, when the article says
-it, decides; otherwise the first strong character of the text does (UAX #9 rules P2 and
-P3, what ``dir="auto"`` does in a browser), written out because Outlook and some webmail
-ignore ``dir="auto"``; text with no strong character gets ``dir="auto"``.
+it, decides; otherwise the script most of the item's letters are written in stands for its
+language (an Arabic title starting with "COP29" is still Arabic, where the first strong
+character of UAX #9 rule P2 would say left to right), written out because Outlook and
+some webmail ignore ``dir="auto"``; text with no letter, or as many of each, gets
+``dir="auto"`` (the reader's browser then applies rules P2 and P3).
 """
 
 from __future__ import annotations
@@ -44,14 +46,24 @@ def first_strong(text: str) -> str | None:
     return None
 
 
-def item_direction(language: str | None, *texts: str) -> str:
-    """The ``dir`` of an item's elements: from ``language`` when known, else from the first
-    strong character of ``texts`` (title first), else ``"auto"``."""
-    known = language_direction(language)
-    if known is not None:
-        return known
+def script_direction(*texts: str) -> str | None:
+    """``"rtl"`` when most strong characters of ``texts`` are right-to-left (bidirectional
+    class R or AL), ``"ltr"`` when most are left-to-right (L), None when there is none or
+    as many of each."""
+    right = left = 0
     for text in texts:
-        found = first_strong(text or "")
-        if found is not None:
-            return found
-    return "auto"
+        for char in text or "":
+            kind = unicodedata.bidirectional(char)
+            if kind in ("R", "AL"):
+                right += 1
+            elif kind == "L":
+                left += 1
+    if right == left:
+        return None
+    return "rtl" if right > left else "ltr"
+
+
+def item_direction(language: str | None, *texts: str) -> str:
+    """The ``dir`` of an item's elements: from ``language`` when known, else from the
+    script of most letters of ``texts`` (:func:`script_direction`), else ``"auto"``."""
+    return language_direction(language) or script_direction(*texts) or "auto"
