@@ -210,3 +210,20 @@ def test_the_spreadsheet_guard_is_removed_again(name: str) -> None:
     guarded = spreadsheet_safe(name)
     assert guarded[:1] not in ("=", "+", "-", "@")
     assert spreadsheet_value(guarded) == name
+
+
+def test_a_semicolon_export_to_standard_output_imports_back(
+    app: App, settings: Settings, second_url: str, tmp_path: Path
+) -> None:
+    fill(app)
+    url = settings.effective_database_url
+    result = cli(url, "subscribers", "export", "--delimiter", ";", "-")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.lstrip("\ufeff").splitlines()[0]
+    assert first == ";".join(EXPORT_COLUMNS)
+    path = tmp_path / "semi.csv"
+    path.write_text(result.stdout, encoding="utf-8", newline="")
+    assert cli(second_url, "init").returncode == 0
+    imported = cli(second_url, "subscribers", "import", str(path))
+    assert imported.returncode == 0, imported.stderr
+    assert rows_of(second_url) == rows_of(url)

@@ -1,6 +1,7 @@
-"""Editors' pages for the audience: counts by state, search by address, CSV import (the
-command line's import, with its per-line errors) and streamed export, the suppression
-list."""
+"""Editors' pages for the audience: counts by state, search by address, erasure of a
+person's data, CSV import (the command line's import, with its per-line errors, run in the
+background with its progress on a page of its own) and streamed lossless export, the
+suppression list."""
 
 from __future__ import annotations
 
