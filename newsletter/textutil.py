@@ -16,7 +16,18 @@ _BLOCK_TAGS = {
 }  # fmt: skip
 _DROP_TAGS = {"script", "style", "noscript", "iframe", "object", "template", "svg", "head"}
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+#: Unicode UAX #9 explicit directional formatting characters: embeddings and overrides
+#: (LRE, RLE, PDF, LRO, RLO: U+202A-U+202E) and isolates (LRI, RLI, FSI, PDI:
+#: U+2066-U+2069). An unterminated one reverses or reorders the text after it (a feed's
+#: U+202E shows "tnemucod" for "document"), so text from outside never keeps them. The
+#: implicit marks LRM, RLM and ALM (U+200E, U+200F, U+061C) are kept: they only set the
+#: direction of the neutral characters beside them (UAX #9 rules W1-N2), cannot reverse
+#: anything, and right-to-left writing needs them (a number or Latin word at a line's end).
+BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff" + BIDI_CONTROLS + "]"
+)
 
 
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+")
@@ -26,6 +37,12 @@ def collapse(text: str) -> str:
     """Collapse runs of white space to one space and strip the ends; non-breaking spaces
     (U+00A0, U+202F: French typography) are kept."""
     return _SPACES.sub(" ", text).strip(" ")
+
+
+def strip_bidi_controls(text: str) -> str:
+    """``text`` without the explicit directional formatting characters of
+    :data:`BIDI_CONTROLS` (Unicode UAX #9 section 2); everything else is kept."""
+    return _BIDI.sub("", text)
 
 
 def strip_controls(text: str) -> str:

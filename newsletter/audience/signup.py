@@ -11,14 +11,14 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import words
 from newsletter.links import Links, Purpose
+from newsletter.render.headers import address_line, header_line
+from newsletter.render.mime import qp_encode
 from newsletter.store.db import transaction
 from newsletter.store.models import Subscriber, SubscriberStatus
 from newsletter.store.subscribers import (
@@ -74,20 +74,32 @@ def confirmation_message(
     sender_address: str, days: float, language: str = "fr",
 ) -> bytes:  # fmt: skip
     """The confirmation email (text and HTML, RFC 5322 bytes with CRLF) in ``language``
-    (``fr`` or ``en``; other tags give French). A single message, so Python's email
-    package builds it; it carries no List-Unsubscribe (not a bulk mail)."""
+    (``fr`` or ``en``; other tags give French); it carries no List-Unsubscribe (not a bulk
+    mail). Headers are written by :mod:`newsletter.render.headers` (RFC 2047 encoded-words
+    that keep their spaces, as the editions' headers: the ``email`` package's folding
+    loses some), the parts are quoted-printable UTF-8 (RFC 2045 section 6.7) in a
+    multipart/alternative (RFC 2046 section 5.1.4). Raises ``ValueError`` for an address
+    no header can hold."""
     url = links.subscriber_url(Purpose.CONFIRM, subscriber_id)
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((sender_name, sender_address))
-    message["To"] = email
-    message["Subject"] = words.say("signup.subject", language, title=title)
-    message["Date"] = format_datetime(utcnow())
     domain = sender_address.rpartition("@")[2]
-    message["Message-ID"] = f"<confirm.{subscriber_id}.{secrets.token_hex(6)}@{domain}>"
     valid = f"{days:g} {words.say('signup.days' if days >= 2 else 'signup.day', language)}"
-    message.set_content(words.say("signup.text", language, title=title, valid=valid, url=url))
-    message.add_alternative(
-        words.say("signup.html", language, title=html.escape(title), valid=valid, url=url),
-        subtype="html",
-    )
-    return message.as_bytes()
+    text = words.say("signup.text", language, title=title, valid=valid, url=url)
+    page = words.say("signup.html", language, title=html.escape(title), valid=valid, url=url)
+    boundary = f"=_nl_{secrets.token_hex(12)}"
+    part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable'
+    head = "\r\n".join([
+        address_line("From", sender_name, sender_address),
+        address_line("To", None, email),
+        header_line("Subject", words.say("signup.subject", language, title=title)),
+        f"Date: {format_datetime(utcnow())}",
+        f"Message-ID: <confirm.{subscriber_id}.{secrets.token_hex(6)}@{domain}>",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+    ])  # fmt: skip
+    return b"".join((
+        f"{head}\r\n\r\n--{boundary}\r\n{part.format('plain')}\r\n\r\n".encode("ascii"),
+        qp_encode(text if text.endswith("\n") else text + "\n"),
+        f"\r\n--{boundary}\r\n{part.format('html')}\r\n\r\n".encode("ascii"),
+        qp_encode(page if page.endswith("\n") else page + "\n"),
+        f"\r\n--{boundary}--\r\n".encode("ascii"),
+    ))  # fmt: skip

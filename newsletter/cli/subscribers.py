@@ -1,4 +1,4 @@
-"""``newsletter subscribers add|unsubscribe|import|list``."""
+"""``newsletter subscribers add|unsubscribe|import|export|erase|list``."""
 
 from __future__ import annotations
 
@@ -26,14 +26,17 @@ def subscribers_add(
     """Add an active subscriber (or update the one with this address)."""
     from newsletter import words
     from newsletter.audience.records import InvalidSubscriber, make_record
-    from newsletter.store.subscribers import add_one
+    from newsletter.store.subscribers import SuppressedAddress, add_one
 
     application = load_app()
     try:
         record = make_record(email, name, topics, timezone)
     except InvalidSubscriber as exc:
         fail(str(exc), 2)
-    result = add_one(application.sessions, record, source="cli")
+    try:
+        result = add_one(application.sessions, record, source="cli")
+    except SuppressedAddress as exc:
+        fail(str(exc))
     verb = "added" if result.created else "updated"
     typer.echo(f"{verb} {record.email} ({result.status})")
     settings = application.settings
@@ -59,22 +62,47 @@ def subscribers_unsubscribe(
     typer.echo(f"unsubscribed {stored}")
 
 
+_DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "comma": ",",
+               "semicolon": ";"}  # fmt: skip
+
+
+def _delimiter(value: str | None) -> str | None:
+    """The separator an option names (``,`` ``;`` ``tab``), or None; exits 2 otherwise."""
+    if value is None:
+        return None
+    if value.lower() not in _DELIMITERS:
+        fail(f"--delimiter must be ',', ';' or 'tab', not {value!r}", 2)
+    return _DELIMITERS[value.lower()]
+
+
 @subscribers_app.command("import")
 def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV with header email[,name,topics,timezone].")],
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter", help="Separator: ',' ';' or 'tab' (default: read from the whole file)."
+        ),
+    ] = None,
 ) -> None:
     """Import subscribers from a CSV; invalid rows are reported with their line number.
 
-    New addresses are added with the file's values; an existing subscriber keeps its
-    topics, time zone, frequency, format, pause and status (readers manage them), and only
-    gets a name if it had none. UTF-8, UTF-16 with a BOM, else read as Windows-1252 with a
-    warning. A file that cannot be used at all exits 2 and imports nothing.
+    New addresses are added with the file's values (an export's status, preferences and
+    dates included); an existing subscriber keeps its topics, time zone, frequency, format,
+    pause and status (readers manage them), and only gets a name if it had none. A topic
+    the newsletter does not have, or a suppressed address, refuses its line. UTF-8, UTF-16
+    with a BOM, else read as Windows-1252 with a warning. A file that cannot be used at all
+    exits 2 and imports nothing.
     """
-    from newsletter.audience.records import InvalidSubscriber, import_csv
+    from newsletter.audience.records import InvalidSubscriber, import_csv, known_topics
 
     application = load_app()
+    settings = application.settings
     try:
-        report = import_csv(application.sessions, file)
+        report = import_csv(
+            application.sessions, file, delimiter=_delimiter(delimiter),
+            known_topics=known_topics(settings.sections, settings.language),
+        )  # fmt: skip
     except InvalidSubscriber as exc:
         fail(str(exc), 2)
     for message in report.warnings:
@@ -86,6 +114,54 @@ def subscribers_import(
         f"{len(report.rejected)} rejected"
         + (f", {report.duplicates} repeated rows merged" if report.duplicates else "")
         + (f", {report.kept_inactive} kept unsubscribed/bounced" if report.kept_inactive else "")
+    )
+
+
+@subscribers_app.command("export")
+def subscribers_export(
+    file: Annotated[Path, typer.Argument(help="The CSV to write ('-': standard output).")],
+    delimiter: Annotated[
+        str, typer.Option("--delimiter", help="Separator: ',' (default), ';' or 'tab'.")
+    ] = ",",
+) -> None:
+    """Write every subscriber to a CSV that `subscribers import` restores exactly: the
+    address, name, topics, time zone, status, frequency, weekday, format, pause, dates
+    (UTC), source and soft bounces. UTF-8 with a BOM, CRLF lines (RFC 4180); a name a
+    spreadsheet would run as a formula gets a leading ' (removed again on import)."""
+    from newsletter.audience.records import export_csv
+
+    application = load_app()
+    separator = _delimiter(delimiter) or ","
+    if str(file) == "-":
+        count = export_csv(application.sessions, sys.stdout, delimiter=separator)
+    else:
+        try:
+            with file.open("w", encoding="utf-8", newline="") as out:
+                count = export_csv(application.sessions, out, delimiter=separator)
+        except OSError as exc:
+            fail(f"{file}: cannot write: {exc.strerror or exc}", 2)
+        typer.echo(f"{count} subscribers written to {file}")
+
+
+@subscribers_app.command("erase")
+def subscribers_erase(
+    email: Annotated[str, typer.Argument(help="The address whose data goes.")],
+) -> None:
+    """Erase a person's data (GDPR art. 17): their subscriber row and preferences go,
+    their deliveries keep the counts but no address, provider events lose it; a suppressed
+    address stays suppressed as a SHA-256 digest, so it is still refused. Exits 1 when
+    nothing held the address."""
+    from newsletter.store.erasure import erase_address
+
+    application = load_app()
+    done = erase_address(application.sessions, email)
+    if not done.found:
+        fail(f"nothing holds {email.strip()}")
+    typer.echo(
+        f"erased {email.strip()}: subscriber {'deleted' if done.subscriber else 'absent'}, "
+        f"{done.deliveries} deliveries without address ({done.skipped} not sent, skipped), "
+        f"{done.events} provider events"
+        + (", still suppressed (as a digest)" if done.suppression else "")
     )
 
 

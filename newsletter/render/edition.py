@@ -11,17 +11,19 @@ import logging
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import premailer
 
 from newsletter import words
+from newsletter.render.direction import item_direction
 from newsletter.render.headers import address_line, header_line
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.templates import environment
 from newsletter.render.textonly import PreparedTextMessage
+from newsletter.textutil import strip_bidi_controls
 from newsletter.words import Phrase
 
 #: Gmail clips messages whose HTML exceeds about 102 KB (Google's "Gmail message clipping"
@@ -43,6 +45,25 @@ class RenderItem:
     source_name: str | None = None
     also: tuple[tuple[str, str], ...] = ()  # other sources of the story: (name, url)
     category: str | None = None  # the source's category label, for a section we do not know
+    language: str | None = None  # BCP 47 tag of the article, when known
+
+    @property
+    def dir(self) -> str:
+        """The ``dir`` of the item's title and summary (``rtl``, ``ltr`` or ``auto``):
+        see :func:`newsletter.render.direction.item_direction`."""
+        return item_direction(self.language, self.title, self.summary)
+
+    def without_bidi_controls(self) -> RenderItem:
+        """The item with no explicit directional formatting character in its texts (a
+        feed's U+202E would reverse what follows it: UAX #9; stripped at ingest already,
+        and again here for items stored before)."""
+        return replace(
+            self,
+            title=strip_bidi_controls(self.title),
+            summary=strip_bidi_controls(self.summary),
+            source_name=strip_bidi_controls(self.source_name) if self.source_name else None,
+            also=tuple((strip_bidi_controls(name), url) for name, url in self.also),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,9 +124,10 @@ def _context(
     language = words.language_of(identity.language)
     labels = words.labels(language)
     personal = {name: f"{prefix}_{name}" for name in PERSONAL_FIELDS}
-    lead = edition.items[0] if edition.items else None
+    items = [item.without_bidi_controls() for item in edition.items]
+    lead = items[0] if items else None
     sections: list[dict[str, Any]] = []
-    for item in edition.items[1:]:
+    for item in items[1:]:
         title = words.section_title(item.section, language, item.category)
         if not sections or sections[-1]["title"] != title:
             sections.append({"title": title, "items": []})

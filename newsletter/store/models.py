@@ -256,14 +256,18 @@ class Delivery(Base):
     """One edition to one subscriber, unique per (edition, subscriber).
 
     The address is copied at release so that the recipient list is frozen. ``attempts``
-    counts provider calls; ``last_code``/``last_error`` keep the provider's answer.
+    counts provider calls; ``last_code``/``last_error`` keep the provider's answer. An
+    erased subscriber's rows stay (the edition's counts) with no subscriber and no address
+    (``subscriber_id`` None, ``email`` empty).
     """
 
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL")
+    )
     email: Mapped[str] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -295,7 +299,9 @@ class Delivery(Base):
 class Suppression(Base):
     """An address we must never mail again (hard bounce, complaint, operator's decision).
 
-    Keyed by the lower-cased address so that it outlives the subscriber row.
+    Keyed by the lower-cased address so that it outlives the subscriber row; once the
+    subscriber was erased, by ``"sha256:"`` and the digest of that key instead
+    (``store.subscribers.erased_key``), so that the address is refused without being kept.
     """
 
     __tablename__ = "suppressions"
@@ -324,6 +330,28 @@ class ProviderEvent(Base):
     __table_args__ = (
         UniqueConstraint("provider", "event_key", name="uq_provider_events_provider_event_key"),
     )
+
+
+class SubscriberImport(Base):
+    """A CSV import of the editors' page, run in the background by a thread of the web
+    process: ``status`` ``running``, ``done``, ``failed`` or ``interrupted`` (its process
+    stopped: ``heartbeat_at`` went stale), ``processed`` of ``total`` distinct rows stored,
+    ``report`` the counts, rejected lines and warnings so far (JSON), ``owner`` the
+    host:pid:token of the process running it."""
+
+    __tablename__ = "subscriber_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(255))  # the uploaded file's name
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
 
 
 class Worker(Base):

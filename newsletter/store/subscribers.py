@@ -1,27 +1,59 @@
-"""Subscriber queries: add or merge by address, list, stream."""
+"""Subscriber queries: add or merge by address, import in batches, list, stream, erase."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.db import affected
-from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
+from newsletter.store.models import Frequency, MessageFormat, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
+
+#: Prefix of a suppression kept as a digest once its subscriber was erased.
+ERASED_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class SubscriberState:
+    """What the system and the reader set on a subscriber row beyond the address, name,
+    topics and time zone: the state a lossless export carries and an import into an empty
+    database restores. Datetimes aware UTC; ``weekday`` 0 = Monday; ``paused_until`` the
+    local date the reader receives again from."""
+
+    status: str = SubscriberStatus.ACTIVE
+    frequency: str = Frequency.DAILY
+    weekday: int | None = None
+    format: str = MessageFormat.HTML
+    paused_until: date | None = None
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    source: str | None = None
+    soft_bounces: int = 0
 
 
 @dataclass(frozen=True)
 class SubscriberRecord:
-    """A validated subscriber to add: ``email`` already normalised by the caller."""
+    """A validated subscriber to add: ``email`` already normalised by the caller; ``state``
+    (a row of a lossless export) sets the new row's status and preferences, None gives an
+    active daily HTML reader confirmed now."""
 
     email: str
     name: str | None = None
     topics: list[str] = field(default_factory=list)
     timezone: str | None = None
+    state: SubscriberState | None = None
+
+
+class SuppressedAddress(ValueError):
+    """The address is on the suppression list (as itself, or as the digest an erasure
+    left): no subscriber row is made for it."""
 
 
 @dataclass
@@ -39,6 +71,41 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def erased_key(email: str) -> str:
+    """The suppression key an erasure keeps for ``email``: ``"sha256:"`` and the SHA-256
+    hex digest of :func:`email_key` (71 characters). Unkeyed, so that it survives a change
+    of ``NEWSLETTER_SECRET_KEY``; it can only confirm an address one already knows."""
+    return ERASED_PREFIX + hashlib.sha256(email_key(email).encode("utf-8")).hexdigest()
+
+
+def _new_values(record: SubscriberRecord, key: str, source: str, status: str) -> dict[str, Any]:
+    """The columns of a new subscriber row for ``record`` (its ``state`` when it has one)."""
+    now = utcnow()
+    state = record.state
+    values: dict[str, Any] = {
+        "email": record.email, "email_key": key, "name": record.name,
+        "topics": list(record.topics), "timezone": record.timezone,
+    }  # fmt: skip
+    if state is None:
+        values.update(
+            status=status, source=source, created_at=now,
+            confirmed_at=now if status == SubscriberStatus.ACTIVE else None,
+            unsubscribed_at=None, frequency=Frequency.DAILY, weekday=None, paused_until=None,
+            format=MessageFormat.HTML, soft_bounces=0,
+        )  # fmt: skip
+        return values
+    confirmed = state.confirmed_at
+    if confirmed is None and state.status == SubscriberStatus.ACTIVE and not state.created_at:
+        confirmed = now
+    values.update(
+        status=state.status, source=state.source or source, created_at=state.created_at or now,
+        confirmed_at=confirmed, unsubscribed_at=state.unsubscribed_at,
+        frequency=state.frequency, weekday=state.weekday, paused_until=state.paused_until,
+        format=state.format, soft_bounces=state.soft_bounces,
+    )  # fmt: skip
+    return values
+
+
 def add_subscriber(
     session: Session, record: SubscriberRecord, *, source: str,
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
@@ -47,23 +114,17 @@ def add_subscriber(
 
     Merging fills in the given name, topics and time zone; it never re-activates an address
     that unsubscribed, bounced or complained (consent and reputation: only the reader can
-    come back, through confirmation). Does not commit.
+    come back, through confirmation). Raises :class:`SuppressedAddress` for a new address
+    whose suppression an erasure kept as a digest (no row may hold it again; a plain
+    suppression is checked by the callers and by the release). Does not commit.
     """
     key = email_key(record.email)
     existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
     now = utcnow()
     if existing is None:
-        subscriber = Subscriber(
-            email=record.email,
-            email_key=key,
-            name=record.name,
-            topics=list(record.topics),
-            timezone=record.timezone,
-            status=status,
-            source=source,
-            created_at=now,
-            confirmed_at=now if status == SubscriberStatus.ACTIVE else None,
-        )
+        if _erased_suppressed(session, [key]):
+            raise SuppressedAddress(f"{record.email} is on the suppression list")
+        subscriber = Subscriber(**_new_values(record, key, source, status))
         session.add(subscriber)
         session.flush()
         return AddResult(subscriber, created=True)
@@ -83,28 +144,78 @@ def add_subscriber(
     return AddResult(existing, created=False, kept_status=kept)
 
 
+def _erased_suppressed(session: Session, keys: Sequence[str]) -> set[str]:
+    """The keys among ``keys`` (:func:`email_key` values) whose suppression an erasure kept
+    as a digest."""
+    from newsletter.store.models import Suppression
+
+    digests = {erased_key(key): key for key in keys}
+    found = session.scalars(
+        select(Suppression.email_key).where(Suppression.email_key.in_(list(digests)))
+    )
+    return {digests[digest] for digest in found}
+
+
+def suppressed_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """The keys among ``keys`` (:func:`email_key` values) on the suppression list, as
+    themselves or as the digest an erasure kept (:func:`erased_key`)."""
+    from newsletter.store.models import Suppression
+
+    plain = set(
+        session.scalars(select(Suppression.email_key).where(Suppression.email_key.in_(keys)))
+    )
+    return plain | _erased_suppressed(session, keys)
+
+
 def import_subscriber(
     session: Session, record: SubscriberRecord, *, source: str
 ) -> tuple[str, str]:
-    """Merge one row of an import: ``(outcome, status)``, outcome ``"added"``,
-    ``"updated"`` or ``"unchanged"``, status the subscriber's status afterwards.
+    """Merge one row of an import: see :func:`import_batch` (outcome ``"suppressed"``
+    included). Does not commit."""
+    return import_batch(session, [record], source=source)[0]
 
-    A new address is added, active, with the row's values. For an existing subscriber an
-    import never changes what readers manage on their preferences page (topics, time zone,
-    frequency, weekday, format, pause) nor the status (consent: an unsubscribed, bounced or
-    pending address stays so); it only fills in a missing name. Does not commit.
+
+def import_batch(
+    session: Session, records: Sequence[SubscriberRecord], *, source: str
+) -> list[tuple[str, str]]:
+    """Merge rows of an import, distinct addresses, in two queries and one flush:
+    ``(outcome, status)`` per record, outcome ``"added"``, ``"updated"``, ``"unchanged"`` or
+    ``"suppressed"``, status the subscriber's status afterwards ("" when suppressed).
+
+    A new address is added with the row's values, its ``state`` included (an export's
+    status, preferences and dates: a restore is exact); without a state it is active. For
+    an existing subscriber an import never changes what readers manage on their
+    preferences page (topics, time zone, frequency, weekday, format, pause) nor the status
+    (consent: an unsubscribed, bounced or pending address stays so); it only fills in a
+    missing name. An address on the suppression list (plain or erased) gets no row. Does
+    not commit.
     """
-    key = email_key(record.email)
-    existing = session.scalars(select(Subscriber).where(Subscriber.email_key == key)).first()
-    if existing is None:
-        added = add_subscriber(session, record, source=source)
-        return "added", added.subscriber.status
-    outcome = "unchanged"
-    if record.name and not existing.name:
-        existing.name = record.name
-        outcome = "updated"
-        session.flush()
-    return outcome, existing.status
+    keys = [email_key(record.email) for record in records]
+    existing = {
+        s.email_key: s
+        for s in session.scalars(select(Subscriber).where(Subscriber.email_key.in_(keys)))
+    }
+    suppressed = suppressed_keys(session, [k for k in keys if k not in existing])
+    out: list[tuple[str, str]] = []
+    new: dict[str, dict[str, Any]] = {}
+    for key, record in zip(keys, records, strict=True):
+        found = existing.get(key)
+        if found is None and key in suppressed:
+            out.append(("suppressed", ""))
+        elif found is None and key in new:
+            out.append(("unchanged", new[key]["status"]))
+        elif found is None:
+            new[key] = _new_values(record, key, source, SubscriberStatus.ACTIVE)
+            out.append(("added", new[key]["status"]))
+        elif record.name and not found.name:
+            found.name = record.name
+            out.append(("updated", found.status))
+        else:
+            out.append(("unchanged", found.status))
+    session.flush()
+    if new:  # one multi-row INSERT (Core: no ORM object per row)
+        session.execute(insert(Subscriber), list(new.values()))
+    return out
 
 
 def set_status(session: Session, email: str, status: SubscriberStatus) -> Subscriber | None:

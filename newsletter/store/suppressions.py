@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.models import Subscriber, SubscriberStatus, Suppression
-from newsletter.store.subscribers import email_key
+from newsletter.store.subscribers import email_key, erased_key
 from newsletter.timeutil import utcnow
 
 #: The subscriber status that goes with each suppression reason.
@@ -36,8 +36,13 @@ def suppress(session: Session, email: str, reason: str, detail: str | None = Non
 
 
 def is_suppressed(session: Session, email: str) -> bool:
-    """True if ``email`` (compared as :func:`email_key`) is on the suppression list."""
-    return session.get(Suppression, email_key(email)) is not None
+    """True if ``email`` (compared as :func:`email_key`) is on the suppression list, as
+    itself or as the digest its erasure kept (:func:`erased_key`)."""
+    key = email_key(email)
+    return (
+        session.get(Suppression, key) is not None
+        or session.get(Suppression, erased_key(key)) is not None
+    )
 
 
 def recent_suppressions(session: Session, limit: int) -> list[Suppression]:

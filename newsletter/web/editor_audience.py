@@ -1,28 +1,35 @@
-"""Editors' pages for the audience: counts by state, search by address, CSV import (the
-command line's import, with its per-line errors) and streamed export, the suppression
-list."""
+"""Editors' pages for the audience: counts by state, search by address, erasure of a
+person's data, CSV import (the command line's import, with its per-line errors, run in the
+background with its progress on a page of its own) and streamed lossless export, the
+suppression list."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from newsletter.audience.records import InvalidSubscriber, import_csv
+from newsletter.audience.background import BackgroundImports
+from newsletter.audience.records import export_batch, export_header, known_topics
+from newsletter.store.erasure import erase_address
+from newsletter.store.imports import (
+    DONE,
+    FAILED,
+    RUNNING,
+    ImportView,
+    get_import,
+    recent_imports,
+    running_import,
+)
 from newsletter.store.models import Subscriber
-from newsletter.store.subscribers import count_by_status, search_subscribers, subscribers_after
+from newsletter.store.subscribers import count_by_status, search_subscribers
 from newsletter.store.suppressions import recent_suppressions
-from newsletter.web.editor_pages import Editors, editor_only, form, page
+from newsletter.web.editor_pages import Editors, done, editor_only, form, href, page
 from newsletter.web.refusal import Refusal
 
 #: Largest CSV accepted by the import form, in bytes (about 100,000 subscribers).
@@ -32,17 +39,15 @@ MAX_QUERY = 320
 #: Rows shown by a search, and suppressions listed.
 SHOWN = 100
 SUPPRESSIONS_SHOWN = 500
+#: How long an import's request waits for it, in seconds, before it answers with the
+#: import's progress page (a request never lasts 30 s: the import goes on in the background).
+IMPORT_WAIT = 8.0
+#: Seconds between two reloads of a running import's page.
+IMPORT_REFRESH = 2
+#: Imports listed on the subscribers' page.
+IMPORTS_SHOWN = 5
 #: Subscribers read per query of the export.
 EXPORT_BATCH = 1000
-#: Columns of the export: the import's (so that it imports back), then the state.
-EXPORT_COLUMNS = ("email", "name", "topics", "timezone", "status", "frequency", "format",
-                  "created_at")  # fmt: skip
-
-
-def spreadsheet_safe(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula (OWASP "CSV Injection": a
-    leading ``= + - @`` or tab/CR gets a ``'``)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def routes(editors: Editors) -> list[Route]:
@@ -50,6 +55,9 @@ def routes(editors: Editors) -> list[Route]:
     app = editors.application
     guard = editor_only(editors)
     t = editors.texts
+    imports = BackgroundImports(
+        app.sessions, known_topics(app.settings.sections, app.settings.language)
+    )
 
     def too_large() -> Refusal:
         return Refusal(413, "import_too_large", mb=MAX_IMPORT_BYTES // 2**20)
@@ -74,11 +82,14 @@ def routes(editors: Editors) -> list[Route]:
     def _page(request: Request, query: str = "", report: Any = None, status_code: int = 200
               ) -> Response:  # fmt: skip
         counts, rows = overview(query)
+        with app.sessions() as session:
+            latest = recent_imports(session, IMPORTS_SHOWN)
         return page(
             request, editors, "subscribers", status_code=status_code,
             counts=[(t.get(f"audience_{k}", k), v) for k, v in counts.items()],
             total=sum(counts.values()), query=query, rows=rows, searched=bool(query),
             shown=SHOWN, report=report, max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+            imports=latest,
         )  # fmt: skip
 
     @guard
@@ -94,7 +105,10 @@ def routes(editors: Editors) -> list[Route]:
     @guard
     async def import_subscribers(request: Request) -> Response:
         """POST /subscribers/import (multipart ``file``): the CSV import of the command line
-        (header ``email[,name,topics,timezone]``); the report lists rejected lines."""
+        (header ``email[,name,topics,timezone]``, or an export's columns), run in the
+        background. A file imported within :data:`IMPORT_WAIT` seconds gets its report at
+        once (rejected lines listed); a larger one 303 to its progress page. 409 while
+        another import runs."""
         if int(request.headers.get("content-length") or 0) > MAX_IMPORT_BYTES + 64 * 1024:
             raise too_large()
         data = await form(request, max_files=1, max_fields=5)
@@ -105,54 +119,55 @@ def routes(editors: Editors) -> list[Route]:
         if len(content) > MAX_IMPORT_BYTES:
             raise too_large()
 
-        def run() -> Any:
-            fd, name = tempfile.mkstemp(suffix=".csv")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-                report = import_csv(
-                    app.sessions, Path(name), source="editor", label=upload.filename
-                )
-            finally:
-                os.unlink(name)
-            return report
+        def busy() -> bool:
+            with app.sessions() as session:
+                return running_import(session) is not None
 
-        try:
-            report = await run_in_threadpool(run)
-        except InvalidSubscriber as exc:
-            message = str(exc).split(": ", 1)[-1]  # the temporary file's name means nothing
-            raise Refusal(400, "import_refused", reason=message) from None
-        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
-            raise Refusal(400, "import_unreadable", reason=exc) from None
-        return await run_in_threadpool(_page, request, "", report)
+        if await run_in_threadpool(busy):
+            raise Refusal(409, "import_running")
+        import_id = await run_in_threadpool(imports.start, content, upload.filename)
+        finished = await run_in_threadpool(imports.wait, import_id, IMPORT_WAIT)
+        if not finished:
+            return RedirectResponse(href(request, f"subscribers/imports/{import_id}"), 303)
+        view = await run_in_threadpool(load_import, import_id)
+        if view is not None and view.status == FAILED:
+            reason = (view.error or "").split(": ", 1)[-1]  # the file's name means nothing
+            raise Refusal(400, "import_refused", reason=reason)
+        return await run_in_threadpool(_page, request, "", view.report if view else None)
+
+    def load_import(import_id: int) -> ImportView | None:
+        with app.sessions() as session:
+            return get_import(session, import_id)
+
+    @guard
+    async def import_progress(request: Request) -> Response:
+        """GET /subscribers/imports/{id}: an import's progress (the page reloads itself
+        every :data:`IMPORT_REFRESH` seconds while it runs), then its report."""
+        raw = request.path_params["import_id"]
+        if not raw.isdigit() or len(raw) > 12:
+            raise Refusal(404, "import_unknown")
+        view = await run_in_threadpool(load_import, int(raw))
+        if view is None:
+            raise Refusal(404, "import_unknown")
+        response = page(request, editors, "import", job=view, report=view.report,
+                        running=view.status == RUNNING, done=view.status == DONE)  # fmt: skip
+        if view.status == RUNNING:
+            response.headers["Refresh"] = str(IMPORT_REFRESH)
+        return response
 
     @guard
     async def export(request: Request) -> Response:
-        """GET /subscribers/export.csv: every subscriber, streamed (flat memory)."""
-
-        def batch(after: int) -> tuple[str, int]:
-            """CSV lines of up to EXPORT_BATCH subscribers with an id above ``after``."""
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            last = after
-            with app.sessions() as session:
-                for s in subscribers_after(session, after, EXPORT_BATCH):
-                    writer.writerow([
-                        s.email, spreadsheet_safe(s.name or ""), ",".join(s.topics or []),
-                        s.timezone or "", s.status, s.frequency, s.format,
-                        s.created_at.isoformat(),
-                    ])  # fmt: skip
-                    last = s.id
-            return buffer.getvalue(), last
+        """GET /subscribers/export.csv: every subscriber, every column an import restores
+        (``newsletter subscribers export``'s file), streamed (flat memory)."""
 
         async def rows() -> AsyncIterator[str]:
-            header = io.StringIO()
-            csv.writer(header).writerow(EXPORT_COLUMNS)
-            yield "\ufeff" + header.getvalue()  # a BOM: spreadsheets then read UTF-8
+            yield export_header()  # with a BOM: spreadsheets then read UTF-8
             after = 0
             while True:
-                text, last = await run_in_threadpool(batch, after)
-                if last == after:
+                text, last, count = await run_in_threadpool(
+                    export_batch, app.sessions, after, EXPORT_BATCH
+                )
+                if count == 0:
                     return
                 yield text
                 after = last
@@ -162,6 +177,24 @@ def routes(editors: Editors) -> list[Route]:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
         )
+
+    @guard
+    async def erase(request: Request) -> Response:
+        """POST /subscribers/erase (``email``, ``confirm``): erase the person's data (GDPR
+        art. 17, see :mod:`newsletter.store.erasure`) and go back to the page."""
+        data = await form(request, max_fields=5)
+        email = str(data.get("email") or "").strip()
+        if not email or len(email) > MAX_QUERY or any(ord(c) < 32 for c in email):
+            raise Refusal(400, "erase_no_address")
+        if data.get("confirm") != "yes":
+            raise Refusal(400, "erase_unconfirmed")
+        erased = await run_in_threadpool(erase_address, app.sessions, email)
+        if not erased.found:
+            raise Refusal(404, "erase_unknown", email=email)
+        message = t["erase_done"].format(email=email, deliveries=erased.deliveries)
+        if erased.suppression:
+            message += t["erase_still_suppressed"]
+        return done(request, "/subscribers", message)
 
     @guard
     async def suppressions(request: Request) -> Response:
@@ -187,6 +220,8 @@ def routes(editors: Editors) -> list[Route]:
     return [
         Route("/subscribers", subscribers, methods=["GET"]),
         Route("/subscribers/import", import_subscribers, methods=["POST"]),
+        Route("/subscribers/imports/{import_id}", import_progress, methods=["GET"]),
         Route("/subscribers/export.csv", export, methods=["GET"]),
+        Route("/subscribers/erase", erase, methods=["POST"]),
         Route("/suppressions", suppressions, methods=["GET"]),
     ]

@@ -471,4 +471,28 @@ WORDS: dict[str, str] = {
     "editors.action_test_send": "sent a test",
     "editors.action_sign_in": "signed in",
     "editors.action_locked_out": "sign-in locked",
+    # The audience: erasure and background imports.
+    "editors.erase_heading": "Erasure",
+    "editors.erase_confirm": "erase all their data",
+    "editors.erase_button": "Erase",
+    "editors.erase_done": (
+        "{email} is erased: no data left; {deliveries} deliveries kept without the address"
+    ),
+    "editors.erase_still_suppressed": "; the address is still refused (kept as a digest)",
+    "editors.erase_no_address": "Give the address to erase.",
+    "editors.erase_unconfirmed": "Tick the box to confirm the erasure.",
+    "editors.erase_unknown": "No data holds the address {email}.",
+    "editors.import_running": "An import is already running; wait until it ends.",
+    "editors.import_unknown": "There is no such import.",
+    "editors.import_job_title": "Import",
+    "editors.import_job_heading": "Import of {label}",
+    "editors.import_status_running": "Running (the page reloads by itself).",
+    "editors.import_status_done": "Done.",
+    "editors.import_status_failed": "Refused.",
+    "editors.import_status_interrupted": "Interrupted (the server stopped).",
+    "editors.import_progress": "{processed} of {total} rows ({percent}%)",
+    "editors.import_interrupted_help": (
+        "The rows already imported stay: import the same file again to finish."
+    ),
+    "editors.import_back": "Back to the subscribers",
 }

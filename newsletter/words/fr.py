@@ -501,4 +501,29 @@ WORDS: dict[str, str] = {
     "editors.action_test_send": "a envoyé un test",
     "editors.action_sign_in": "s’est connecté",
     "editors.action_locked_out": "connexion bloquée",
+    # The audience: erasure and background imports.
+    "editors.erase_heading": "Effacement",
+    "editors.erase_confirm": "effacer toutes ses données",
+    "editors.erase_button": "Effacer",
+    "editors.erase_done": (
+        "{email} est effacé\u00a0: plus aucune donnée\u202f; {deliveries} envois gardés sans "
+        "adresse"
+    ),
+    "editors.erase_still_suppressed": "\u202f; l’adresse reste refusée (gardée en empreinte)",
+    "editors.erase_no_address": "Indiquez l’adresse à effacer.",
+    "editors.erase_unconfirmed": "Cochez la case pour confirmer l’effacement.",
+    "editors.erase_unknown": "Aucune donnée ne porte l’adresse {email}.",
+    "editors.import_running": "Un import est déjà en cours ; attendez qu’il se termine.",
+    "editors.import_unknown": "Cet import n’existe pas.",
+    "editors.import_job_title": "Import",
+    "editors.import_job_heading": "Import de {label}",
+    "editors.import_status_running": "En cours (la page se recharge toute seule).",
+    "editors.import_status_done": "Terminé.",
+    "editors.import_status_failed": "Refusé.",
+    "editors.import_status_interrupted": "Interrompu (le serveur s’est arrêté).",
+    "editors.import_progress": "{processed} lignes sur {total} ({percent} %)",
+    "editors.import_interrupted_help": (
+        "Les lignes déjà importées le restent : importez à nouveau le même fichier pour terminer."
+    ),
+    "editors.import_back": "Retour aux abonnés",
 }
