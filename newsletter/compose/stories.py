@@ -120,7 +120,9 @@ ALGORITHMS = {
 }
 
 # Function words of French and English (the languages of the edition's words) plus the
-# words of news headlines that say nothing of the event ("video", "live", days of the week).
+# words of news headlines that say nothing of the event ("video", "live", days of the week)
+# and the markers of an article's kind ("Tribune :", "Éditorial", "Publi-reportage"), which
+# two pieces of one kind share whatever their stories.
 _STOP_TEXT = """
     a à au aux avec c ce ces cet cette ceux chez comme d dans de des du elle elles en entre
     est et été être eux il ils j je l la le les leur leurs lui m ma mais me même mes moi mon n
@@ -128,12 +130,14 @@ _STOP_TEXT = """
     sa sans se ses si son sont sous sur t ta te tes toi ton tous tout toute toutes très tu un
     une vers vos votre vous y ça cela ont avait sera fait faire peut après avant selon contre
     depuis encore aussi dont alors lors déjà donc car ainsi deux trois comment pourquoi quoi
-    lundi mardi mercredi jeudi vendredi samedi dimanche direct vidéo
+    lundi mardi mercredi jeudi vendredi samedi dimanche direct vidéo tribune éditorial
+    chronique opinion podcast publi sponsorisé
     the of and to in on for with at by from as is are was were be been being has have had do
     does did not no but or if than then that this these those it its he she they them
     his her their our we you your i me my an a into over after about up out what how why who
     when where which will would can could should may might new says said say more most also
-    just video live monday tuesday wednesday thursday friday saturday sunday
+    just video live monday tuesday wednesday thursday friday saturday sunday editorial
+    sponsored
 """
 
 _WORD = re.compile(r"[^\W_]+")
