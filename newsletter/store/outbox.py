@@ -1,7 +1,9 @@
 """The outbox: one delivery row per (edition, subscriber) and its state machine.
 
 ``pending -> claimed -> sending -> sent | deferred | failed``; ``skipped`` for a subscriber
-who stopped being active before the row was claimed. ``claimed`` rows belong to a worker but
+who stopped being active (or was suppressed) before the row was marked ``sending``: the
+statement that marks rows ``sending`` reads the subscriber's status itself, so an
+unsubscribe committed before it stops the message. ``claimed`` rows belong to a worker but
 were never handed over (safe to give back when that worker is dead); ``sending`` rows were
 handed over and await their answer (never resent blindly). Every transition is one
 guarded ``UPDATE ... WHERE status IN (...)`` so that two workers (or two schedulers) cannot
@@ -66,6 +68,7 @@ class ClaimedDelivery:
     attempts: int
     variant: str = ""  # the subscriber's topics key ("culture,sport"; "" = none)
     format: str = "html"  # the subscriber's MessageFormat: "html" (multipart) or "text"
+    first_deferred_at: datetime | None = None  # the provider's first deferral, if any
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,13 @@ def claim_batch(
         update(Delivery)
         .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
         .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
-        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
+        .returning(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.email,
+            Delivery.attempts,
+            Delivery.first_deferred_at,
+        )
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
@@ -215,6 +224,7 @@ def claim_batch(
                 row.attempts + 1,
                 people.get(row.subscriber_id, (None, "", "html"))[1],
                 people.get(row.subscriber_id, (None, "", "html"))[2] or "html",
+                row.first_deferred_at,
             )
             for row in claimed
         ),
@@ -223,17 +233,39 @@ def claim_batch(
 
 
 _T = cast(Table, Delivery.__table__)
-# Statements built once: this is the hot path (one transaction per message handed over),
-# and building a statement costs more than running it on SQLite.
+_S = cast(Table, Subscriber.__table__)
+_X = cast(Table, Suppression.__table__)
+# Statements built once: this is the hot path (one transaction per provider call), and
+# building a statement costs more than running it on SQLite.
+_STILL_WANTED = (
+    select(literal(1))
+    .select_from(_S)
+    .where(
+        _S.c.id == _T.c.subscriber_id,
+        _S.c.status == SubscriberStatus.ACTIVE.value,
+        ~select(literal(1)).where(_X.c.email_key == _S.c.email_key).exists(),
+    )
+    .exists()
+)
 _MARK_SENDING = (
     update(_T)
     .where(
         _T.c.id.in_(bindparam("ids", expanding=True)),
         _T.c.status == DeliveryStatus.CLAIMED.value,
         _T.c.claimed_by == bindparam("worker"),
+        _STILL_WANTED,  # read by this statement: an unsubscribe committed before it counts
     )
     .values(status=DeliveryStatus.SENDING.value, attempts=_T.c.attempts + 1)
     .returning(_T.c.id)
+)
+_SKIP_CLAIMED = (
+    update(_T)
+    .where(
+        _T.c.id.in_(bindparam("ids", expanding=True)),
+        _T.c.status == DeliveryStatus.CLAIMED.value,
+        _T.c.claimed_by == bindparam("worker"),
+    )
+    .values(status=DeliveryStatus.SKIPPED.value, claimed_by=None)
 )
 _OUTCOME_WHERE = (
     _T.c.id == bindparam("b_id"),
@@ -253,7 +285,13 @@ _RECORD: dict[DeliveryStatus, Any] = {
     .values(**_COMMON, sent_at=bindparam("b_time"), provider_message_id=bindparam("b_message")),
     DeliveryStatus.DEFERRED: update(_T)
     .where(*_OUTCOME_WHERE)
-    .values(**_COMMON, next_attempt_at=bindparam("b_time")),
+    .values(
+        **_COMMON,
+        next_attempt_at=bindparam("b_time"),
+        first_deferred_at=func.coalesce(
+            _T.c.first_deferred_at, bindparam("b_now", type_=_T.c.first_deferred_at.type)
+        ),
+    ),
     DeliveryStatus.FAILED: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
     DeliveryStatus.SENDING: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
 }
@@ -262,18 +300,30 @@ _RECORD: dict[DeliveryStatus, Any] = {
 _PARAMS = {
     statement: {"b_id", "b_status", "b_provider", "b_code", "b_error"}
     | ({"b_time", "b_message"} if status == DeliveryStatus.SENT else set())
-    | ({"b_time"} if status == DeliveryStatus.DEFERRED else set())
+    | ({"b_time", "b_now"} if status == DeliveryStatus.DEFERRED else set())
     for status, statement in _RECORD.items()
 }
 
 
-def mark_sending(session: Session, ids: list[int], worker: str) -> set[int]:
-    """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) and return
-    the ids it still owned. Commit before handing them to the provider."""
+def mark_sending(session: Session, ids: list[int], worker: str) -> tuple[set[int], int]:
+    """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) when their
+    subscriber is still active and not suppressed, and mark the rows of those who are not
+    ``skipped``. Returns (the ids now ``sending``, the number skipped); an id in neither was
+    no longer this worker's (given back after its lease). Commit before handing them to the
+    provider: that commit is what makes an unsubscribe before it stop the message.
+
+    One ``UPDATE`` by primary key whose condition reads the subscriber (a correlated
+    ``EXISTS`` on the subscriber's key and the suppression list's), plus a second one only
+    when some row was left out. Does not commit."""
     if not ids:
-        return set()
-    rows = session.connection().execute(_MARK_SENDING, {"ids": list(ids), "worker": worker})
-    return set(rows.scalars())
+        return set(), 0
+    connection = session.connection()
+    owned = set(connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker}).scalars())
+    skipped = 0
+    if len(owned) < len(ids):
+        left = [key for key in ids if key not in owned]
+        skipped = affected(connection.execute(_SKIP_CLAIMED, {"ids": left, "worker": worker}))
+    return owned, skipped
 
 
 def retry_delay(attempts: int) -> float:
@@ -286,7 +336,9 @@ def record_outcomes(
 ) -> None:
     """Apply provider outcomes to rows still in ``sending`` (or ``claimed``, for a message
     that could not even be built). ``attempts`` maps a delivery id to its attempt number,
-    for the backoff of a deferral. Does not commit."""
+    for the backoff of a deferral (``retry_after`` seconds, when given, replaces it). A
+    deferral records ``first_deferred_at`` the first time: the start of the retry window
+    after which the worker gives the message up. Does not commit."""
     now = utcnow()
     attempts = attempts or {}
     grouped: dict[Any, list[dict[str, Any]]] = {}
@@ -306,6 +358,7 @@ def record_outcomes(
             "b_code": outcome.code,
             "b_error": outcome.detail[:2000] if outcome.detail else None,
             "b_time": when,  # the column's UTC type binds it
+            "b_now": now,
             "b_message": outcome.provider_message_id,
         }
         statement = _RECORD[DeliveryStatus(outcome.status)]
