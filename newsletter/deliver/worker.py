@@ -378,9 +378,9 @@ def give_up_or_defer(
     """The retry rule for a deferral ``outcome`` at ``now`` (aware UTC): ``failed`` (the
     reason says so, with the provider's last words) when ``window`` has passed since the
     message's ``first_deferred`` (None: this is the first, so the window starts now);
-    otherwise ``deferred`` with the backoff of ``attempts`` (or the provider's
-    ``retry_after``, seconds), brought forward so that the last retry falls on the
-    deadline."""
+    otherwise ``deferred`` until ``retry_at``: after the backoff of ``attempts`` (or the
+    provider's ``retry_after``, seconds), brought forward so that the last retry falls on
+    the deadline."""
     start = first_deferred or now
     deadline = start + window
     if now >= deadline:
@@ -388,7 +388,7 @@ def give_up_or_defer(
         detail = f"gave up after {hours:g} hours of deferrals; last: {outcome.detail or '?'}"
         return replace(outcome, status=DeliveryStatus.FAILED, detail=detail, retry_after=None)
     delay = outcome.retry_after if outcome.retry_after is not None else retry_delay(attempts)
-    return replace(outcome, retry_after=min(delay, (deadline - now).total_seconds()))
+    return replace(outcome, retry_at=min(now + timedelta(seconds=delay), deadline))
 
 
 def _hand_over(

@@ -76,7 +76,8 @@ class Outcome:
     """A provider's answer for one delivery.
 
     ``status`` is ``sent``, ``deferred`` or ``failed``; ``code`` the SMTP or HTTP status when
-    there is one; ``retry_after`` (seconds) overrides the backoff of a deferral.
+    there is one; ``retry_after`` (seconds) overrides the backoff of a deferral, and
+    ``retry_at`` (aware UTC) both.
     """
 
     delivery_id: int
@@ -86,6 +87,7 @@ class Outcome:
     code: int | None = None
     detail: str | None = None
     retry_after: float | None = None
+    retry_at: datetime | None = None
 
 
 def create_deliveries(
@@ -318,7 +320,8 @@ def mark_sending(session: Session, ids: list[int], worker: str) -> tuple[set[int
     if not ids:
         return set(), 0
     connection = session.connection()
-    owned = set(connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker}).scalars())
+    marked = connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker})
+    owned: set[int] = set(marked.scalars())
     skipped = 0
     if len(owned) < len(ids):
         left = [key for key in ids if key not in owned]
@@ -346,6 +349,8 @@ def record_outcomes(
         when = None
         if outcome.status == DeliveryStatus.SENT:
             when = now
+        elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:
+            when = outcome.retry_at
         elif outcome.status == DeliveryStatus.DEFERRED:
             delay = outcome.retry_after
             if delay is None:

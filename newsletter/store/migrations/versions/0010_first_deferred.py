@@ -23,7 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "first_deferred_at", newsletter.store.types.UTCDateTime(timezone=True), nullable=True
+                "first_deferred_at",
+                newsletter.store.types.UTCDateTime(timezone=True),
+                nullable=True,
             )
         )
     # Rows deferred already: their last claim is the best known start of their retries.
