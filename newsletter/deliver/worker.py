@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.deliver.personalise import personal_parts
@@ -43,7 +44,7 @@ from newsletter.links import Links
 from newsletter.providers.base import Envelope, MessageResult, Provider, Result, UncertainMessage
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.store.db import step, transaction
+from newsletter.store.db import hot_connection, session_on, step, transaction
 from newsletter.store.editions import mark_edition_sent
 from newsletter.store.models import DeliveryStatus
 from newsletter.store.outbox import (
@@ -236,7 +237,7 @@ def drain(
             sum(counts.values()) - counts[DeliveryStatus.SENT] - counts[DeliveryStatus.FAILED]
         )
     chunk_size, group_size, claim_size = group_sizes(provider, claim_size, commit_size)
-    with factory() as hot:  # one session for the loop: a committed transaction per step
+    with hot_connection(factory) as hot:  # one connection, a committed transaction per step
         _drain_loop(
             hot, edition_id, sender, provider, me, report, chunk_size, group_size, claim_size,
             should_stop, on_progress, limiter, retry_window,
@@ -289,7 +290,7 @@ def group_sizes(provider: Provider, claim_size: int, commit_size: int) -> tuple[
 
 
 def _drain_loop(
-    hot: Session,
+    hot: Connection,
     edition_id: int,
     sender: Sender,
     provider: Provider,
@@ -366,7 +367,7 @@ class _Answers:
         if result.hard_bounce:
             self.bounced.append((recipient, result.detail))
 
-    def record(self, session: Session, report: RunReport) -> None:
+    def record(self, session: Connection, report: RunReport) -> None:
         _record(session, self.outcomes, self.attempts, self.bounced, report)
         self.outcomes, self.bounced = [], []
 
@@ -392,7 +393,7 @@ def give_up_or_defer(
 
 
 def _hand_over(
-    hot: Session,
+    hot: Connection,
     envelopes: list[Envelope],
     provider: Provider,
     chunk_size: int,
@@ -435,7 +436,7 @@ def _hand_over(
 
 
 def _record(
-    session: Session,
+    session: Connection,
     outcomes: list[Outcome],
     attempts: dict[int, int],
     bounced: list[tuple[str, str | None]],
@@ -443,8 +444,10 @@ def _record(
 ) -> None:
     """Record answers and put hard-bounced addresses on the suppression list, together."""
     record_outcomes(session, outcomes, attempts)
-    for email, detail in bounced:
-        suppress(session, email, "hard_bounce", detail)
+    if bounced:
+        with session_on(session) as orm:
+            for email, detail in bounced:
+                suppress(orm, email, "hard_bounce", detail)
     report.bounced += len(bounced)
 
 

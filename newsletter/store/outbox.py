@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from newsletter.store.db import affected
+from newsletter.store.db import Executor, affected, connection_of
 from newsletter.store.models import (
     Delivery,
     DeliveryStatus,
@@ -158,13 +158,14 @@ def _in_zones(zones: Sequence[str | None] | None) -> Any:
 
 
 def claim_batch(
-    session: Session, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
+    session: Executor, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
 ) -> list[ClaimedDelivery]:
     """Move up to ``limit`` claimable rows of active subscribers to ``claimed`` by ``worker``
     and return them, in id order. Rows another transaction holds are skipped (PostgreSQL).
     Nothing is handed to a provider yet: a claimed row can always be given back.
     """
     now = now or utcnow()
+    connection = connection_of(session)
     candidates = (
         select(Delivery.id)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
@@ -183,17 +184,17 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
     )
-    if session.get_bind().dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite":
         # One statement: SQLite has one writer, and a read that later turns into a write
         # can fail at once (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
         chosen: Any = candidates.scalar_subquery()
     else:
         # Lock the rows first, then update them by primary key: as one statement the planner
         # may hash-join the whole outbox for every claim (seen on PostgreSQL 15).
-        chosen = list(session.scalars(candidates))
+        chosen = list(connection.execute(candidates).scalars())
         if not chosen:
             return []
-    claimed = session.execute(
+    claimed = connection.execute(
         update(Delivery)
         .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
         .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
@@ -210,7 +211,7 @@ def claim_batch(
         return []
     people = {
         row.id: (row.name, ",".join(sorted(row.topics or [])), row.format)
-        for row in session.execute(
+        for row in connection.execute(
             select(Subscriber.id, Subscriber.name, Subscriber.topics, Subscriber.format).where(
                 Subscriber.id.in_([row.subscriber_id for row in claimed])
             )
@@ -249,16 +250,19 @@ _STILL_WANTED = (
     )
     .exists()
 )
-_MARK_SENDING = (
+
+_MARK_SENDING, _MARK_ONE = (
     update(_T)
     .where(
-        _T.c.id.in_(bindparam("ids", expanding=True)),
+        key,
         _T.c.status == DeliveryStatus.CLAIMED.value,
         _T.c.claimed_by == bindparam("worker"),
         _STILL_WANTED,  # read by this statement: an unsubscribe committed before it counts
     )
     .values(status=DeliveryStatus.SENDING.value, attempts=_T.c.attempts + 1)
     .returning(_T.c.id)
+    # An expanding IN list is rendered again at each call: one row (SMTP) takes "=".
+    for key in (_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.id == bindparam("m_id"))
 )
 _SKIP_CLAIMED = (
     update(_T)
@@ -307,7 +311,7 @@ _PARAMS = {
 }
 
 
-def mark_sending(session: Session, ids: list[int], worker: str) -> tuple[set[int], int]:
+def mark_sending(session: Executor, ids: list[int], worker: str) -> tuple[set[int], int]:
     """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) when their
     subscriber is still active and not suppressed, and mark the rows of those who are not
     ``skipped``. Returns (the ids now ``sending``, the number skipped); an id in neither was
@@ -319,8 +323,11 @@ def mark_sending(session: Session, ids: list[int], worker: str) -> tuple[set[int
     when some row was left out. Does not commit."""
     if not ids:
         return set(), 0
-    connection = session.connection()
-    marked = connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker})
+    connection = connection_of(session)
+    if len(ids) == 1:
+        marked = connection.execute(_MARK_ONE, {"m_id": ids[0], "worker": worker})
+    else:
+        marked = connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker})
     owned: set[int] = set(marked.scalars())
     skipped = 0
     if len(owned) < len(ids):
@@ -335,7 +342,7 @@ def retry_delay(attempts: int) -> float:
 
 
 def record_outcomes(
-    session: Session, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
+    session: Executor, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
 ) -> None:
     """Apply provider outcomes to rows still in ``sending`` (or ``claimed``, for a message
     that could not even be built). ``attempts`` maps a delivery id to its attempt number,
@@ -370,15 +377,16 @@ def record_outcomes(
         wanted = _PARAMS[statement]
         grouped.setdefault(statement, []).append({k: v for k, v in params.items() if k in wanted})
     if grouped:
-        connection = session.connection()
+        connection = connection_of(session)
         for statement, rows in grouped.items():
-            connection.execute(statement, rows)  # one executemany per kind of outcome
+            # One executemany per kind of outcome (one row: a plain execute, cheaper).
+            connection.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
-def release_claims(session: Session, ids: list[int], worker: str) -> None:
+def release_claims(session: Executor, ids: list[int], worker: str) -> None:
     """Give ``worker``'s claimed rows ``ids`` back to ``pending`` (never handed over)."""
     if ids:
-        session.execute(
+        connection_of(session).execute(
             update(Delivery)
             .where(
                 Delivery.id.in_(ids),
@@ -390,11 +398,11 @@ def release_claims(session: Session, ids: list[int], worker: str) -> None:
         )
 
 
-def return_unsent(session: Session, ids: list[int]) -> None:
+def return_unsent(session: Executor, ids: list[int]) -> None:
     """Rows marked ``sending`` that the provider reports it never received go back to
     ``pending`` (their attempt does not count)."""
     if ids:
-        session.execute(
+        connection_of(session).execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
             .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1, claimed_by=None)
