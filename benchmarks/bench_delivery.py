@@ -18,10 +18,16 @@ readers (10,000): calls, recipients per call and calls in flight are printed too
 rate and CPU per message after the first hand-over ("steady": without the start-up's
 imports and the rendering, which a run of 10,000 readers spreads thin).
 
+With PostgreSQL, :func:`worker_scaling` then measures one against two worker processes at
+default settings (one commit per message) through a stand-in provider that answers each
+call after ``--latency`` seconds (a provider's round trip): the edition's rate with two
+workers over its rate with one.
+
 Usage: python -m benchmarks.bench_delivery [--subscribers 100000] [--postgres URL]
        [--million]  (1,000,000 subscribers) [--only file/sqlite]  (one scenario)
        [--http-subscribers 10000] [--latency 0.05] [--only mailgun/sqlite | http] [--no-http]
        [--profile]  (the scenarios print their top functions by own time, cProfile)
+       [--only scaling] [--scaling-subscribers 2000]
 """
 
 from __future__ import annotations
@@ -36,10 +42,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
 
 DAY = date(2026, 3, 25)
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -103,7 +112,8 @@ def scenario(args: argparse.Namespace) -> None:
         if args.provider == "file+dkim-both":
             os.environ.update(NEWSLETTER_DKIM_ED25519_SELECTOR="ed",
                               NEWSLETTER_DKIM_ED25519_PRIVATE_KEY=str(keys / "ed.pem"))  # fmt: skip
-    app = App(load_settings())
+    standin = LatencyProvider(args.latency) if args.provider == "standin" else None
+    app = App(load_settings(), provider=standin)
     profile = None
     if args.profile:
         import cProfile
@@ -183,6 +193,73 @@ def http_rows(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[Any, 
                      steady / result["steady_wall"] if steady else 0.0,
                      1e6 * result["steady_cpu"] / steady if steady else 0.0))  # fmt: skip
     return rows
+
+
+class LatencyProvider:
+    """A stand-in provider that answers each call after ``latency`` seconds, accepting every
+    message: an HTTP API's or a relay's round trip, without a server process competing for
+    the two cores (what is measured is the workers and the database). One message per call,
+    no ``settle``: one commit per message at default settings, the database's worst case."""
+
+    name = "standin"
+    batch_size = 1
+
+    def __init__(self, latency: float) -> None:
+        self.latency = latency
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        time.sleep(self.latency)
+        return BatchResult([MessageResult(e.key, Result.SENT) for e in envelopes])
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def worker_scaling(
+    postgres: str, env: dict[str, str], subscribers: int, latency: float
+) -> tuple[float, float]:
+    """Messages per second of the edition with one worker process, then with two, each on
+    a fresh PostgreSQL schema with ``subscribers`` readers, through a
+    :class:`LatencyProvider` of ``latency`` seconds. Settings are the defaults (one commit
+    per message); the time is the longest worker's, from its first claim to its end."""
+    rates = []
+    for workers in (1, 2):
+        folder = Path(tempfile.mkdtemp(prefix="nlbench-"))
+        database = url_for("postgresql", postgres, folder)
+        prepare(database, folder, subscribers)
+        release_only(database, folder)
+        base = ["--scenario", "--provider", "standin", "--database-url", database,
+                "--data-dir", str(folder), "--latency", str(latency),
+                "--role", "worker"]  # fmt: skip
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.bench_delivery", *base],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(workers)
+        ]
+        results = [json.loads(c.communicate()[0].strip().splitlines()[-1]) for c in children]
+        # The workers' own time (they start together): process start-up and the edition's
+        # one-time rendering are left out, being the same for one worker or ten.
+        wall = max(r["wall"] for r in results)
+        sent = sum(r["sent"] for r in results)
+        assert sent == subscribers, f"{workers} workers sent {sent} of {subscribers}"
+        rates.append(sent / wall)
+        shutil.rmtree(folder, ignore_errors=True)
+    return rates[0], rates[1]
+
+
+def release_only(database: str, folder: Path) -> None:
+    """Release the prepared edition without sending (the workers share it)."""
+    from newsletter.config.settings import load_settings
+    from newsletter.wiring import App
+
+    os.environ.update(NEWSLETTER_DATABASE_URL=database, NEWSLETTER_DATA_DIR=str(folder))
+    app = App(load_settings())
+    app.release.send(DAY, should_stop=lambda: True)  # releases, sends nothing
+    app.engine.dispose()
 
 
 def run_child(extra: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -274,6 +351,7 @@ def main() -> None:
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--scaling-subscribers", type=int, default=2_000)
     args = parser.parse_args()
     if args.scenario:
         scenario(args)
@@ -317,15 +395,7 @@ def main() -> None:
                     results = [run_child([*base, "--role", "send"], env)]
                 else:
                     # Release first, then let two worker processes share the edition.
-                    from newsletter.config.settings import load_settings
-                    from newsletter.wiring import App
-
-                    os.environ.update(
-                        NEWSLETTER_DATABASE_URL=database, NEWSLETTER_DATA_DIR=str(folder)
-                    )
-                    app = App(load_settings())
-                    app.release.send(DAY, should_stop=lambda: True)  # releases, sends nothing
-                    app.engine.dispose()
+                    release_only(database, folder)
                     command = [sys.executable, "-m", "benchmarks.bench_delivery", *base]
                     children = [
                         subprocess.Popen(
@@ -346,7 +416,10 @@ def main() -> None:
                              max(r["rss_kb"] for r in results) / 1024))  # fmt: skip
                 shutil.rmtree(folder, ignore_errors=True)
         http = [] if args.no_http else http_rows(args, env)
-        naive = naive_rate()
+        naive = naive_rate() if args.only in (None, "file/sqlite") else None
+        scaling = None
+        if postgres and args.only in (None, "scaling"):
+            scaling = worker_scaling(postgres, env, args.scaling_subscribers, args.latency)
     finally:
         for server in (sink, postfix_sink):
             if server is not None:
@@ -371,10 +444,15 @@ def main() -> None:
             if signed in by_name:
                 extra = by_name[signed][3] - by_name["file/sqlite"][3]
                 print(f"{signed}: {extra:.0f} us of CPU a message for DKIM over file/sqlite")
-    print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
-    if rows:
+    if naive is not None and rows and rows[0][0].startswith("file/sqlite"):
         ours = 1e6 / rows[0][3]  # file/sqlite: our own CPU per message, without a server's
-        print(f"render-once path, {rows[0][0]}: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
+        print(f"\nnaive path (premailer + EmailMessage per message): {naive:.0f} msg/s of CPU")
+        print(f"render-once path, file/sqlite: {ours:.0f} msg/s of CPU, {ours / naive:.1f}x naive")
+    if scaling is not None:
+        one, two = scaling
+        print(f"\nworkers on PostgreSQL, a stand-in answering each call after {args.latency:g} s, "
+              f"{args.scaling_subscribers} readers, default settings: 1 worker {one:.0f} msg/s, "
+              f"2 workers {two:.0f} msg/s, {two / one:.2f}x")  # fmt: skip
 
 
 def url_for(backend: str, url: str | None, folder: Path) -> str:

@@ -4,8 +4,9 @@ interruptions, refusals and a dead server lose nothing and send nothing twice.""
 from __future__ import annotations
 
 import socket
+import time as time_module
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -16,11 +17,11 @@ from sqlalchemy import select
 
 from newsletter.deliver import worker as worker_module
 from newsletter.errors import UsageError
-from newsletter.providers.base import BatchResult, Envelope
+from newsletter.providers.base import BatchResult, Envelope, MessageResult, Result
 from newsletter.providers.file import FileProvider
 from newsletter.providers.smtp import SMTPProvider, is_hard_bounce
 from newsletter.store.models import Delivery, Subscriber, SubscriberStatus, Suppression
-from newsletter.store.subscribers import SubscriberRecord, add_subscriber
+from newsletter.store.subscribers import SubscriberRecord, add_subscriber, unsubscribe_address
 from newsletter.wiring import App
 from tests.conftest import RecordingHandler, free_port
 
@@ -347,3 +348,137 @@ def test_a_half_set_dkim_key_is_refused_before_the_edition_is_released(app: App)
         broken.release.send(DAY)
     edition = app.drafts.get(DAY)
     assert edition is not None and edition.status == "draft" and statuses(app) == Counter()
+
+
+class PacedProvider(BlindFileProvider):
+    """An outbox that cannot settle (like SMTP: one message per call, one commit each) and
+    runs ``during(n)`` before writing its n-th message (0-based)."""
+
+    def __init__(self, outbox: Path, during: Callable[[int], None]) -> None:
+        super().__init__(outbox)
+        self.during, self.handed = during, 0
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        batch = BatchResult()
+        for envelope in envelopes:
+            self.during(self.handed)
+            self.handed += 1
+            batch.results += super().send([envelope]).results
+        return batch
+
+
+def test_an_unsubscribe_during_the_send_stops_a_message_not_yet_marked_sending(
+    app: App, tmp_path: Path
+) -> None:
+    """The 50-row claim holds every reader; one who unsubscribes while the 2nd message goes
+    (their row already claimed, not yet marked) gets nothing, and their row says why."""
+    addresses = prepare(app, 6)
+    leaver = sorted(addresses)[4]
+
+    def unsubscribe_at_the_second(n: int) -> None:
+        if n == 1:
+            assert unsubscribe_address(app.sessions, leaver) == leaver  # committed here
+
+    outbox = tmp_path / "paced"
+    provider = PacedProvider(outbox, unsubscribe_at_the_second)
+    result = App(app.settings, engine=app.engine, provider=provider).release.send(DAY)
+    written = sorted(recipient_of(path) for path in outbox.rglob("*.eml"))
+    assert leaver not in written and written == sorted(a for a in addresses if a != leaver)
+    assert (result.run.sent, result.run.skipped, result.edition.status) == (5, 1, "sent")
+    with app.sessions() as session:
+        assert session.scalar(select(Delivery.status).where(Delivery.email == leaver)) == "skipped"
+
+
+class DeferringProvider(BlindFileProvider):
+    """A provider that defers every message (a full mailbox, a greylisting server)."""
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        full = "4.2.2 mailbox full"
+        return BatchResult(
+            [MessageResult(e.key, Result.DEFERRED, code=452, detail=full) for e in envelopes]
+        )
+
+
+def test_a_deferred_message_gives_up_after_the_retry_window_and_the_edition_finishes(
+    app: App, tmp_path: Path
+) -> None:
+    """Default settings (24 hours): retries back off, the last one falls on the deadline,
+    and a deferral at the deadline fails the message with the reason."""
+    prepare(app, 2)
+    deferring = App(app.settings, engine=app.engine, provider=DeferringProvider(tmp_path))
+    first = deferring.release.send(DAY)
+    assert (first.run.deferred, first.edition.status) == (2, "sending")
+    with app.sessions() as session:
+        rows = list(session.scalars(select(Delivery)))
+    for row in rows:  # the first deferral starts the window; the backoff is 5 minutes
+        assert row.status == "deferred" and row.first_deferred_at is not None
+        assert row.next_attempt_at is not None
+        waited = row.next_attempt_at - row.first_deferred_at
+        assert abs(waited - timedelta(minutes=5)) < timedelta(seconds=1)
+
+    def shift(first_deferred_ago: timedelta) -> None:
+        """As if the first deferral were ``first_deferred_ago`` ago and a retry were due."""
+        now = datetime.now(UTC)
+        with app.sessions.begin() as session:
+            for row in session.scalars(select(Delivery)):
+                row.first_deferred_at = now - first_deferred_ago
+                row.next_attempt_at = now - timedelta(seconds=1)
+
+    shift(timedelta(hours=23, minutes=58))  # 2 minutes left: the backoff is cut to them
+    second = deferring.release.send(DAY)
+    assert second.run.deferred == 2 and second.edition.status == "sending"
+    with app.sessions() as session:
+        for row in session.scalars(select(Delivery)):
+            assert row.first_deferred_at and row.next_attempt_at
+            assert row.next_attempt_at == row.first_deferred_at + timedelta(hours=24)
+    shift(timedelta(hours=24))  # the deadline: the last retry is deferred again
+    last = deferring.release.send(DAY)
+    assert (last.run.failed, last.run.deferred) == (2, 0)
+    assert last.edition.status == "sent" and last.run.finished
+    with app.sessions() as session:
+        for row in session.scalars(select(Delivery)):
+            assert row.status == "failed" and row.last_code == 452
+            assert row.last_error == "gave up after 24 hours of deferrals; last: 4.2.2 mailbox full"
+
+
+def test_retry_hours_is_read_from_newsletter_retry_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsletter.config.options import DeliveryOptions
+    from newsletter.config.settings import load_settings
+
+    assert DeliveryOptions.from_settings(load_settings()).retry_hours == 24
+    monkeypatch.setenv("NEWSLETTER_RETRY_HOURS", "6")
+    assert DeliveryOptions.from_settings(load_settings()).retry_hours == 6
+    now = datetime(2026, 3, 25, 12, tzinfo=UTC)
+    deferral = worker_module.Outcome(1, worker_module.DeliveryStatus.DEFERRED, "x", detail="busy")
+    later = worker_module.give_up_or_defer(
+        deferral, 9, now - timedelta(hours=5), timedelta(hours=6), now
+    )
+    assert later.status == "deferred" and later.retry_at == now + timedelta(hours=1)  # not 6
+    gone = worker_module.give_up_or_defer(
+        deferral, 9, now - timedelta(hours=6), timedelta(hours=6), now
+    )
+    assert (
+        gone.status == "failed" and gone.detail == "gave up after 6 hours of deferrals; last: busy"
+    )
+
+
+def test_a_worker_keeps_beating_while_a_long_send_runs(app: App, tmp_path: Path) -> None:
+    """The heartbeat does not wait for the end of an edition: 2 seconds into a send, the
+    worker's last beat is younger than a second."""
+    from newsletter.store.workers import live_workers
+
+    prepare(app, 8)
+    app.release.send(DAY, should_stop=lambda: True)  # released; nothing handed over yet
+    seen: list[int] = []
+
+    def look(n: int) -> None:
+        time_module.sleep(0.3)
+        if n == 7:  # 2.1 s into the send, before the last message
+            with app.sessions() as session:
+                seen.append(live_workers(session, timeout=timedelta(seconds=1)))
+
+    slow = App(app.settings, engine=app.engine, provider=PacedProvider(tmp_path, look))
+    assert slow.delivery.work(once=True, poll_seconds=0.1, heartbeat_seconds=0.2) == 8
+    assert seen == [1]
+    with app.sessions() as session:
+        assert live_workers(session) == 0  # a clean stop leaves

@@ -33,11 +33,21 @@ class DeliverySettings(BaseModel):
         "takes at once when more (an HTTP batch API: per call x calls in flight).",
     )
     send_commit_size: int = Field(
-        20,
-        ge=1,
+        0,
+        ge=0,
         le=1_000,
-        description="Messages marked 'sending' per commit; after a crash, at most this many "
-        "per connection are uncertain (reported, never resent blindly). 1 = one at most.",
+        description="Messages marked 'sending' per commit, rounded up to whole provider calls. "
+        "0 (the default): one provider call per commit (one message for SMTP, one request for "
+        "an HTTP batch API), so that a crash leaves at most one call per connection uncertain; "
+        "a provider that settles its uncertain messages after a crash (the file outbox) then "
+        "commits one claim at a time. A larger value trades that doubt for fewer commits.",
+    )
+    retry_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours after its first attempt a deferred message is given up (failed, with "
+        "the last deferral's reason); its last retry falls on that deadline.",
     )
     send_rate: float = Field(0, ge=0, le=100_000)
     smtp_connections: int = Field(

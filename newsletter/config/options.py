@@ -80,22 +80,26 @@ class ReleaseOptions:
 @dataclass(frozen=True)
 class DeliveryOptions:
     """What draining an outbox reads: the ``provider``'s name, rows claimed at a time
-    (``claim_size``), messages marked ``sending`` per commit (``commit_size``), the rate
-    limit in messages per second (0: none) and the SMTP connections a worker keeps."""
+    (``claim_size``), messages marked ``sending`` per commit (``commit_size``; 0: one
+    provider call), the rate limit in messages per second (0: none), the SMTP connections a
+    worker keeps and the hours after a first attempt that a deferred message is given up
+    (``retry_hours``)."""
 
     provider: str
     claim_size: int | None  # None: the provider's batch, at least 50
     commit_size: int
     send_rate: float
     smtp_connections: int
+    retry_hours: float = 24.0
 
     @classmethod
     def from_settings(cls, s: Settings) -> DeliveryOptions:
-        """From ``provider``, ``send_batch_size``, ``send_commit_size``, ``send_rate`` and
-        ``smtp_connections``."""
+        """From ``provider``, ``send_batch_size``, ``send_commit_size``, ``send_rate``,
+        ``smtp_connections`` and ``retry_hours``."""
         return cls(
-            s.provider, s.send_batch_size, s.send_commit_size, s.send_rate, s.smtp_connections
-        )
+            s.provider, s.send_batch_size, s.send_commit_size, s.send_rate, s.smtp_connections,
+            s.retry_hours,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class GuardedProvider:
         self.inner = inner
         self.name = inner.name
         self.batch_size = max(1, int(getattr(inner, "batch_size", 1)))
+        # Whether ``settle`` can answer (the worker commits larger groups when it can).
+        self.settles = bool(getattr(inner, "settles", callable(getattr(inner, "settle", None))))
         self.daily_cap, self.used = daily_cap, used
         self.pause_after, self.on_pause = pause_after, on_pause
         self.refresh, self.clock = refresh, clock

@@ -1,14 +1,29 @@
-"""Drain an edition's outbox: claim a batch, then for each group of ``commit_size``
-messages: record the previous group's answers and mark this group ``sending`` in one
-commit, hand it over (in provider-sized chunks), repeat.
+"""Drain an edition's outbox: claim a batch, then for each group: record the previous
+group's answers and mark this group ``sending`` in one commit, hand it over (in
+provider-sized calls), repeat.
 
-A crash (``kill -9``) therefore leaves at most one group per connection in the uncertain
-``sending`` state, reported and never resent blindly, and the rest of the claimed batch in
-``claimed``, which the next run gives back to ``pending`` once it sees the worker is gone.
-A stop that the worker sees (a signal, a provider that cannot go on) gives back every
-message of the group it had not handed over yet. Nothing is sent twice and nobody is
-skipped. ``commit_size`` trades the size of that doubt for speed: one commit per message
-costs a database round trip and a disk flush each.
+The rule that makes delivery exactly once: what is about to be handed over is marked
+``sending`` in the same commit that records the answers to what was handed over before.
+A crash (``kill -9``) at any moment therefore leaves at most one group per connection in
+the uncertain ``sending`` state (reported, never resent blindly) and the rest of the claim
+in ``claimed``, which the next run gives back to ``pending`` once it sees the worker is
+gone: a plain rerun delivers everyone else, nobody twice. A stop that the worker sees (a
+signal, a provider that cannot go on) gives back every message it had not handed over.
+
+A group is one provider call by default (``commit_size`` 0): one message for SMTP, one
+request for an HTTP batch API, so the doubt is at most one call per connection. A provider
+that can tell after a crash what it received (``settle``, the file outbox) turns its
+uncertain rows into ``sent`` or ``pending`` at the next run, so its groups are a whole
+claim. A positive ``commit_size`` asks for that many messages per commit (rounded up to
+whole calls): fewer commits, more doubt. The commit is kept cheap instead of rare: one
+``UPDATE`` by primary key that also reads the subscriber's status, answers in one
+executemany, no ORM objects.
+
+A deferred message is retried with backoff until ``retry_window`` after the provider first
+deferred it; its last retry falls on that deadline, and a deferral at or after it fails the
+message with the reason. The window starts at the first deferral, not at the release:
+waves, a daily cap or a pause can rightly hold a reader's first attempt back for hours, and
+what the window bounds is how long the provider keeps refusing one message.
 """
 
 from __future__ import annotations
@@ -17,9 +32,10 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.deliver.personalise import personal_parts
@@ -28,7 +44,7 @@ from newsletter.links import Links
 from newsletter.providers.base import Envelope, MessageResult, Provider, Result, UncertainMessage
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.store.db import step, transaction
+from newsletter.store.db import hot_connection, session_on, step, transaction
 from newsletter.store.editions import mark_edition_sent
 from newsletter.store.models import DeliveryStatus
 from newsletter.store.outbox import (
@@ -40,6 +56,7 @@ from newsletter.store.outbox import (
     record_outcomes,
     release_claims,
     requeue_uncertain,
+    retry_delay,
     return_unsent,
     settle_uncertain,
     skip_inactive,
@@ -54,6 +71,8 @@ from newsletter.timeutil import utcnow
 CLAIM_SIZE = 50
 #: Claimed rows older than this are given back even if their worker's host is another one.
 CLAIM_LEASE = timedelta(minutes=10)
+#: How long after its first deferral a message is retried (``NEWSLETTER_RETRY_HOURS``).
+RETRY_WINDOW = timedelta(hours=24)
 
 _STATUS = {
     Result.SENT: DeliveryStatus.SENT,
@@ -196,17 +215,19 @@ def drain(
     provider: Provider,
     *,
     claim_size: int = CLAIM_SIZE,
-    commit_size: int = 1,
+    commit_size: int = 0,
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[RunReport], None] | None = None,
     resend_uncertain: bool = False,
     limiter: RateLimiter | None = None,
+    retry_window: timedelta = RETRY_WINDOW,
 ) -> RunReport:
     """Send every claimable delivery of the edition; returns what this run did.
 
     ``claim_size`` rows are claimed at once, and a provider call takes at most that many;
-    ``commit_size`` messages are marked ``sending`` per commit (rounded up to whole provider
-    calls).
+    ``commit_size`` messages are marked ``sending`` per commit, rounded up to whole provider
+    calls (0: one call, or one claim for a provider that settles; see the module notes).
+    A deferral ``retry_window`` or more after the message's first one fails it.
 
     Stops when nothing is claimable (deferred rows wait for their time), when the provider
     says it cannot go on (``RunReport.stopped``) or when ``should_stop()`` turns true (a
@@ -225,14 +246,11 @@ def drain(
         report.total = (
             sum(counts.values()) - counts[DeliveryStatus.SENT] - counts[DeliveryStatus.FAILED]
         )
-    # A provider call takes at most its own batch size and at most one claim.
-    chunk_size = max(1, min(int(getattr(provider, "batch_size", 1)), claim_size))
-    group_size = chunk_size * max(1, -(-commit_size // chunk_size))
-    claim_size = max(claim_size, group_size)
-    with factory() as hot:  # one session for the loop: a committed transaction per step
+    chunk_size, group_size, claim_size = group_sizes(provider, claim_size, commit_size)
+    with hot_connection(factory) as hot:  # one connection, a committed transaction per step
         _drain_loop(
             hot, edition_id, sender, provider, me, report, chunk_size, group_size, claim_size,
-            should_stop, on_progress, limiter,
+            should_stop, on_progress, limiter, retry_window,
         )  # fmt: skip
     with transaction(factory) as session:
         report.skipped += skip_inactive(session, edition_id)
@@ -258,8 +276,31 @@ def drain(
     return report
 
 
+def settles(provider: Provider) -> bool:
+    """True when ``provider`` can tell after a crash what it received (``settle``; a wrapper
+    says so with a ``settles`` attribute)."""
+    said = getattr(provider, "settles", None)
+    if isinstance(said, bool):
+        return said
+    return callable(getattr(provider, "settle", None))
+
+
+def group_sizes(provider: Provider, claim_size: int, commit_size: int) -> tuple[int, int, int]:
+    """(messages per provider call, messages marked ``sending`` per commit, rows per claim).
+
+    A call takes at most the provider's ``batch_size`` and at most one claim. ``commit_size``
+    0 means one call per commit, or one claim for a provider that :func:`settles`; a
+    positive one is rounded up to whole calls, and a claim holds at least one group."""
+    chunk = max(1, min(int(getattr(provider, "batch_size", 1)), claim_size))
+    if commit_size <= 0:
+        group = max(chunk, claim_size) if settles(provider) else chunk
+    else:
+        group = chunk * max(1, -(-commit_size // chunk))
+    return chunk, group, max(claim_size, group)
+
+
 def _drain_loop(
-    hot: Session,
+    hot: Connection,
     edition_id: int,
     sender: Sender,
     provider: Provider,
@@ -271,6 +312,7 @@ def _drain_loop(
     should_stop: Callable[[], bool],
     on_progress: Callable[[RunReport], None] | None,
     limiter: RateLimiter | None,
+    retry_window: timedelta,
 ) -> None:
     """Claim, hand over and record until nothing is claimable or the run must stop."""
     while not report.stopped:
@@ -281,8 +323,11 @@ def _drain_loop(
             queue = claim_batch(session, edition_id, claim_size, me)
         if not queue:
             break
-        attempts = {claim.delivery_id: claim.attempts for claim in queue}
-        answers = _Answers(attempts)
+        answers = _Answers(
+            {claim.delivery_id: claim.attempts for claim in queue},
+            {claim.delivery_id: claim.first_deferred_at for claim in queue},
+            retry_window,
+        )
         try:
             while queue and not report.stopped:
                 if should_stop():
@@ -292,7 +337,8 @@ def _drain_loop(
                 envelopes = _envelopes(group, sender, provider.name, answers.outcomes, report)
                 with step(hot) as session:
                     answers.record(session, report)
-                    owned = mark_sending(session, [e.key for e in envelopes], me)
+                    owned, skipped = mark_sending(session, [e.key for e in envelopes], me)
+                report.skipped += skipped
                 _hand_over(
                     hot, [e for e in envelopes if e.key in owned], provider, chunk_size, answers,
                     report, should_stop, limiter,
@@ -309,19 +355,55 @@ def _drain_loop(
 
 @dataclass
 class _Answers:
-    """Provider answers not yet recorded, and hard-bounced addresses to suppress."""
+    """Provider answers not yet recorded, and hard-bounced addresses to suppress; per
+    claimed row its attempt number and first deferral, for the retry rule."""
 
     attempts: dict[int, int]
+    first_deferred: dict[int, datetime | None]
+    retry_window: timedelta
     outcomes: list[Outcome] = field(default_factory=list)
     bounced: list[tuple[str, str | None]] = field(default_factory=list)
 
-    def record(self, session: Session, report: RunReport) -> None:
+    def add(self, result: MessageResult, provider: str, report: RunReport, recipient: str) -> None:
+        """Take one answer: a deferral past the retry window becomes a failure."""
+        outcome = _outcome(result, provider)
+        if outcome.status == DeliveryStatus.DEFERRED:
+            outcome = give_up_or_defer(
+                outcome, self.attempts.get(outcome.delivery_id, 1),
+                self.first_deferred.get(outcome.delivery_id), self.retry_window, utcnow(),
+            )  # fmt: skip
+        self.outcomes.append(outcome)
+        _tally(report, outcome, recipient)
+        if result.hard_bounce:
+            self.bounced.append((recipient, result.detail))
+
+    def record(self, session: Connection, report: RunReport) -> None:
         _record(session, self.outcomes, self.attempts, self.bounced, report)
         self.outcomes, self.bounced = [], []
 
 
+def give_up_or_defer(
+    outcome: Outcome, attempts: int, first_deferred: datetime | None, window: timedelta,
+    now: datetime,
+) -> Outcome:  # fmt: skip
+    """The retry rule for a deferral ``outcome`` at ``now`` (aware UTC): ``failed`` (the
+    reason says so, with the provider's last words) when ``window`` has passed since the
+    message's ``first_deferred`` (None: this is the first, so the window starts now);
+    otherwise ``deferred`` until ``retry_at``: after the backoff of ``attempts`` (or the
+    provider's ``retry_after``, seconds), brought forward so that the last retry falls on
+    the deadline."""
+    start = first_deferred or now
+    deadline = start + window
+    if now >= deadline:
+        hours = window.total_seconds() / 3600
+        detail = f"gave up after {hours:g} hours of deferrals; last: {outcome.detail or '?'}"
+        return replace(outcome, status=DeliveryStatus.FAILED, detail=detail, retry_after=None)
+    delay = outcome.retry_after if outcome.retry_after is not None else retry_delay(attempts)
+    return replace(outcome, retry_at=min(now + timedelta(seconds=delay), deadline))
+
+
 def _hand_over(
-    hot: Session,
+    hot: Connection,
     envelopes: list[Envelope],
     provider: Provider,
     chunk_size: int,
@@ -351,10 +433,7 @@ def _hand_over(
                 if result.result == Result.UNSENT:
                     unsent.append(result.key)
                     continue
-                answers.outcomes.append(_outcome(result, provider.name))
-                _tally(report, result, chunk)
-                if result.hard_bounce:
-                    answers.bounced.append((recipients[result.key], result.detail))
+                answers.add(result, provider.name, report, recipients.get(result.key, "?"))
             if batch.stop:
                 report.stopped = batch.stop
                 break
@@ -367,7 +446,7 @@ def _hand_over(
 
 
 def _record(
-    session: Session,
+    session: Connection,
     outcomes: list[Outcome],
     attempts: dict[int, int],
     bounced: list[tuple[str, str | None]],
@@ -375,8 +454,10 @@ def _record(
 ) -> None:
     """Record answers and put hard-bounced addresses on the suppression list, together."""
     record_outcomes(session, outcomes, attempts)
-    for email, detail in bounced:
-        suppress(session, email, "hard_bounce", detail)
+    if bounced:
+        with session_on(session) as orm:
+            for email, detail in bounced:
+                suppress(orm, email, "hard_bounce", detail)
     report.bounced += len(bounced)
 
 
@@ -410,14 +491,13 @@ def _outcome(result: MessageResult, provider: str) -> Outcome:
     )
 
 
-def _tally(report: RunReport, result: MessageResult, envelopes: list[Envelope]) -> None:
-    if result.result == Result.SENT:
+def _tally(report: RunReport, outcome: Outcome, recipient: str) -> None:
+    if outcome.status == DeliveryStatus.SENT:
         report.sent += 1
-    elif result.result == Result.DEFERRED:
+    elif outcome.status == DeliveryStatus.DEFERRED:
         report.deferred += 1
-    elif result.result == Result.FAILED:
+    elif outcome.status == DeliveryStatus.FAILED:
         report.failed += 1
-        recipient = next((e.recipient for e in envelopes if e.key == result.key), "?")
-        report.failures.append(f"{recipient}: {result.detail}")
-    elif result.result == Result.UNKNOWN:
+        report.failures.append(f"{recipient}: {outcome.detail}")
+    elif outcome.status == DeliveryStatus.SENDING:
         report.unknown += 1

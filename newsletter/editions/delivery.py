@@ -4,13 +4,22 @@
 The drain itself is :func:`newsletter.deliver.worker.drain` (claims, commits, answers);
 this module chooses how many drains run at once, guards each provider with the edition's
 limits, and keeps a worker's heartbeat so that ``send`` hands editions to it.
+
+The heartbeat beats from a thread of its own every ``heartbeat_seconds`` (a third of
+:data:`~newsletter.store.workers.HEARTBEAT_TIMEOUT` by default) for as long as the worker
+runs, sends included: a worker busy with a long edition still shows as running, and one
+that died stops beating within the timeout.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +31,9 @@ from newsletter.providers.base import Provider
 from newsletter.store.db import transaction
 from newsletter.store.editions import edition_by_id, editions_to_deliver
 from newsletter.store.models import Edition
-from newsletter.store.workers import beat, leave
+from newsletter.store.workers import HEARTBEAT_TIMEOUT, beat, leave
+
+log = logging.getLogger("newsletter.deliver")
 
 #: The provider around which limits are put for one edition: (provider, edition id) -> a
 #: provider that enforces the daily cap and pauses after repeated errors.
@@ -95,6 +106,7 @@ class Delivery:
                     commit_size=o.commit_size,
                     should_stop=should_stop, on_progress=on_progress,
                     resend_uncertain=resend_uncertain, limiter=limiter,
+                    retry_window=timedelta(hours=o.retry_hours),
                 )  # fmt: skip
             finally:
                 provider.close()
@@ -113,41 +125,83 @@ class Delivery:
         poll_seconds: float = 5.0,
         on_progress: Callable[[RunReport], None] | None = None,
         on_run: Callable[[Edition, RunReport], None] | None = None,
+        heartbeat_seconds: float = HEARTBEAT_TIMEOUT.total_seconds() / 3,
     ) -> int:
         """A delivery worker: drain every released edition, then wait for more (``once``:
-        return when nothing is left to claim). Heartbeats let ``send`` see it. Returns the
-        number of messages this worker had accepted."""
+        return when nothing is left to claim). Its heartbeat, every ``heartbeat_seconds``
+        from a thread of its own, lets ``send`` and ``status`` see it, during a send too.
+        Returns the number of messages this worker had accepted."""
         me = worker_id()
         senders: dict[int, Sender] = {}
         accepted = 0
+        with transaction(self.sessions) as session:
+            beat(session, me)
         try:
-            while not should_stop():
-                with transaction(self.sessions) as session:
-                    beat(session, me)
-                    pending = editions_to_deliver(session)
-                busy = False
-                for edition_id in pending:
-                    with self.sessions() as session:
-                        edition = edition_by_id(session, edition_id)
-                    if edition is None or should_stop():
-                        continue
-                    if edition_id not in senders:
-                        senders[edition_id] = self.renderer.sender(edition)
-                    run = self.deliver(
-                        edition, should_stop=should_stop, on_progress=on_progress,
-                        sender=senders[edition_id],
-                    )  # fmt: skip
-                    accepted += run.sent
-                    busy = busy or bool(run.sent + run.failed + run.deferred + run.unknown)
-                    if on_run:
-                        on_run(edition, run)
-                if once and not busy:
-                    break
-                if not busy:
-                    deadline = time.monotonic() + poll_seconds
-                    while time.monotonic() < deadline and not should_stop():
-                        time.sleep(0.2)
+            with self._beating(me, heartbeat_seconds):
+                accepted = self._work(me, senders, should_stop, once, poll_seconds,
+                                      on_progress, on_run)  # fmt: skip
         finally:
             with transaction(self.sessions) as session:
                 leave(session, me)
+        return accepted
+
+    @contextmanager
+    def _beating(self, me: str, seconds: float) -> Iterator[None]:
+        """Beat for ``me`` every ``seconds`` from a daemon thread while the block runs. A
+        beat that fails (the database briefly away) is logged and tried again next time."""
+        done = threading.Event()
+
+        def run() -> None:
+            while not done.wait(seconds):
+                try:
+                    with transaction(self.sessions) as session:
+                        beat(session, me)
+                except Exception:  # the driver's errors are many; the next beat retries
+                    log.warning("worker %s: heartbeat failed", me, exc_info=True)
+
+        thread = threading.Thread(target=run, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=seconds + 30)
+
+    def _work(
+        self,
+        me: str,
+        senders: dict[int, Sender],
+        should_stop: Callable[[], bool],
+        once: bool,
+        poll_seconds: float,
+        on_progress: Callable[[RunReport], None] | None,
+        on_run: Callable[[Edition, RunReport], None] | None,
+    ) -> int:
+        """The worker's loop: drain what is released, then wait ``poll_seconds``."""
+        accepted = 0
+        while not should_stop():
+            with transaction(self.sessions) as session:
+                pending = editions_to_deliver(session)
+            busy = False
+            for edition_id in pending:
+                with self.sessions() as session:
+                    edition = edition_by_id(session, edition_id)
+                if edition is None or should_stop():
+                    continue
+                if edition_id not in senders:
+                    senders[edition_id] = self.renderer.sender(edition)
+                run = self.deliver(
+                    edition, should_stop=should_stop, on_progress=on_progress,
+                    sender=senders[edition_id],
+                )  # fmt: skip
+                accepted += run.sent
+                busy = busy or bool(run.sent + run.failed + run.deferred + run.unknown)
+                if on_run:
+                    on_run(edition, run)
+            if once and not busy:
+                break
+            if not busy:
+                deadline = time.monotonic() + poll_seconds
+                while time.monotonic() < deadline and not should_stop():
+                    time.sleep(0.2)
         return accepted

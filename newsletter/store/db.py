@@ -6,9 +6,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +27,12 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = "newsletter.store:migrations"
+
+#: What a named query of the delivery's hot path runs on: a session, or a bare connection (a
+#: worker's drain loop commits once per provider call and skips the ORM's bookkeeping, which
+#: costs more than the statements themselves on SQLite).
+Executor = Session | Connection
+_E = TypeVar("_E", Session, Connection)
 
 
 class DatabaseError(NewsletterError):
@@ -132,9 +147,9 @@ def fresh_schema_url(url: str, prefix: str = "nl") -> str:
 
 
 @contextmanager
-def step(session: Session) -> Iterator[Session]:
-    """One transaction on a long-lived ``session`` (a worker's loop keeps one session and
-    commits each step): committed when the block ends, rolled back on any exception
+def step(session: _E) -> Iterator[_E]:
+    """One transaction on a long-lived ``session`` or connection (a worker's loop keeps one
+    and commits each step): committed when the block ends, rolled back on any exception
     (``BaseException`` too, e.g. KeyboardInterrupt), which then propagates."""
     try:
         yield session
@@ -142,6 +157,40 @@ def step(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def connection_of(executor: Executor) -> Connection:
+    """The connection ``executor`` runs on (a session's, in its current transaction)."""
+    return executor if isinstance(executor, Connection) else executor.connection()
+
+
+@contextmanager
+def hot_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """A connection of ``factory``'s engine for a loop of short transactions (:func:`step`).
+
+    Durability: every commit on it is synchronous, on PostgreSQL too. The drain's commits
+    mark messages ``sending`` right before they are handed over; an asynchronous commit
+    (``synchronous_commit = off``) lost in a database crash would turn them back into
+    ``claimed`` rows that the next run resends, although they had left: a message twice.
+    The only commits whose loss would be harmless (a claim, answers recorded without a
+    mark) are followed by a synchronous one that flushes the log up to it anyway, so
+    nothing would be gained. SQLite runs in WAL with ``synchronous=NORMAL`` (see
+    :func:`make_engine`): a commit survives the process's death, only a power cut can lose
+    the last ones."""
+    with factory() as session:
+        bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def session_on(connection: Connection) -> Iterator[Session]:
+    """An ORM session inside ``connection``'s current transaction, for a rare write of the
+    hot path that the ORM makes (it flushes at the end, never commits nor rolls back)."""
+    with Session(bind=connection) as session:  # joins the transaction, never commits it
+        yield session
+        session.flush()
 
 
 def affected(result: Result[Any]) -> int:

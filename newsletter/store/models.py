@@ -275,6 +275,7 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(255))  # host:pid:token of the worker
     next_attempt_at: Mapped[datetime | None]
+    first_deferred_at: Mapped[datetime | None]  # retries stop NEWSLETTER_RETRY_HOURS after
     sent_at: Mapped[datetime | None]
     provider: Mapped[str | None] = mapped_column(String(32))
     provider_message_id: Mapped[str | None] = mapped_column(Text)

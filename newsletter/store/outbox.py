@@ -1,7 +1,9 @@
 """The outbox: one delivery row per (edition, subscriber) and its state machine.
 
 ``pending -> claimed -> sending -> sent | deferred | failed``; ``skipped`` for a subscriber
-who stopped being active before the row was claimed. ``claimed`` rows belong to a worker but
+who stopped being active (or was suppressed) before the row was marked ``sending``: the
+statement that marks rows ``sending`` reads the subscriber's status itself, so an
+unsubscribe committed before it stops the message. ``claimed`` rows belong to a worker but
 were never handed over (safe to give back when that worker is dead); ``sending`` rows were
 handed over and await their answer (never resent blindly). Every transition is one
 guarded ``UPDATE ... WHERE status IN (...)`` so that two workers (or two schedulers) cannot
@@ -33,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from newsletter.store.db import affected
+from newsletter.store.db import Executor, affected, connection_of
 from newsletter.store.models import (
     Delivery,
     DeliveryStatus,
@@ -66,6 +68,7 @@ class ClaimedDelivery:
     attempts: int
     variant: str = ""  # the subscriber's topics key ("culture,sport"; "" = none)
     format: str = "html"  # the subscriber's MessageFormat: "html" (multipart) or "text"
+    first_deferred_at: datetime | None = None  # the provider's first deferral, if any
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ class Outcome:
     """A provider's answer for one delivery.
 
     ``status`` is ``sent``, ``deferred`` or ``failed``; ``code`` the SMTP or HTTP status when
-    there is one; ``retry_after`` (seconds) overrides the backoff of a deferral.
+    there is one; ``retry_after`` (seconds) overrides the backoff of a deferral, and
+    ``retry_at`` (aware UTC) both.
     """
 
     delivery_id: int
@@ -83,6 +87,7 @@ class Outcome:
     code: int | None = None
     detail: str | None = None
     retry_after: float | None = None
+    retry_at: datetime | None = None
 
 
 def create_deliveries(
@@ -153,13 +158,14 @@ def _in_zones(zones: Sequence[str | None] | None) -> Any:
 
 
 def claim_batch(
-    session: Session, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
+    session: Executor, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
 ) -> list[ClaimedDelivery]:
     """Move up to ``limit`` claimable rows of active subscribers to ``claimed`` by ``worker``
     and return them, in id order. Rows another transaction holds are skipped (PostgreSQL).
     Nothing is handed to a provider yet: a claimed row can always be given back.
     """
     now = now or utcnow()
+    connection = connection_of(session)
     candidates = (
         select(Delivery.id)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
@@ -178,28 +184,34 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
     )
-    if session.get_bind().dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite":
         # One statement: SQLite has one writer, and a read that later turns into a write
         # can fail at once (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
         chosen: Any = candidates.scalar_subquery()
     else:
         # Lock the rows first, then update them by primary key: as one statement the planner
         # may hash-join the whole outbox for every claim (seen on PostgreSQL 15).
-        chosen = list(session.scalars(candidates))
+        chosen = list(connection.execute(candidates).scalars())
         if not chosen:
             return []
-    claimed = session.execute(
+    claimed = connection.execute(
         update(Delivery)
         .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
         .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
-        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
+        .returning(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.email,
+            Delivery.attempts,
+            Delivery.first_deferred_at,
+        )
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
         return []
     people = {
         row.id: (row.name, ",".join(sorted(row.topics or [])), row.format)
-        for row in session.execute(
+        for row in connection.execute(
             select(Subscriber.id, Subscriber.name, Subscriber.topics, Subscriber.format).where(
                 Subscriber.id.in_([row.subscriber_id for row in claimed])
             )
@@ -215,6 +227,7 @@ def claim_batch(
                 row.attempts + 1,
                 people.get(row.subscriber_id, (None, "", "html"))[1],
                 people.get(row.subscriber_id, (None, "", "html"))[2] or "html",
+                row.first_deferred_at,
             )
             for row in claimed
         ),
@@ -223,17 +236,42 @@ def claim_batch(
 
 
 _T = cast(Table, Delivery.__table__)
-# Statements built once: this is the hot path (one transaction per message handed over),
-# and building a statement costs more than running it on SQLite.
-_MARK_SENDING = (
+_S = cast(Table, Subscriber.__table__)
+_X = cast(Table, Suppression.__table__)
+# Statements built once: this is the hot path (one transaction per provider call), and
+# building a statement costs more than running it on SQLite.
+_STILL_WANTED = (
+    select(literal(1))
+    .select_from(_S)
+    .where(
+        _S.c.id == _T.c.subscriber_id,
+        _S.c.status == SubscriberStatus.ACTIVE.value,
+        ~select(literal(1)).where(_X.c.email_key == _S.c.email_key).exists(),
+    )
+    .exists()
+)
+
+_MARK_SENDING, _MARK_ONE = (
+    update(_T)
+    .where(
+        key,
+        _T.c.status == DeliveryStatus.CLAIMED.value,
+        _T.c.claimed_by == bindparam("worker"),
+        _STILL_WANTED,  # read by this statement: an unsubscribe committed before it counts
+    )
+    .values(status=DeliveryStatus.SENDING.value, attempts=_T.c.attempts + 1)
+    .returning(_T.c.id)
+    # An expanding IN list is rendered again at each call: one row (SMTP) takes "=".
+    for key in (_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.id == bindparam("m_id"))
+)
+_SKIP_CLAIMED = (
     update(_T)
     .where(
         _T.c.id.in_(bindparam("ids", expanding=True)),
         _T.c.status == DeliveryStatus.CLAIMED.value,
         _T.c.claimed_by == bindparam("worker"),
     )
-    .values(status=DeliveryStatus.SENDING.value, attempts=_T.c.attempts + 1)
-    .returning(_T.c.id)
+    .values(status=DeliveryStatus.SKIPPED.value, claimed_by=None)
 )
 _OUTCOME_WHERE = (
     _T.c.id == bindparam("b_id"),
@@ -253,7 +291,13 @@ _RECORD: dict[DeliveryStatus, Any] = {
     .values(**_COMMON, sent_at=bindparam("b_time"), provider_message_id=bindparam("b_message")),
     DeliveryStatus.DEFERRED: update(_T)
     .where(*_OUTCOME_WHERE)
-    .values(**_COMMON, next_attempt_at=bindparam("b_time")),
+    .values(
+        **_COMMON,
+        next_attempt_at=bindparam("b_time"),
+        first_deferred_at=func.coalesce(
+            _T.c.first_deferred_at, bindparam("b_now", type_=_T.c.first_deferred_at.type)
+        ),
+    ),
     DeliveryStatus.FAILED: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
     DeliveryStatus.SENDING: update(_T).where(*_OUTCOME_WHERE).values(**_COMMON),
 }
@@ -262,18 +306,34 @@ _RECORD: dict[DeliveryStatus, Any] = {
 _PARAMS = {
     statement: {"b_id", "b_status", "b_provider", "b_code", "b_error"}
     | ({"b_time", "b_message"} if status == DeliveryStatus.SENT else set())
-    | ({"b_time"} if status == DeliveryStatus.DEFERRED else set())
+    | ({"b_time", "b_now"} if status == DeliveryStatus.DEFERRED else set())
     for status, statement in _RECORD.items()
 }
 
 
-def mark_sending(session: Session, ids: list[int], worker: str) -> set[int]:
-    """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) and return
-    the ids it still owned. Commit before handing them to the provider."""
+def mark_sending(session: Executor, ids: list[int], worker: str) -> tuple[set[int], int]:
+    """Move ``worker``'s claimed rows ``ids`` to ``sending`` (one more attempt) when their
+    subscriber is still active and not suppressed, and mark the rows of those who are not
+    ``skipped``. Returns (the ids now ``sending``, the number skipped); an id in neither was
+    no longer this worker's (given back after its lease). Commit before handing them to the
+    provider: that commit is what makes an unsubscribe before it stop the message.
+
+    One ``UPDATE`` by primary key whose condition reads the subscriber (a correlated
+    ``EXISTS`` on the subscriber's key and the suppression list's), plus a second one only
+    when some row was left out. Does not commit."""
     if not ids:
-        return set()
-    rows = session.connection().execute(_MARK_SENDING, {"ids": list(ids), "worker": worker})
-    return set(rows.scalars())
+        return set(), 0
+    connection = connection_of(session)
+    if len(ids) == 1:
+        marked = connection.execute(_MARK_ONE, {"m_id": ids[0], "worker": worker})
+    else:
+        marked = connection.execute(_MARK_SENDING, {"ids": ids, "worker": worker})
+    owned: set[int] = set(marked.scalars())
+    skipped = 0
+    if len(owned) < len(ids):
+        left = [key for key in ids if key not in owned]
+        skipped = affected(connection.execute(_SKIP_CLAIMED, {"ids": left, "worker": worker}))
+    return owned, skipped
 
 
 def retry_delay(attempts: int) -> float:
@@ -282,11 +342,13 @@ def retry_delay(attempts: int) -> float:
 
 
 def record_outcomes(
-    session: Session, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
+    session: Executor, outcomes: Iterable[Outcome], attempts: dict[int, int] | None = None
 ) -> None:
     """Apply provider outcomes to rows still in ``sending`` (or ``claimed``, for a message
     that could not even be built). ``attempts`` maps a delivery id to its attempt number,
-    for the backoff of a deferral. Does not commit."""
+    for the backoff of a deferral (``retry_after`` seconds, when given, replaces it). A
+    deferral records ``first_deferred_at`` the first time: the start of the retry window
+    after which the worker gives the message up. Does not commit."""
     now = utcnow()
     attempts = attempts or {}
     grouped: dict[Any, list[dict[str, Any]]] = {}
@@ -294,6 +356,8 @@ def record_outcomes(
         when = None
         if outcome.status == DeliveryStatus.SENT:
             when = now
+        elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:
+            when = outcome.retry_at
         elif outcome.status == DeliveryStatus.DEFERRED:
             delay = outcome.retry_after
             if delay is None:
@@ -306,21 +370,23 @@ def record_outcomes(
             "b_code": outcome.code,
             "b_error": outcome.detail[:2000] if outcome.detail else None,
             "b_time": when,  # the column's UTC type binds it
+            "b_now": now,
             "b_message": outcome.provider_message_id,
         }
         statement = _RECORD[DeliveryStatus(outcome.status)]
         wanted = _PARAMS[statement]
         grouped.setdefault(statement, []).append({k: v for k, v in params.items() if k in wanted})
     if grouped:
-        connection = session.connection()
+        connection = connection_of(session)
         for statement, rows in grouped.items():
-            connection.execute(statement, rows)  # one executemany per kind of outcome
+            # One executemany per kind of outcome (one row: a plain execute, cheaper).
+            connection.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
-def release_claims(session: Session, ids: list[int], worker: str) -> None:
+def release_claims(session: Executor, ids: list[int], worker: str) -> None:
     """Give ``worker``'s claimed rows ``ids`` back to ``pending`` (never handed over)."""
     if ids:
-        session.execute(
+        connection_of(session).execute(
             update(Delivery)
             .where(
                 Delivery.id.in_(ids),
@@ -332,11 +398,11 @@ def release_claims(session: Session, ids: list[int], worker: str) -> None:
         )
 
 
-def return_unsent(session: Session, ids: list[int]) -> None:
+def return_unsent(session: Executor, ids: list[int]) -> None:
     """Rows marked ``sending`` that the provider reports it never received go back to
     ``pending`` (their attempt does not count)."""
     if ids:
-        session.execute(
+        connection_of(session).execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
             .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1, claimed_by=None)
