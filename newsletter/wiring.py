@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
 
     from newsletter.audience.signups import Signups
     from newsletter.deliver.outgoing import Outgoing
+    from newsletter.editions.clicks import Clicks
     from newsletter.editions.compose import Composer
     from newsletter.editions.delivery import Delivery
     from newsletter.editions.drafts import Drafts
@@ -250,3 +251,11 @@ class App:
             ConfirmationOptions(s.title, s.language, s.confirm_days), self.outgoing,
             self.dkim_signer,
         )  # fmt: skip
+
+    @cached_property
+    def clicks(self) -> Clicks:
+        """Follows article links: counts the click, gives the target (``/r/<token>``)."""
+        from newsletter.config.options import SenderOptions
+        from newsletter.editions.clicks import Clicks
+
+        return Clicks(self.sessions, self.links, SenderOptions.from_settings(self.settings))

@@ -11,7 +11,7 @@ import logging
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,9 @@ GMAIL_CLIP_BYTES = 102_000
 HTML_BUDGET_BYTES = 100_000
 #: The per-subscriber fields every template may use.
 PERSONAL_FIELDS = ("email", "unsubscribe_url", "preferences_url")
+#: The per-recipient field of click links that name the reader (``NEWSLETTER_TRACK_READERS``):
+#: the reader's signed token, empty in previews (the click then counts in aggregate only).
+READER_FIELD = "reader"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class RenderEdition:
     reading_seconds: float
     items: list[RenderItem]
     view_url: str
+    # The items' links are click redirects that also name the reader: each gets
+    # ``?r=<reader placeholder>``, filled per recipient (``reader`` in the values).
+    reader_links: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class RenderedEdition:
         """HTML and text with ``values`` substituted (for previews, not for sending)."""
         from html import escape
 
+        values = {READER_FIELD: "", **values}
         html_out = self.placeholder.sub(lambda m: escape(values[m[1]], quote=True), self.html)
         text_out = self.placeholder.sub(lambda m: values[m[1]], self.text)
         return html_out, text_out
@@ -155,6 +162,8 @@ def render_edition(
     prefix = f"nl{secrets.token_hex(5)}"
     pattern = re.compile(rf"{prefix}_([a-z_]+)")
     env = environment()
+    if edition.reader_links and not public:
+        edition = _with_reader(edition, f"{prefix}_{READER_FIELD}")
     context = _context(edition, identity, prefix, public)
     html_raw = env.get_template("email/edition.html.j2").render(context)
     html = inline_css(html_raw)
@@ -177,6 +186,19 @@ def render_edition(
         warnings.append(Phrase("problems.html_clipped", size=size, limit=GMAIL_CLIP_BYTES))
     text_message = PreparedTextMessage(static_headers, text, pattern)
     return RenderedEdition(html, text, message, pattern, prefix, warnings, text_message)
+
+
+def _with_reader(edition: RenderEdition, placeholder: str) -> RenderEdition:
+    """``edition`` whose item links carry ``?r=<placeholder>`` (the reader's token)."""
+
+    def link(url: str) -> str:
+        return f"{url}?r={placeholder}"
+
+    items = [
+        replace(item, url=link(item.url), also=tuple((n, link(u)) for n, u in item.also))
+        for item in edition.items
+    ]
+    return replace(edition, items=items)
 
 
 def _list_id(identity: Identity) -> str:

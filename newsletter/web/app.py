@@ -49,6 +49,7 @@ from newsletter.web.preferences import (
     time_zones,
 )
 from newsletter.web.ratelimit import SlidingWindow
+from newsletter.web.redirect import redirect_routes
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
 from newsletter.wiring import App
@@ -374,6 +375,7 @@ def create_app(
             Route("/subscribe", signup_submit, methods=["POST"]),
             Route("/api/subscribe", signup_json, methods=["POST"]),
             *api_article_routes(application),  # POST /api/articles: the CMS push
+            *redirect_routes(application),  # GET /r/<token>: article links, clicks counted
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}

@@ -1,0 +1,48 @@
+"""Settings of the newsroom's numbers and outside surfaces: click tracking (aggregate by
+default, per reader only when asked), the origins allowed to embed the sign-up box and
+call ``/api/subscribe`` from a browser.
+
+Click tracking follows the CNIL's guidance on email tracking ("Pixels de suivi dans les
+courriels", 2023): counting clicks in aggregate to measure an edition's audience is
+statistics; recording which reader clicked is personal tracking that needs the reader's
+consent, so it is off unless ``NEWSLETTER_TRACK_READERS`` says otherwise. No open-tracking
+pixel is ever added.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import NoDecode
+
+from newsletter.config.checks import http_url
+
+
+class NewsroomSettings(BaseModel):
+    """``click_tracking`` (article links through the signed ``/r/<token>`` redirect; false:
+    direct links), ``track_readers`` (also record who clicked; false by default),
+    ``allowed_origins`` (comma-separated ``https://host[:port]`` origins that may frame
+    ``/embed/subscribe`` and call ``/api/subscribe`` from a browser)."""
+
+    click_tracking: bool = True
+    track_readers: bool = False
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            checked = http_url(origin)
+            if checked.count("/") != 2:  # scheme://host[:port], no path (RFC 6454 origin)
+                raise ValueError(f"expected an origin such as https://example.ma, got {origin!r}")
+            origins.append(checked.lower())
+        return origins
