@@ -40,7 +40,7 @@ def personal_parts(
             links,
             subscriber_id,
             {"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
-        ),  # fmt: skip
+        ),
     )
 
 

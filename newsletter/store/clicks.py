@@ -92,7 +92,7 @@ def edition_clicks(session: Session, edition_id: int) -> list[ItemClicks]:
             EditionItem.variant,
             EditionItem.position,
             func.coalesce(ClickCount.clicks, 0),
-        )  # fmt: skip
+        )
         .outerjoin(
             ClickCount,
             (ClickCount.item_id == EditionItem.id) & (ClickCount.edition_id == edition_id),

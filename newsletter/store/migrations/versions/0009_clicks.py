@@ -30,13 +30,13 @@ def upgrade() -> None:
             ["editions.id"],
             name=op.f("fk_click_counts_edition_id_editions"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["edition_items.id"],
             name=op.f("fk_click_counts_item_id_edition_items"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("edition_id", "item_id", name=op.f("pk_click_counts")),
     )
     op.create_table(
@@ -56,19 +56,19 @@ def upgrade() -> None:
             ["editions.id"],
             name=op.f("fk_reader_clicks_edition_id_editions"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["edition_items.id"],
             name=op.f("fk_reader_clicks_item_id_edition_items"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["subscriber_id"],
             ["subscribers.id"],
             name=op.f("fk_reader_clicks_subscriber_id_subscribers"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reader_clicks")),
     )
     op.create_index(
