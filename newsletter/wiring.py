@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
     from newsletter.audience.signups import Signups
     from newsletter.deliver.outgoing import Outgoing
     from newsletter.editions.clicks import Clicks
+    from newsletter.editions.report import Reports
     from newsletter.editions.compose import Composer
     from newsletter.editions.delivery import Delivery
     from newsletter.editions.drafts import Drafts
@@ -259,3 +260,10 @@ class App:
         from newsletter.editions.clicks import Clicks
 
         return Clicks(self.sessions, self.links, SenderOptions.from_settings(self.settings))
+
+    @cached_property
+    def reports(self) -> Reports:
+        """Editions' reports and the newsroom's 30-day figures."""
+        from newsletter.editions.report import Reports
+
+        return Reports(self.sessions)
