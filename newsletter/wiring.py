@@ -44,12 +44,12 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
     from newsletter.audience.signups import Signups
     from newsletter.deliver.outgoing import Outgoing
     from newsletter.editions.clicks import Clicks
-    from newsletter.editions.report import Reports
     from newsletter.editions.compose import Composer
     from newsletter.editions.delivery import Delivery
     from newsletter.editions.drafts import Drafts
     from newsletter.editions.release import Release
     from newsletter.editions.rendering import Renderer
+    from newsletter.editions.report import Reports
     from newsletter.ingest.polling import Sources
     from newsletter.ingest.push import Push
     from newsletter.ingest.run import Ingest

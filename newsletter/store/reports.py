@@ -154,6 +154,6 @@ def daily_figures(session: Session, end: date, days: int = 30) -> list[DayFigure
             unsubscribes.get(day, 0),
             signups.get(day, 0),
             clicks.get(day, 0),
-        )  # fmt: skip
+        )
         for day in (first + timedelta(days=n) for n in range(days))
     ]
