@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from newsletter.store.models import Delivery
+from newsletter.store.models import Delivery, Edition
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
 from newsletter.wiring import App
@@ -98,3 +98,59 @@ def test_report_of_a_missing_edition_and_a_bad_date(app: App, tmp_path: Path) ->
     assert missing.returncode == 1 and "no edition for 2026-01-01" in missing.stderr
     bad = run_cli("report", "--date", "2026-13-01", env=env, cwd=tmp_path)
     assert bad.returncode == 2
+
+
+# --- the editors' view of a send ------------------------------------------------------------
+from tests.test_web_editor import Browser, editor_settings, signed_in, site  # noqa: E402, F401
+
+
+def test_editors_follow_pause_and_resume_a_send(signed_in: tuple[Browser, App]) -> None:
+    browser, application = signed_in
+    application.composer.compose(DAY)
+    assert application.release.send(DAY).run.sent == 3
+    edition = application.drafts.get(DAY)
+    assert edition is not None
+    with application.sessions.begin() as session:  # a send under way: one row failed, one left
+        session.execute(update(Edition).where(Edition.id == edition.id).values(status="sending"))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.email == "a@example.org")
+            .values(status="failed", last_code=550, last_error="5.1.1 user unknown")
+        )
+        session.execute(
+            update(Delivery).where(Delivery.email == "b@example.org").values(status="pending")
+        )
+    assert 'id="send-link"' in browser.get(f"/editor/editions/{DAY}").text
+    page = browser.get(f"/editor/editions/{DAY}/send")
+    assert page.status_code == 200
+    assert "5.1.1 user unknown" in page.text and "550" in page.text  # failures, with reasons
+    assert 'id="pause"' in page.text and 'id="resume"' not in page.text
+    assert f'src="/editor/editions/{DAY}/send/live"' in page.text
+    live = browser.get(f"/editor/editions/{DAY}/send/live")
+    assert live.status_code == 200 and '<meta http-equiv="refresh" content="5">' in live.text
+    assert live.headers["x-frame-options"] == "SAMEORIGIN"
+    assert re.search(r'id="sent">1<', live.text) and re.search(r'id="failed">1<', live.text)
+    assert re.search(r'id="pending">1<', live.text)
+    figures = browser.get(f"/editor/editions/{DAY}/send.json").json()
+    assert figures["status"]["edition_status"] == "sending" and figures["status"]["failed"] == 1
+    assert figures["report"]["recipients"] == 3 and figures["report"]["failed"] == 1
+    # pause and resume: CSRF first, then the use case of `newsletter pause` / `resume`
+    refused = browser.post(f"/editor/editions/{DAY}/pause", data={})
+    assert refused.status_code == 403 and application.drafts.get(DAY).status == "sending"
+    paused = browser.send(f"/editor/editions/{DAY}/pause")
+    assert paused.status_code == 303 and application.drafts.get(DAY).status == "paused"
+    assert 'id="resume"' in browser.get(paused.headers["location"]).text
+    again = browser.send(f"/editor/editions/{DAY}/pause")
+    assert "pas en cours d’envoi" in browser.get(again.headers["location"]).text
+    resumed = browser.send(f"/editor/editions/{DAY}/resume")
+    assert resumed.status_code == 303 and application.drafts.get(DAY).status == "sending"
+    assert browser.get("/editor/editions/2026-01-01/send").status_code == 404
+
+
+def test_the_send_pages_need_an_editor(site: tuple[Browser, App]) -> None:
+    browser, application = site
+    application.composer.compose(DAY)
+    answer = browser.get(f"/editor/editions/{DAY}/send")
+    assert answer.status_code == 303 and "/editor/login" in answer.headers["location"]
+    assert browser.get(f"/editor/editions/{DAY}/send.json").status_code == 303
+    assert browser.post(f"/editor/editions/{DAY}/pause", data={}).status_code == 401

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.deliver.status import sending_status
+from newsletter.deliver.status import SendingStatus, sending_status
 from newsletter.deliver.worker import is_dead
 from newsletter.store.clicks import ItemClicks, edition_clicks
 from newsletter.store.models import Edition
 from newsletter.store.progress import send_figures
-from newsletter.store.reports import DayFigures, daily_figures, edition_reactions
+from newsletter.store.reports import DayFigures, Failure, daily_figures, edition_reactions, failures
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,17 @@ class Reports:
         """The newsroom's figures per day for the ``days`` days ending with ``end``."""
         with self.sessions() as session:
             return daily_figures(session, end, days)
+
+    def live(self, day: date) -> tuple[SendingStatus, list[Failure]] | None:
+        """The send of ``day``'s edition as ``newsletter status`` computes it, with its
+        failed and deferred deliveries and their reasons; None without an edition."""
+        with self.sessions() as session:
+            edition = session.scalars(
+                select(Edition).where(Edition.newsletter == self.newsletter, Edition.date == day)
+            ).first()
+            if edition is None:
+                return None
+            edition_id, status, reason = edition.id, edition.status, edition.paused_reason
+            failed = failures(session, edition_id)
+        figures = send_figures(self.sessions, edition_id)
+        return sending_status(status, reason, figures, is_dead), failed

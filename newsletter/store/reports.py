@@ -157,3 +157,39 @@ def daily_figures(session: Session, end: date, days: int = 30) -> list[DayFigure
         )
         for day in (first + timedelta(days=n) for n in range(days))
     ]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A delivery that failed or waits for a retry: the address, its state (``failed`` or
+    ``deferred``), the provider's code and text, the attempts so far."""
+
+    email: str
+    status: str
+    code: int | None
+    error: str | None
+    attempts: int
+
+
+def failures(session: Session, edition_id: int, limit: int = 200) -> list[Failure]:
+    """The edition's failed then deferred deliveries with their reasons, at most ``limit``,
+    the latest attempts first within each state."""
+    rows = session.execute(
+        select(
+            Delivery.email,
+            Delivery.status,
+            Delivery.last_code,
+            Delivery.last_error,
+            Delivery.attempts,
+        )
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.DEFERRED)),
+        )
+        .order_by(Delivery.status.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return [
+        Failure(email, status, code, error, attempts)
+        for email, status, code, error, attempts in rows
+    ]
