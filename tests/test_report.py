@@ -104,7 +104,9 @@ def test_report_of_a_missing_edition_and_a_bad_date(app: App, tmp_path: Path) ->
 from tests.test_web_editor import Browser, editor_settings, signed_in, site  # noqa: E402, F401
 
 
-def test_editors_follow_pause_and_resume_a_send(signed_in: tuple[Browser, App]) -> None:
+def test_editors_follow_pause_and_resume_a_send(
+    signed_in: tuple[Browser, App],  # noqa: F811 (the imported fixture)
+) -> None:
     browser, application = signed_in
     application.composer.compose(DAY)
     assert application.release.send(DAY).run.sent == 3
@@ -147,7 +149,9 @@ def test_editors_follow_pause_and_resume_a_send(signed_in: tuple[Browser, App]) 
     assert browser.get("/editor/editions/2026-01-01/send").status_code == 404
 
 
-def test_the_send_pages_need_an_editor(site: tuple[Browser, App]) -> None:
+def test_the_send_pages_need_an_editor(
+    site: tuple[Browser, App],  # noqa: F811 (the imported fixture)
+) -> None:
     browser, application = site
     application.composer.compose(DAY)
     answer = browser.get(f"/editor/editions/{DAY}/send")

@@ -432,7 +432,10 @@ WORDS: dict[str, str] = {
     "editors.send_live": "Where the send stands",
     "editors.send_pause": "Pause the send",
     "editors.send_resume": "Resume the send",
-    "editors.send_note": "Paused, messages in flight finish and nothing more goes; on resuming, nothing is sent twice.",
+    "editors.send_note": (
+        "Paused, messages in flight finish and nothing more goes; on resuming, nothing is "
+        "sent twice."
+    ),
     "editors.send_sent": "Sent",
     "editors.send_pending": "Pending",
     "editors.send_deferred": "Deferred",

@@ -462,7 +462,10 @@ WORDS: dict[str, str] = {
     "editors.send_live": "Où en est l’envoi",
     "editors.send_pause": "Mettre l’envoi en pause",
     "editors.send_resume": "Reprendre l’envoi",
-    "editors.send_note": "En pause, les envois en cours s’achèvent et rien de plus ne part ; à la reprise, rien n’est envoyé deux fois.",
+    "editors.send_note": (
+        "En pause, les envois en cours s’achèvent et rien de plus ne part "
+        "; à la reprise, rien n’est envoyé deux fois."
+    ),
     "editors.send_sent": "Envoyés",
     "editors.send_pending": "En attente",
     "editors.send_deferred": "Reportés",
