@@ -11,6 +11,7 @@ pixel is ever added.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -23,11 +24,22 @@ class NewsroomSettings(BaseModel):
     """``click_tracking`` (article links through the signed ``/r/<token>`` redirect; false:
     direct links), ``track_readers`` (also record who clicked; false by default),
     ``allowed_origins`` (comma-separated ``https://host[:port]`` origins that may frame
-    ``/embed/subscribe`` and call ``/api/subscribe`` from a browser)."""
+    ``/embed/subscribe`` and call ``/api/subscribe`` from a browser), the newsletter's
+    colours (``#rrggbb``: accent, text, background) for the sign-up box."""
 
     click_tracking: bool = True
     track_readers: bool = False
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    accent_color: str = "#b3261e"
+    ink_color: str = "#1d1d1b"
+    paper_color: str = "#f3f1ec"
+
+    @field_validator("accent_color", "ink_color", "paper_color")
+    @classmethod
+    def _check_color(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value.strip()):
+            raise ValueError(f"expected a colour such as #b3261e, got {value!r}")
+        return value.strip().lower()
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

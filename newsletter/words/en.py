@@ -469,4 +469,17 @@ WORDS: dict[str, str] = {
     "editors.report_by_item": "Clicks per article",
     "editors.report_item": "Article",
     "editors.numbers_link": "The last 30 days",
+    "readers.embed_heading": "The newsletter that briefs you in 5 min",
+    "readers.embed_tagline": "Every day, get the essentials of the news so that you miss nothing",
+    "readers.embed_button": "Sign me up",
+    "readers.embed_note": "A confirmation email will be sent to you. One click unsubscribes.",
+    "editors.embed_title": "The sign-up box",
+    "editors.embed_note": (
+        "Copy this code into a page of the site: it shows the sign-up form "
+        "(double opt-in by email). Only the origins of "
+        "NEWSLETTER_ALLOWED_ORIGINS may show it."
+    ),
+    "editors.embed_origins": "Allowed origins",
+    "editors.embed_none": "none (this site only)",
+    "editors.nav_embed": "Sign-up",
 }

@@ -499,4 +499,19 @@ WORDS: dict[str, str] = {
     "editors.report_by_item": "Clics par article",
     "editors.report_item": "Article",
     "editors.numbers_link": "Les 30 derniers jours",
+    "readers.embed_heading": "La newsletter qui vous briefe en 5 min",
+    "readers.embed_tagline": (
+        "Chaque jour, recevez l’essentiel de l’information pour ne rien rater de l’actualité"
+    ),
+    "readers.embed_button": "Je m’inscris",
+    "readers.embed_note": "Un e-mail de confirmation vous sera envoyé. Désinscription en un clic.",
+    "editors.embed_title": "La boîte d’inscription",
+    "editors.embed_note": (
+        "Copiez ce code dans une page du site : il affiche le formulaire "
+        "d’inscription (double confirmation par e-mail). Seules les origines de "
+        "NEWSLETTER_ALLOWED_ORIGINS peuvent l’afficher."
+    ),
+    "editors.embed_origins": "Origines autorisées",
+    "editors.embed_none": "aucune (seul ce site)",
+    "editors.nav_embed": "Inscription",
 }
