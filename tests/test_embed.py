@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from newsletter.config.settings import Settings
 from newsletter.web.app import create_app
 from newsletter.wiring import App
 from tests.test_web import TestClient, confirm_link, confirmations, path_of, status_of
@@ -73,7 +72,7 @@ def test_the_box_signs_up_with_double_opt_in(boxed: tuple[TestClient, App]) -> N
 
 
 def test_cors_preflights_for_the_allowed_origins_only(boxed: tuple[TestClient, App]) -> None:
-    client, application = boxed
+    client, _application = boxed
     ask = {
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type",
@@ -130,6 +129,3 @@ def test_the_editors_page_gives_the_snippet(
 def test_the_snippet_page_needs_an_editor(site: tuple[Browser, App]) -> None:  # noqa: F811
     browser, _ = site
     assert browser.get("/editor/signup-box").status_code == 303
-
-
-_ = Settings

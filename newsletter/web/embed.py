@@ -97,7 +97,7 @@ def embed_routes(application: App, signup: SignUp) -> list[Route]:
                 done=done,
                 message=message,
                 error=error,
-            )  # fmt: skip
+            )
         )
         headers = {
             "Content-Security-Policy": f"{policy}; default-src 'none'; style-src 'unsafe-inline'; "
