@@ -113,6 +113,10 @@ class App:
             list_id=s.effective_list_id,
             language=s.language,
             feedback_id=s.feedback_id,
+            accent_color=s.accent_color,
+            logo_url=s.logo_url,
+            footer_links=tuple(s.footer_links.items()),
+            templates_dir=s.templates_dir,
         )
 
     def dkim_signer(self) -> Callable[[bytes], bytes] | None:
@@ -203,8 +207,14 @@ class App:
         from newsletter.editions.release import Release
 
         def check_provider() -> None:
+            from newsletter.editions.footer import check_postal_address
+
             self.provider().close()
             self.dkim_signer()  # a half-set key fails here, not after the release
+            check_postal_address(
+                self.sessions, self.settings.postal_address,
+                file_outbox=self.settings.provider == "file",
+            )  # fmt: skip
 
         return Release(
             self.sessions, self.composer, self.drafts, self.delivery,

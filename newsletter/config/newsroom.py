@@ -12,12 +12,13 @@ pixel is ever added.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode
 
-from newsletter.config.checks import http_url
+from newsletter.config.checks import feed_url, http_url, one_line
 
 
 class NewsroomSettings(BaseModel):
@@ -25,7 +26,9 @@ class NewsroomSettings(BaseModel):
     direct links), ``track_readers`` (also record who clicked; false by default),
     ``allowed_origins`` (comma-separated ``https://host[:port]`` origins that may frame
     ``/embed/subscribe`` and call ``/api/subscribe`` from a browser), the newsletter's
-    colours (``#rrggbb``: accent, text, background) for the sign-up box."""
+    colours (``#rrggbb``: accent, text, background) for the email and the sign-up box, its
+    logo (an https URL), the footer's links (label: URL) and a folder of templates that
+    replace the shipped ones (``NEWSLETTER_TEMPLATES_DIR``)."""
 
     click_tracking: bool = True
     track_readers: bool = False
@@ -33,6 +36,30 @@ class NewsroomSettings(BaseModel):
     accent_color: str = "#b3261e"
     ink_color: str = "#1d1d1b"
     paper_color: str = "#f3f1ec"
+    logo_url: str | None = None
+    footer_links: dict[str, str] = Field(default_factory=dict)
+    templates_dir: Path | None = None
+
+    @field_validator("logo_url")
+    @classmethod
+    def _check_logo(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith("https://"):
+            raise ValueError(f"expected an https URL (mail clients block others), got {value!r}")
+        return feed_url(value)
+
+    @field_validator("footer_links")
+    @classmethod
+    def _check_links(cls, value: dict[str, str]) -> dict[str, str]:
+        return {one_line(label): feed_url(url) for label, url in value.items()}
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _check_templates(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"no such folder: {value}")
+        return value
 
     @field_validator("accent_color", "ink_color", "paper_color")
     @classmethod

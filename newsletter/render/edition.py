@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import premailer
@@ -75,6 +76,10 @@ class Identity:
     list_id: str
     language: str = "fr"
     feedback_id: str | None = None  # the SenderId part of Gmail's Feedback-ID header
+    accent_color: str = "#b3261e"  # "#rrggbb": rules, section titles, links
+    logo_url: str | None = None  # an absolute https URL shown instead of the title
+    footer_links: tuple[tuple[str, str], ...] = ()  # (label, absolute URL) in the footer
+    templates_dir: Path | None = None  # templates here replace the shipped ones
 
 
 @dataclass
@@ -131,6 +136,9 @@ def _context(
         "sections": sections,
         "view_url": edition.view_url,
         "postal_address": identity.postal_address,
+        "accent": identity.accent_color,
+        "logo_url": identity.logo_url,
+        "footer_links": identity.footer_links,
         "why": why,
         "why_text": why,
         "personal": personal,
@@ -161,7 +169,7 @@ def render_edition(
     ``public``: the archive's page, without the reader's address or personal links."""
     prefix = f"nl{secrets.token_hex(5)}"
     pattern = re.compile(rf"{prefix}_([a-z_]+)")
-    env = environment()
+    env = environment(identity.templates_dir)
     if edition.reader_links and not public:
         edition = _with_reader(edition, f"{prefix}_{READER_FIELD}")
     context = _context(edition, identity, prefix, public)

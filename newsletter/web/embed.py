@@ -84,7 +84,7 @@ def embed_routes(application: App, signup: SignUp) -> list[Route]:
     ) -> HTMLResponse:  # fmt: skip
         language = language_of(request)
         html = (
-            environment()
+            environment(settings.templates_dir)
             .get_template("pages/embed_subscribe.html.j2")
             .render(
                 t=words.table(language, "readers"),
