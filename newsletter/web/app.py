@@ -38,6 +38,7 @@ from newsletter.store.subscribers import get_subscriber
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web.api_articles import BODY_LIMITS as API_BODY_LIMITS
 from newsletter.web.api_articles import api_article_routes
+from newsletter.web.api_v1 import api_v1_routes
 from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.bodylimit import BodyLimit
 from newsletter.web.editor import create_editor_app
@@ -377,6 +378,7 @@ def create_app(
             Route("/api/subscribe", signup_json, methods=["POST"]),
             *embed_routes(application, _signup),  # /embed/subscribe: the box other sites frame
             *api_article_routes(application),  # POST /api/articles: the CMS push
+            *api_v1_routes(application),  # /api/v1: editions, subscribers, reports
             *redirect_routes(application),  # GET /r/<token>: article links, clicks counted
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
