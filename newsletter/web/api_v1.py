@@ -391,7 +391,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "Subscriber": subscriber,
                 "Error": error,
             },
-        },  # fmt: skip
+        },
         "paths": {
             f"{PREFIX}/editions": {
                 "get": _operation(
@@ -419,7 +419,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         }
                     ],
                 )
-            },  # fmt: skip
+            },
             f"{PREFIX}/editions/{{day}}": {
                 "get": _operation(
                     "editions:read",
@@ -430,7 +430,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                     parameters=[DAY_PARAMETER],
                 )
-            },  # fmt: skip
+            },
             f"{PREFIX}/editions/{{day}}/approve": {
                 "post": _operation(
                     "editions:write",
@@ -445,7 +445,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     parameters=[DAY_PARAMETER],
                     requestBody=json_body,
                 )
-            },  # fmt: skip
+            },
             f"{PREFIX}/editions/{{day}}/hold": {
                 "post": _operation(
                     "editions:write",
@@ -470,7 +470,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         },
                     },
                 )
-            },  # fmt: skip
+            },
             f"{PREFIX}/subscribers": {
                 "post": _operation(
                     "subscribers:write",
@@ -505,7 +505,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         },
                     },
                 )
-            },  # fmt: skip
+            },
             f"{PREFIX}/subscribers/{{email}}": {
                 "get": _operation(
                     "subscribers:read",
@@ -525,7 +525,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                     parameters=[EMAIL_PARAMETER],
                 ),
-            },  # fmt: skip
+            },
             f"{PREFIX}/reports/{{day}}": {
                 "get": _operation(
                     "reports:read",
@@ -536,6 +536,6 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                     parameters=[DAY_PARAMETER],
                 )
-            },  # fmt: skip
+            },
         },
     }
