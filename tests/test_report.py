@@ -11,9 +11,9 @@ from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from newsletter.store.models import Delivery, Edition
+from newsletter.store.models import Delivery, Edition, EditionItem
 from newsletter.store.subscribers import SubscriberRecord, add_subscriber
 from newsletter.web.app import create_app
 from newsletter.wiring import App
@@ -158,3 +158,38 @@ def test_the_send_pages_need_an_editor(
     assert answer.status_code == 303 and "/editor/login" in answer.headers["location"]
     assert browser.get(f"/editor/editions/{DAY}/send.json").status_code == 303
     assert browser.post(f"/editor/editions/{DAY}/pause", data={}).status_code == 401
+
+
+def test_the_30_days_are_drawn_as_charts(
+    signed_in: tuple[Browser, App],  # noqa: F811 (the imported fixture)
+) -> None:
+    browser, application = signed_in
+    today = application.today()
+    application.ingest.sample(today)
+    application.composer.compose(today)
+    assert application.release.send(today, early=True).run.sent == 3
+    with application.sessions() as session:
+        item_id = session.scalars(select(EditionItem.id).order_by(EditionItem.id)).first()
+        edition_id = session.scalars(select(Edition.id).where(Edition.date == today)).one()
+    for _ in range(2):  # two clicks through the redirect
+        token = application.links.click_token(edition_id, item_id, 0)
+        assert browser.get(f"/r/{token}").status_code == 302
+    days = application.reports.days(today)
+    assert len(days) == 30 and days[-1].day == today
+    assert sum(d.sends for d in days) == 3 and sum(d.clicks for d in days) == 2
+    page = browser.get("/editor/numbers")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 6 and "<table" not in page.text  # pictures, not tables
+    for key in ("sends", "bounces", "complaints", "unsubscribes", "signups", "clicks"):
+        assert f'id="chart-{key}"' in page.text
+    sends = page.text.split('id="chart-sends"')[1].split("</figure>")[0]
+    assert sends.count("<rect") == 30 and "<title>3</title>" in sends
+    assert 'height="72.0"' in sends and ">5</text>" in sends  # 3 on an axis up to 5
+
+
+def test_axis_tops_are_round() -> None:
+    from newsletter.web.editor_send import nice_top
+
+    assert [nice_top(n) for n in (0, 1, 2, 3, 6, 11, 49, 51, 1000, 1001)] == [
+        1, 1, 2, 5, 10, 20, 50, 100, 1000, 2000,
+    ]  # fmt: skip

@@ -43,6 +43,35 @@ def live_figures(now: SendingStatus) -> dict[str, Any]:
     }
 
 
+#: Days of the newsroom's view, and its series in order (``DayFigures`` fields).
+CHART_DAYS = 30
+SERIES = ("sends", "bounces", "complaints", "unsubscribes", "signups", "clicks")
+#: Chart geometry (SVG user units): width, plot height, bar step.
+CHART_WIDTH, CHART_HEIGHT, BAR_STEP = 600, 120, 20
+
+
+def nice_top(peak: int) -> int:
+    """The axis' top for a series whose largest value is ``peak``: the smallest of 1, 2, 5,
+    10, 20, 50 ... that is at least ``peak``."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * magnitude >= peak:
+                return factor * magnitude
+        magnitude *= 10
+
+
+def chart(key: str, values: list[int]) -> dict[str, Any]:
+    """What the template draws of one series: its key, total, axis top and one bar per day
+    (``x``, ``height`` in SVG units, ``value``)."""
+    top = nice_top(max(values, default=0))
+    bars = [
+        {"x": index * BAR_STEP, "height": round(CHART_HEIGHT * value / top, 1), "value": value}
+        for index, value in enumerate(values)
+    ]
+    return {"key": key, "total": sum(values), "top": top, "bars": bars}
+
+
 def routes(editors: Editors) -> list[Route]:
     """The send routes (relative to the editors' prefix)."""
     app = editors.application
@@ -117,7 +146,20 @@ def routes(editors: Editors) -> list[Route]:
         or a worker goes on, nothing is sent twice)."""
         return await set_paused(request, False)
 
+    @guard
+    async def numbers(request: Request) -> Response:
+        """GET /numbers: the last 30 days as charts (SVG drawn here, no script)."""
+        days = await run_in_threadpool(app.reports.days, app.today(), CHART_DAYS)
+        charts = [chart(key, [getattr(d, key) for d in days]) for key in SERIES]
+        labels = [d.day for d in days]
+        return page(
+            request, editors, "numbers", charts=charts, first=labels[0].isoformat(),
+            last=labels[-1].isoformat(), days=len(labels),
+            ticks=[(i, labels[i].strftime("%d/%m")) for i in range(0, len(labels), 7)],
+        )  # fmt: skip
+
     return [
+        Route("/numbers", numbers, methods=["GET"]),
         Route("/editions/{day}/send", send_page, methods=["GET"]),
         Route("/editions/{day}/send/live", live, methods=["GET"]),
         Route("/editions/{day}/send.json", send_json, methods=["GET"]),
