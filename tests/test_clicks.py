@@ -102,6 +102,8 @@ def test_forged_or_unknown_tokens_are_refused_and_count_nothing(app: App) -> Non
     missing = app.links.click_token(999, 999, 0)
     assert client.get(f"/r/{missing}").status_code == 404
     assert client.post(f"/r/{token}").status_code == 405
+    head = client.request("HEAD", f"/r/{token}")  # a link checker: answered, not counted
+    assert head.status_code == 302 and "location" in head.headers
     assert counts(app) == before
 
 

@@ -35,13 +35,13 @@ class Clicks:
     ) -> None:
         self.sessions, self.links, self.options = sessions, links, options
 
-    def follow(self, token: str, reader: str | None = None) -> str:
+    def follow(self, token: str, reader: str | None = None, *, count: bool = True) -> str:
         """Count a click on the link of ``token`` and return its target URL (absolute,
         http or https, with the UTM parameters of the email's link).
 
         ``reader``: the reader's signed token carried by the link; recorded only when
         readers are tracked and it verifies, ignored otherwise (the aggregate count and the
-        redirect never depend on it). Raises :class:`~newsletter.links.TokenError` for a
+        redirect never depend on it). ``count`` False: the target only (a ``HEAD``). Raises :class:`~newsletter.links.TokenError` for a
         forged or malformed ``token`` and :class:`NoSuchLink` when it names nothing."""
         edition_id, item_id, link = self.links.verify_click(token)
         subscriber_id = None
@@ -54,5 +54,6 @@ class Clicks:
             target = click_target(session, edition_id, item_id, link)
             if target is None or urlsplit(target.url).scheme.lower() not in ("http", "https"):
                 raise NoSuchLink(token)
-            count_click(session, edition_id, item_id, utcnow(), subscriber_id)
+            if count:
+                count_click(session, edition_id, item_id, utcnow(), subscriber_id)
         return with_utm(target.url, self.options.utm, target.day)

@@ -3,7 +3,7 @@
 The token is signed and names an edition's item and link, never a URL, so the redirect
 goes only where an edition points (no open redirect: OWASP's "Unvalidated Redirects and
 Forwards"). A forged or malformed token answers 400, a genuine one whose item is gone
-404; neither counts anything. The answer is a 302 (RFC 9110 section 15.4.3) with
+404; neither counts anything, nor does a ``HEAD``. The answer is a 302 (RFC 9110 section 15.4.3) with
 ``Cache-Control: no-store`` so that every click reaches us, and ``Referrer-Policy:
 no-referrer`` so that the reader's token does not travel on to the article's site.
 """
@@ -33,7 +33,8 @@ def redirect_routes(application: App) -> list[Route]:
         if len(token) > MAX_TOKEN_CHARS or (reader and len(reader) > MAX_TOKEN_CHARS):
             raise HTTPException(400, "link_invalid")
         try:
-            target = application.clicks.follow(token, reader)
+            # a HEAD (link checkers, previews) is answered but not counted
+            target = application.clicks.follow(token, reader, count=request.method == "GET")
         except TokenError as exc:
             raise HTTPException(400, "link_invalid") from exc
         except NoSuchLink as exc:
