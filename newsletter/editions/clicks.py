@@ -41,8 +41,9 @@ class Clicks:
 
         ``reader``: the reader's signed token carried by the link; recorded only when
         readers are tracked and it verifies, ignored otherwise (the aggregate count and the
-        redirect never depend on it). ``count`` False: the target only (a ``HEAD``). Raises :class:`~newsletter.links.TokenError` for a
-        forged or malformed ``token`` and :class:`NoSuchLink` when it names nothing."""
+        redirect never depend on it). ``count`` False: the target only (a ``HEAD``).
+        Raises :class:`~newsletter.links.TokenError` for a forged or malformed ``token``
+        and :class:`NoSuchLink` when it names nothing."""
         edition_id, item_id, link = self.links.verify_click(token)
         subscriber_id = None
         if self.options.track_readers and reader:

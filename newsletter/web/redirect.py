@@ -3,9 +3,10 @@
 The token is signed and names an edition's item and link, never a URL, so the redirect
 goes only where an edition points (no open redirect: OWASP's "Unvalidated Redirects and
 Forwards"). A forged or malformed token answers 400, a genuine one whose item is gone
-404; neither counts anything, nor does a ``HEAD``. The answer is a 302 (RFC 9110 section 15.4.3) with
-``Cache-Control: no-store`` so that every click reaches us, and ``Referrer-Policy:
-no-referrer`` so that the reader's token does not travel on to the article's site.
+404; neither counts anything, nor does a ``HEAD``. The answer is a 302 (RFC 9110 section
+15.4.3) with ``Cache-Control: no-store`` so that every click reaches us, and
+``Referrer-Policy: no-referrer`` so that the reader's token does not travel on to the
+article's site.
 """
 
 from __future__ import annotations
