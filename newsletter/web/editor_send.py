@@ -129,11 +129,11 @@ def routes(editors: Editors) -> list[Route]:
         await form(request)
         await state(day)  # 404 for a date without an edition
         changed = await run_in_threadpool(app.drafts.pause, day, paused)
+        path = f"editions/{day.isoformat()}/send"
         if not changed:
-            key = "send_not_sending" if paused else "send_not_paused"
-            return done(request, f"editions/{day.isoformat()}/send", editors.say(key), error=True)
-        key = "send_paused" if paused else "send_resumed"
-        return done(request, f"editions/{day.isoformat()}/send", editors.say(key))
+            refused = editors.say("send_not_sending" if paused else "send_not_paused")
+            return done(request, path, refused, error=True)
+        return done(request, path, editors.say("send_paused" if paused else "send_resumed"))
 
     @guard
     async def pause(request: Request) -> Response:
