@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 
 class Purpose(StrEnum):
@@ -23,6 +23,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
+    READER = "reader"  # who followed a click link (only with NEWSLETTER_TRACK_READERS)
 
 
 #: Lifetime of each purpose's tokens in seconds; None: valid as long as the key is.
@@ -32,12 +33,15 @@ MAX_AGE: dict[Purpose, int | None] = {
     Purpose.CONFIRM: 7 * 24 * 3600,
     Purpose.PREFERENCES: None,
     Purpose.UNSUBSCRIBE: None,
+    Purpose.READER: None,
 }
 #: Clock-skew leeway in seconds: a token stamped up to this far in the future (another
 #: machine's clock ahead of ours) still verifies, and an expiry is checked this much late.
 CLOCK_SKEW_SECONDS = 300
 #: URL paths, one per purpose (short: the List-Unsubscribe header carries one).
 PATHS = {Purpose.CONFIRM: "c", Purpose.PREFERENCES: "p", Purpose.UNSUBSCRIBE: "u"}
+#: URL path of the click redirect (``/r/<token>``).
+CLICK_PATH = "r"
 
 
 #: The largest subscriber id a token may carry: the subscribers' key is an SQL INTEGER,
@@ -82,6 +86,9 @@ class Links:
         self._signers = {purpose: s.make_signer() for purpose, s in self._serializers.items()}
         self._keys = {purpose: signer.derive_key() for purpose, signer in self._signers.items()}
         self._stamp: tuple[int, bytes] = (0, b"")
+        # Click tokens name an edition's link, the same for every reader: untimed (links in
+        # old emails keep working), their own salt, the same keys (rotation applies).
+        self._clicks = URLSafeSerializer(secret_keys, salt="newsletter.click")
 
     def token(self, purpose: Purpose, subscriber_id: int) -> str:
         """A signed token binding ``subscriber_id`` to ``purpose``: itsdangerous's URL-safe
@@ -122,6 +129,31 @@ class Links:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
             raise TokenError(f"this {purpose.value} link is not valid")
         return value
+
+    def click_token(self, edition_id: int, item_id: int, link: int) -> str:
+        """A signed token naming link ``link`` (0: the item's article, k: its k-th other
+        source) of item ``item_id`` of edition ``edition_id``; never a URL, so that the
+        redirect can only go where the edition's items point (no open redirect)."""
+        return self._clicks.dumps([edition_id, item_id, link])
+
+    def verify_click(self, token: str) -> tuple[int, int, int]:
+        """``(edition_id, item_id, link)`` of a :meth:`click_token`; raises
+        :class:`TokenError` for anything forged, malformed or signed with a dropped key."""
+        try:
+            value = self._clicks.loads(token)
+        except BadData as exc:
+            raise TokenError("this link is not valid") from exc
+        if (
+            not isinstance(value, list)
+            or len(value) != 3
+            or not all(type(part) is int and 0 <= part <= MAX_ID for part in value)
+        ):
+            raise TokenError("this link is not valid")
+        return value[0], value[1], value[2]
+
+    def click_url(self, edition_id: int, item_id: int, link: int) -> str:
+        """The absolute redirect URL (``/r/<token>``) of a :meth:`click_token`."""
+        return self.url(f"{CLICK_PATH}/{self.click_token(edition_id, item_id, link)}")
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` (a path on the web app, with or without "/")."""

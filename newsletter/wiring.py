@@ -43,11 +43,13 @@ if TYPE_CHECKING:  # built on first use: a command imports only what it runs
 
     from newsletter.audience.signups import Signups
     from newsletter.deliver.outgoing import Outgoing
+    from newsletter.editions.clicks import Clicks
     from newsletter.editions.compose import Composer
     from newsletter.editions.delivery import Delivery
     from newsletter.editions.drafts import Drafts
     from newsletter.editions.release import Release
     from newsletter.editions.rendering import Renderer
+    from newsletter.editions.report import Reports
     from newsletter.ingest.polling import Sources
     from newsletter.ingest.push import Push
     from newsletter.ingest.run import Ingest
@@ -111,6 +113,10 @@ class App:
             list_id=s.effective_list_id,
             language=s.language,
             feedback_id=s.feedback_id,
+            accent_color=s.accent_color,
+            logo_url=s.logo_url,
+            footer_links=tuple(s.footer_links.items()),
+            templates_dir=s.templates_dir,
         )
 
     def dkim_signer(self) -> Callable[[bytes], bytes] | None:
@@ -212,8 +218,14 @@ class App:
         from newsletter.editions.release import Release
 
         def check_provider() -> None:
+            from newsletter.editions.footer import check_postal_address
+
             self.provider().close()
             self.dkim_signer()  # a half-set key fails here, not after the release
+            check_postal_address(
+                self.sessions, self.settings.postal_address,
+                file_outbox=self.settings.provider == "file",
+            )  # fmt: skip
 
         return Release(
             self.sessions, self.composer, self.drafts, self.delivery,
@@ -261,3 +273,18 @@ class App:
             ConfirmationOptions(s.title, s.language, s.confirm_days), self.outgoing,
             self.dkim_signer,
         )  # fmt: skip
+
+    @cached_property
+    def clicks(self) -> Clicks:
+        """Follows article links: counts the click, gives the target (``/r/<token>``)."""
+        from newsletter.config.options import SenderOptions
+        from newsletter.editions.clicks import Clicks
+
+        return Clicks(self.sessions, self.links, SenderOptions.from_settings(self.settings))
+
+    @cached_property
+    def reports(self) -> Reports:
+        """Editions' reports and the newsroom's 30-day figures."""
+        from newsletter.editions.report import Reports
+
+        return Reports(self.sessions)

@@ -52,6 +52,10 @@ def feed(name: str) -> Path:
     return path
 
 
+#: The newsroom's postal address in tests (the shipped one is an example send refuses).
+POSTAL_ADDRESS = "Le Brief, 12 rue des Tests, 20250 Casablanca, Maroc"
+
+
 def isolate(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
     """No NEWSLETTER_* variable from outside leaks in; the working directory is ``folder``
     (empty), the data directory ``folder/var``."""
@@ -61,6 +65,8 @@ def isolate(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
     monkeypatch.chdir(folder)
     monkeypatch.setenv("NEWSLETTER_DATA_DIR", str(folder / "var"))
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", SECRET)
+    # a real list is never mailed with the example postal address (tests/test_report.py)
+    monkeypatch.setenv("NEWSLETTER_POSTAL_ADDRESS", POSTAL_ADDRESS)
     return folder
 
 

@@ -160,7 +160,7 @@ def test_headers_body_and_dkim(sent: tuple[list[bytes], App], dkim_key: tuple[Pa
     for raw in messages:
         message = assert_headers(raw, dkim_key[1])
         text, html = (part.get_content() for part in message.get_payload())
-        assert "utm_source=newsletter" in html and "utm_campaign=brief-2026-03-25" in text
+        assert "https://brief.example.ma/r/" in html and "https://brief.example.ma/r/" in text
         assert "/u/" in html and "utm_" not in re.search(r'href="([^"]*/u/[^"]*)"', html)[1]
 
 

@@ -10,7 +10,6 @@ README ("One story once: measured").
 from __future__ import annotations
 
 import dataclasses
-
 import itertools
 import json
 import random

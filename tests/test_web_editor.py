@@ -934,10 +934,11 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
+    from newsletter.web.editor_send import SERIES
     from newsletter.web.editor_sources import POLL_STATUSES
 
     for module in ("auth", "editor", "editor_pages", "editor_editions", "editor_audience",
-                   "editor_sources"):  # fmt: skip
+                   "editor_sources", "editor_send", "embed"):  # fmt: skip
         code = (EDITOR_CODE / f"{module}.py").read_text()
         used |= set(re.findall(r'Refusal\(\d+, "(\w+)"', code))
         used |= set(re.findall(r'say\("(\w+)"', code))
@@ -952,6 +953,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
     used |= {f"score_{part}" for part in SCORE_PARTS}
     used |= {f"sources_status_{status}" for status in POLL_STATUSES}
+    used |= {f"numbers_{key}" for key in SERIES}
     used |= {key for _, *keys in EDITION_TEXTS.values() for key in keys}
     used |= {"error", "too_large"}  # the error page's fallback; the body limit's refusal
     table = set(EDITOR_PAGES["fr"])

@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import typer
 
-from newsletter.cli import database, demo, editions, ingest, sending, serving
+from newsletter.cli import database, demo, editions, ingest, report, sending, serving
 from newsletter.cli.articles import articles_app
 from newsletter.cli.bounces import bounces_app
 from newsletter.cli.editions import edition_app
@@ -45,6 +45,7 @@ for command in (
     sending.status,
     sending.pause,
     sending.resume,
+    report.report,
     serving.serve,
     sending.worker,
     demo.demo,

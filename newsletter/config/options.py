@@ -113,13 +113,16 @@ class SenderOptions:
     domain: str
     unsubscribe_mailto: str | None = None
     utm: dict[str, str] | None = None
+    click_tracking: bool = False  # article links through the signed /r/ redirect
+    track_readers: bool = False  # the redirect also records who clicked
 
     @classmethod
     def from_settings(cls, s: Settings) -> SenderOptions:
-        """From ``sender``, ``unsubscribe_mailto`` and the ``utm_*`` settings."""
+        """From ``sender``, ``unsubscribe_mailto``, the ``utm_*`` settings,
+        ``click_tracking`` and ``track_readers``."""
         return cls(
             s.sender_name, s.sender_address, s.sender_domain, s.unsubscribe_mailto,
-            s.utm_parameters,
+            s.utm_parameters, s.click_tracking, s.click_tracking and s.track_readers,
         )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from newsletter.config.delivery import DeliverySettings
 from newsletter.config.edition import DEFAULT_SECTIONS, EditionSettings, IngestSettings
 from newsletter.config.editors import EditorSettings
 from newsletter.config.identity import IdentitySettings
+from newsletter.config.newsroom import NewsroomSettings
 from newsletter.config.storage import SUPPORTED_DATABASES, StorageSettings
 from newsletter.config.webhooks import WebhookSettings
 from newsletter.errors import ConfigError
@@ -80,6 +81,7 @@ def config_path() -> Path | None:
 # the fields keep the order storage, edition, identity, ingest, delivery, webhooks, editors,
 # which is the order of the errors a bad configuration reports.
 class Settings(
+    NewsroomSettings,
     EditorSettings,
     WebhookSettings,
     DeliverySettings,

@@ -55,6 +55,25 @@ def personal_parts(
             if unsubscribe_mailto
             else ""
         ),
-        values={"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
+        values=_Values(
+            links,
+            subscriber_id,
+            {"email": email, "unsubscribe_url": unsubscribe, "preferences_url": preferences},
+        ),
         name=clean(name) if name else "",
     )
+
+
+class _Values(dict[str, str]):
+    """The placeholder values; the reader's token of click links (``reader``) is signed
+    only when a message asks for it (with ``NEWSLETTER_TRACK_READERS``), not per message."""
+
+    def __init__(self, links: Links, subscriber_id: int, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self._links, self._subscriber_id = links, subscriber_id
+
+    def __missing__(self, name: str) -> str:
+        if name != "reader":
+            raise KeyError(name)
+        self[name] = self._links.token(Purpose.READER, self._subscriber_id)
+        return self[name]

@@ -23,7 +23,7 @@ from newsletter.render.edition import (
 )
 from newsletter.render.mime import PreparedMessage
 from newsletter.render.textonly import PreparedTextMessage
-from newsletter.store.models import Edition
+from newsletter.store.models import Edition, EditionItem
 
 #: A DKIM signing function (message bytes in, signed bytes out), or None when not set up.
 Signer = Callable[[bytes], bytes] | None
@@ -43,10 +43,12 @@ class Renderer:
         self.links, self.identity, self.options, self.signer = links, identity, sender, signer
 
     def render(
-        self, edition: Edition, variant: str = "", *, public: bool = False
+        self, edition: Edition, variant: str = "", *, public: bool = False, direct: bool = False
     ) -> RenderedEdition:
         """Render ``edition`` (or one of its personal variants) once: templates, CSS
-        inlining, MIME skeleton. An unknown variant renders the main edition."""
+        inlining, MIME skeleton. An unknown variant renders the main edition. Article links
+        go through the click redirect when ``click_tracking`` is on, unless ``public`` (the
+        archive) or ``direct`` (a preview on disk)."""
         items = edition.variant_items(variant) if variant else []
         if not items:
             variant, items = "", edition.items
@@ -55,6 +57,14 @@ class Renderer:
             subject = edition.subject_override or clip(items[0].title, SUBJECT_MAX_CHARS)
             preheader = edition.preheader_override or edition.preheader
         utm = self.options.utm
+        tracked = self.options.click_tracking and not (public or direct)
+
+        def link(item: EditionItem, number: int, url: str) -> str:
+            """The article's link: through the click redirect, or direct with UTM."""
+            if tracked:
+                return self.links.click_url(edition.id, item.id, number)
+            return with_utm(url, utm, edition.date)
+
         view = RenderEdition(
             day=edition.date,
             subject=subject,
@@ -63,26 +73,29 @@ class Renderer:
             items=[
                 RenderItem(
                     i.title,
-                    with_utm(i.url, utm, edition.date),
+                    link(i, 0, i.url),
                     i.summary,
                     i.section,
                     i.source_name,
                     also=tuple(
-                        (a["source"], with_utm(a["url"], utm, edition.date))
-                        for a in shown_also(i.also or (), i.source_name)
+                        (a["source"], link(i, number, a["url"]))
+                        for number, a in enumerate(i.also or (), 1)
+                        if any(a is s for s in shown_also(i.also or (), i.source_name))
                     ),
                     category=i.category,
                 )
                 for i in items
             ],
             view_url=self.links.edition_url(edition.date),
+            reader_links=tracked and self.options.track_readers,
         )
         return render_edition(view, self.identity, public=public)
 
     def preview(self, edition: Edition, folder: Path) -> tuple[Path, Path, list[str]]:
         """Write the edition's final HTML and text (with example personal values) to
-        ``<folder>/<date>/edition.html|.txt``; returns the paths and the render's warnings."""
-        rendered = self.render(edition)
+        ``<folder>/<date>/edition.html|.txt``, article links direct (a preview's clicks are
+        not readers'); returns the paths and the render's warnings."""
+        rendered = self.render(edition, direct=True)
         html, text = rendered.fill(
             {
                 "email": "lecteur@example.org",

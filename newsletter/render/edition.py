@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import premailer
@@ -32,6 +33,9 @@ GMAIL_CLIP_BYTES = 102_000
 HTML_BUDGET_BYTES = 100_000
 #: The per-subscriber fields every template may use.
 PERSONAL_FIELDS = ("email", "unsubscribe_url", "preferences_url")
+#: The per-recipient field of click links that name the reader (``NEWSLETTER_TRACK_READERS``):
+#: the reader's signed token, empty in previews (the click then counts in aggregate only).
+READER_FIELD = "reader"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class RenderEdition:
     reading_seconds: float
     items: list[RenderItem]
     view_url: str
+    # The items' links are click redirects that also name the reader: each gets
+    # ``?r=<reader placeholder>``, filled per recipient (``reader`` in the values).
+    reader_links: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,10 @@ class Identity:
     list_id: str
     language: str = "fr"
     feedback_id: str | None = None  # the SenderId part of Gmail's Feedback-ID header
+    accent_color: str = "#b3261e"  # "#rrggbb": rules, section titles, links
+    logo_url: str | None = None  # an absolute https URL shown instead of the title
+    footer_links: tuple[tuple[str, str], ...] = ()  # (label, absolute URL) in the footer
+    templates_dir: Path | None = None  # templates here replace the shipped ones
 
 
 @dataclass
@@ -113,6 +124,7 @@ class RenderedEdition:
         """HTML and text with ``values`` substituted (for previews, not for sending)."""
         from html import escape
 
+        values = {READER_FIELD: "", **values}
         html_out = self.placeholder.sub(lambda m: escape(values[m[1]], quote=True), self.html)
         text_out = self.placeholder.sub(lambda m: values[m[1]], self.text)
         return html_out, text_out
@@ -146,6 +158,9 @@ def _context(
         "sections": sections,
         "view_url": edition.view_url,
         "postal_address": identity.postal_address,
+        "accent": identity.accent_color,
+        "logo_url": identity.logo_url,
+        "footer_links": identity.footer_links,
         "why": why,
         "why_text": why,
         "personal": personal,
@@ -176,7 +191,9 @@ def render_edition(
     ``public``: the archive's page, without the reader's address or personal links."""
     prefix = f"nl{secrets.token_hex(5)}"
     pattern = re.compile(rf"{prefix}_([a-z_]+)")
-    env = environment()
+    env = environment(identity.templates_dir)
+    if edition.reader_links and not public:
+        edition = _with_reader(edition, f"{prefix}_{READER_FIELD}")
     context = _context(edition, identity, prefix, public)
     html_raw = env.get_template("email/edition.html.j2").render(context)
     html = inline_css(html_raw)
@@ -199,6 +216,19 @@ def render_edition(
         warnings.append(Phrase("problems.html_clipped", size=size, limit=GMAIL_CLIP_BYTES))
     text_message = PreparedTextMessage(static_headers, text, pattern)
     return RenderedEdition(html, text, message, pattern, prefix, warnings, text_message)
+
+
+def _with_reader(edition: RenderEdition, placeholder: str) -> RenderEdition:
+    """``edition`` whose item links carry ``?r=<placeholder>`` (the reader's token)."""
+
+    def link(url: str) -> str:
+        return f"{url}?r={placeholder}"
+
+    items = [
+        replace(item, url=link(item.url), also=tuple((n, link(u)) for n, u in item.also))
+        for item in edition.items
+    ]
+    return replace(edition, items=items)
 
 
 def _list_id(identity: Identity) -> str:

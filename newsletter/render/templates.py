@@ -40,9 +40,12 @@ def wrap(text: str, width: int = 72) -> str:
 
 
 @functools.cache
-def environment() -> Environment:
-    """The shared environment: HTML autoescaped, undefined names are errors."""
-    search = [str(path) for path in (PACKAGE_TEMPLATES, CHECKOUT_TEMPLATES) if path.is_dir()]
+def environment(folder: Path | None = None) -> Environment:
+    """The shared environment: HTML autoescaped, undefined names are errors. ``folder``
+    (``NEWSLETTER_TEMPLATES_DIR``) is searched first: a template there with the name of a
+    shipped one (``email/edition.html.j2`` ...) replaces it."""
+    shipped = [path for path in (PACKAGE_TEMPLATES, CHECKOUT_TEMPLATES) if path.is_dir()]
+    search = [str(path) for path in ([folder] if folder else []) + shipped]
     env = Environment(
         loader=FileSystemLoader(search),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),

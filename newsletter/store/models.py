@@ -485,3 +485,36 @@ class LoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class ClickCount(Base):
+    """Clicks on one item's links in one edition, in aggregate (every reader, every link
+    of the item): the redirect ``/r/<token>`` adds one per click. No reader is named."""
+
+    __tablename__ = "click_counts"
+
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("edition_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    last_clicked_at: Mapped[datetime]
+
+
+class ReaderClick(Base):
+    """One reader's click, kept only with ``NEWSLETTER_TRACK_READERS=true`` (personal
+    tracking: the reader's consent is the operator's to obtain). Erased with the reader."""
+
+    __tablename__ = "reader_clicks"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("edition_items.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    clicked_at: Mapped[datetime]

@@ -38,9 +38,11 @@ from newsletter.store.subscribers import get_subscriber
 from newsletter.store.subscribers import unsubscribe as unsubscribe_subscriber
 from newsletter.web.api_articles import BODY_LIMITS as API_BODY_LIMITS
 from newsletter.web.api_articles import api_article_routes
+from newsletter.web.api_v1 import api_v1_routes
 from newsletter.web.bad_requests import client_gone, message_key
 from newsletter.web.bodylimit import BodyLimit
 from newsletter.web.editor import create_editor_app
+from newsletter.web.embed import SubscribeCORS, embed_routes
 from newsletter.web.health import Running, health_routes
 from newsletter.web.preferences import (
     MAX_PAUSE_DAYS,
@@ -49,6 +51,7 @@ from newsletter.web.preferences import (
     time_zones,
 )
 from newsletter.web.ratelimit import SlidingWindow
+from newsletter.web.redirect import redirect_routes
 from newsletter.web.webhooks import BODY_LIMITS as WEBHOOK_BODY_LIMITS
 from newsletter.web.webhooks import Webhooks
 from newsletter.wiring import App
@@ -373,7 +376,10 @@ def create_app(
             Route("/subscribe", signup_form, methods=["GET"]),
             Route("/subscribe", signup_submit, methods=["POST"]),
             Route("/api/subscribe", signup_json, methods=["POST"]),
+            *embed_routes(application, _signup),  # /embed/subscribe: the box other sites frame
             *api_article_routes(application),  # POST /api/articles: the CMS push
+            *api_v1_routes(application),  # /api/v1: editions, subscribers, reports
+            *redirect_routes(application),  # GET /r/<token>: article links, clicks counted
             Route("/c/{token}", confirm_page, methods=["GET"]),
             Route("/c/{token}", confirm_submit, methods=["POST"]),
             *(webhooks or Webhooks(application)).routes(),  # POST /webhooks/{provider}
@@ -388,11 +394,13 @@ def create_app(
             ClientDisconnect: client_gone,  # a client that left mid-body: quietly
         },
         middleware=[
+            # CORS of /api/subscribe, for NEWSLETTER_ALLOWED_ORIGINS only
+            Middleware(SubscribeCORS, origins=application.settings.allowed_origins),
             Middleware(
                 BodyLimit,
                 larger={**WEBHOOK_BODY_LIMITS, **API_BODY_LIMITS},
                 skip=("/editor/",),
                 refuse=lambda request: error(request, HTTPException(413, "too_large")),
-            )
+            ),
         ],
     )

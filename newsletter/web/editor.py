@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.editions.drafts import note
 from newsletter.store.audit import Actor
-from newsletter.web import editor_audience, editor_editions, editor_sources
+from newsletter.web import editor_audience, editor_editions, editor_send, editor_sources, embed
 from newsletter.web.auth import COOKIE, LoginLimits, Policy, session_key, sign_in, sign_out
 from newsletter.web.bad_requests import client_gone
 from newsletter.web.bodylimit import BodyLimit
@@ -187,6 +187,8 @@ def create_editor_app(application: App, limits: LoginLimits | None = None) -> St
             *editor_editions.routes(editors),
             *editor_audience.routes(editors),
             *editor_sources.routes(editors),
+            *editor_send.routes(editors),  # an edition's send, its report; the 30 days
+            *embed.editor_routes(editors),  # the sign-up box's snippet
         ],
         exception_handlers={
             HTTPException: error,

@@ -2,7 +2,7 @@
 stop NEWSLETTER_RETRY_HOURS later)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import newsletter.store.types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
