@@ -5,6 +5,7 @@ removed at ingest and again at render (Unicode UAX #9)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -52,6 +53,8 @@ def test_an_rtl_item_renders_with_dir_in_the_email_and_the_archive(
     assert strip_bidi_controls(texts) == texts and "\u200f" in texts  # RLM kept
     with app.sessions.begin() as session:
         add_subscriber(session, SubscriberRecord("lecteur@example.org"), source="test")
+    # A bilingual edition (NEWSLETTER_LANGUAGES=fr,ar): the Arabic item is in it.
+    app.composer.options = dataclasses.replace(app.composer.options, languages=("fr", "ar"))
     assert app.release.send(DAY).run.sent == 1
 
     [eml] = (app.settings.effective_outbox_dir / DAY.isoformat()).glob("*.eml")
