@@ -36,7 +36,12 @@ from newsletter.compose.fit import Option, fit
 from newsletter.compose.headline import clip, join_whole
 from newsletter.compose.kinds import Kind, kind_of
 from newsletter.compose.reading import reading_seconds
-from newsletter.compose.scoring import ScoreParts, chronological_sources, score_parts
+from newsletter.compose.scoring import (
+    ScoreParts,
+    chronological_sources,
+    readership,
+    score_parts,
+)
 from newsletter.compose.stories import group_stories
 from newsletter.compose.summary import summarise
 from newsletter.textutil import slugify
@@ -197,9 +202,11 @@ class Policy:
     summary length (characters), reading-rate overrides (wpm by language), category share
     cap (0-1] and weights, ``topics`` for a personal variant (empty: the main edition), the
     most items an edition may hold (30 keeps the largest email under Gmail's ~102 KB
-    clipping limit with 300-character titles and URLs), and the ``languages`` its articles
+    clipping limit with 300-character titles and URLs), the ``languages`` its articles
     may be in (primary subtags; empty: ``language`` alone; an article without a language
-    is kept)."""
+    is kept), and what readers read: ``readership`` maps a section to its click-through
+    rate over recent editions (read from the store by the caller), weighed by
+    ``readership_weight`` (0: off)."""
 
     budget_seconds: int
     sections: Sequence[str]
@@ -212,6 +219,8 @@ class Policy:
     topics: frozenset[str] = frozenset()
     max_items: int = 30
     languages: frozenset[str] = frozenset()
+    readership: Mapping[str, float] = field(default_factory=dict)
+    readership_weight: float = 0.0
 
     def accepts(self, language: str | None) -> bool:
         """True when an article in ``language`` may enter the edition."""
@@ -327,6 +336,7 @@ class _Context:
             window_end=self.window_end,
             category_weight=weight,
             kind_weight=KIND_WEIGHTS[kind],
+            readership=readership(self.policy.readership, section, self.policy.readership_weight),
         )
         return _Story(lead, members, section, parts, lead.article_id in self.pins, kind)
 

@@ -5,7 +5,9 @@ Editorial signals first: an editor's pin puts a story in whatever its score; the
 how many articles they gave it), prominence in its feed (only where the feed has an
 editorial order, see :func:`chronological_sources`), recency, a category weight from the
 configuration and a kind weight (an opinion, a listicle or a live page on its own weighs
-less than a report: :mod:`~newsletter.compose.kinds`).
+less than a report: :mod:`~newsletter.compose.kinds`). Optionally, what readers read:
+``readership``, a section's click-through over recent editions relative to the best
+section's, times its configured weight (0 by default: off).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -42,7 +44,7 @@ CHRONOLOGICAL_MIN_PAIRS = 4
 @dataclass(frozen=True)
 class ScoreParts:
     """The weighted parts of a score; ``total`` is their sum times ``category_weight`` and
-    ``kind_weight``."""
+    ``kind_weight``. ``readership`` is 0 unless readers' clicks feed the ranking."""
 
     featured: float
     coverage: float
@@ -50,12 +52,13 @@ class ScoreParts:
     recency: float
     category_weight: float
     kind_weight: float = 1.0
+    readership: float = 0.0
 
     @property
     def total(self) -> float:
         """The score used for ranking (unbounded above, 0 at the least)."""
         return (
-            (self.featured + self.coverage + self.prominence + self.recency)
+            (self.featured + self.coverage + self.prominence + self.recency + self.readership)
             * self.category_weight
             * self.kind_weight
         )
@@ -85,11 +88,13 @@ def score_parts(
     category_weight: float = 1.0,
     articles: int | None = None,
     kind_weight: float = 1.0,
+    readership: float = 0.0,
 ) -> ScoreParts:
     """Score parts of a story: ``sources`` is how many distinct sources tell it,
     ``articles`` how many articles in all (default one per source), ``feed_position`` its
     best (lowest) position in an editorially ordered feed (None: no such position),
-    ``published_at`` its latest publication (aware UTC) before ``window_end``."""
+    ``published_at`` its latest publication (aware UTC) before ``window_end``,
+    ``readership`` its section's weighted click-through part (:func:`readership`)."""
     age_hours = max(0.0, (window_end - published_at).total_seconds() / 3600)
     extra = max(0, (articles if articles is not None else sources) - sources)
     return ScoreParts(
@@ -100,7 +105,20 @@ def score_parts(
         recency=RECENCY_WEIGHT * math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS),
         category_weight=category_weight,
         kind_weight=kind_weight,
+        readership=readership,
     )
+
+
+def readership(rates: Mapping[str, float], section: str, weight: float) -> float:
+    """The ``readership`` part of a story of ``section``: ``weight`` times the section's
+    click-through rate over the best section's (0..1, so that it compares with the other
+    parts); 0 when ``weight`` is 0, the section has no rate or no section was clicked."""
+    if weight <= 0:
+        return 0.0
+    best = max(rates.values(), default=0.0)
+    if best <= 0:
+        return 0.0
+    return weight * max(0.0, rates.get(section, 0.0)) / best
 
 
 def chronological_sources(items: Iterable[tuple[str, int, datetime]]) -> set[str]:

@@ -20,7 +20,8 @@ class EditionSettings(BaseModel):
     """The edition: its title and language, its local send time, its reading budget
     (minutes), its sections in order and how articles are picked for them (summary length in
     characters, how far back in hours, how many, a category's largest share and weight,
-    reading speeds in words per minute by language, the languages its articles may be in)."""
+    reading speeds in words per minute by language, the languages its articles may be in, and
+    the weight of what readers clicked over how many days)."""
 
     title: str = "Le Brief"
     language: str = "fr"
@@ -37,6 +38,11 @@ class EditionSettings(BaseModel):
     #: Languages an edition's articles may be in (``NEWSLETTER_LANGUAGES=fr,en``; primary
     #: subtags); empty: the newsletter's ``language`` alone.
     languages: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Weight of the ``readership`` score part: a section's click-through rate over the sent
+    #: editions of the last ``readership_days`` days, relative to the best section's (0-1).
+    #: 0 (the default): off, what readers clicked does not change the ranking.
+    readership_weight: float = Field(0.0, ge=0)
+    readership_days: int = Field(28, ge=1, le=365)
 
     @field_validator("title")
     @classmethod

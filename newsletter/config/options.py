@@ -22,7 +22,9 @@ class ComposeOptions:
     seconds, the sections in order, the summary length in characters, reading speeds in
     words per minute by language, a category's largest share of the budget (0-1), category
     weights, the item cap, how far back (hours) a thin day may reach and the ``languages``
-    its articles may be in (primary subtags; empty: ``language`` alone)."""
+    its articles may be in (primary subtags; empty: ``language`` alone), and the
+    ``readership_weight`` of a section's click-through over the sent editions of the last
+    ``readership_days`` days (0: off)."""
 
     title: str
     language: str
@@ -37,13 +39,15 @@ class ComposeOptions:
     words_per_minute: dict[str, float] = field(default_factory=dict)
     category_weights: dict[str, float] = field(default_factory=dict)
     languages: tuple[str, ...] = ()
+    readership_weight: float = 0.0
+    readership_days: int = 28
 
     @classmethod
     def from_settings(cls, s: Settings) -> ComposeOptions:
         """From ``title``, ``language``, ``send_time``, ``timezone``, ``reading_minutes``,
         ``sections``, ``summary_max_chars``, ``category_max_share``, ``max_items``,
-        ``lookback_max_hours``, ``words_per_minute``, ``category_weights`` and
-        ``languages``."""
+        ``lookback_max_hours``, ``words_per_minute``, ``category_weights``, ``languages``,
+        ``readership_weight`` and ``readership_days``."""
         return cls(
             title=s.title,
             language=s.language,
@@ -58,6 +62,8 @@ class ComposeOptions:
             words_per_minute=dict(s.words_per_minute),
             category_weights=dict(s.category_weights),
             languages=tuple(s.languages),
+            readership_weight=s.readership_weight,
+            readership_days=s.readership_days,
         )
 
 

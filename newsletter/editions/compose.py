@@ -14,6 +14,7 @@ published after that edition's send), keeps the editors' decisions and stores th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -32,6 +33,7 @@ from newsletter.compose.edition import (
 )
 from newsletter.config.options import ComposeOptions
 from newsletter.store.articles import articles_published_in
+from newsletter.store.clicks import section_click_rates
 from newsletter.store.db import transaction
 from newsletter.store.editions import (
     ItemRow,
@@ -137,8 +139,11 @@ class Composer:
     def __init__(self, sessions: sessionmaker[Session], options: ComposeOptions) -> None:
         self.sessions, self.options = sessions, options
 
-    def policy(self, topics: frozenset[str] = frozenset()) -> Policy:
-        """The composition policy (``topics``: a reader's personal variant)."""
+    def policy(
+        self, topics: frozenset[str] = frozenset(), readership: Mapping[str, float] | None = None
+    ) -> Policy:
+        """The composition policy (``topics``: a reader's personal variant; ``readership``:
+        each section's click-through rate, :func:`readership_rates`)."""
         o = self.options
         return Policy(
             budget_seconds=o.budget_seconds,
@@ -152,7 +157,20 @@ class Composer:
             topics=topics,
             max_items=o.max_items,
             languages=frozenset(o.languages),
+            readership=dict(readership or {}),
+            readership_weight=o.readership_weight if readership else 0.0,
         )
+
+    def readership_rates(
+        self, session: Session, day: date, cadence: Cadence = Cadence.DAILY
+    ) -> dict[str, float]:
+        """Each section's click-through rate over the cadence's editions sent in the
+        ``readership_days`` days before ``day`` (empty when ``readership_weight`` is 0: the
+        store is not even read)."""
+        o = self.options
+        if o.readership_weight <= 0:
+            return {}
+        return section_click_rates(session, day, o.readership_days, newsletter=cadence)
 
     def compose(self, day: date, cadence: Cadence = Cadence.DAILY) -> ComposeResult:
         """Compose (or recompose) the draft of ``day`` for ``cadence``: the main edition and
@@ -178,6 +196,8 @@ class Composer:
                 return ComposeResult(existing, None, locked=True)
             exclude = (existing.id,) if existing is not None else ()
             decisions = decisions_of(existing)
+            rates = self.readership_rates(session, day, cadence)
+            main_policy = self.policy(readership=rates)
 
             reach = edition_window(day, o.send_time, o.zone, hours=max(24, o.lookback_max_hours))
             used = [
@@ -193,7 +213,7 @@ class Composer:
 
             def plan_for(win: tuple[datetime, datetime]) -> tuple[EditionPlan, list[Candidate]]:
                 candidates = candidates_of(articles_published_in(session, *win))
-                return compose_plan(candidates, window_end=window[1], policy=self.policy(),
+                return compose_plan(candidates, window_end=window[1], policy=main_policy,
                                     decisions=decisions, used=used), candidates  # fmt: skip
 
             plan, candidates = plan_for(window)
@@ -206,7 +226,7 @@ class Composer:
             variants = {"": plan}
             for topics in active_topic_choices(session):
                 variants[",".join(sorted(topics))] = compose_plan(
-                    candidates, window_end=window[1], policy=self.policy(topics),
+                    candidates, window_end=window[1], policy=self.policy(topics, rates),
                     decisions=decisions, used=used,
                 )  # fmt: skip
             edition = save_draft(

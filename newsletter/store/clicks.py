@@ -1,5 +1,6 @@
 """Clicks (tables ``click_counts`` and ``reader_clicks``): the redirect's targets and
-counts, and the clicks of an edition for its report.
+counts, the clicks of an edition for its report, and each section's click-through rate
+over recent editions (the ranking's ``readership`` part).
 
 A click adds one to the (edition, item) row in one statement (``INSERT ... ON CONFLICT DO
 UPDATE``, on SQLite and PostgreSQL alike), so that concurrent clicks never lose a count.
@@ -7,14 +8,24 @@ UPDATE``, on SQLite and PostgreSQL alike), so that concurrent clicks never lose 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsletter.store.models import ClickCount, Edition, EditionItem, ReaderClick, Subscriber
+from newsletter.store.models import (
+    ClickCount,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionItem,
+    EditionStatus,
+    ReaderClick,
+    Subscriber,
+)
 
 
 @dataclass(frozen=True)
@@ -124,4 +135,60 @@ def clicks_by_day(session: Session, start: date, end: date) -> dict[date, int]:
             .where(Edition.date >= start, Edition.date <= end)
             .group_by(Edition.date)
         )
+    }
+
+
+def section_click_rates(
+    session: Session, before: date, days: int, newsletter: str = "default"
+) -> dict[str, float]:
+    """Click-through rate of each section over the ``newsletter``'s editions that were sent
+    (status ``sent``) and dated in the ``days`` days before ``before`` (``before`` excluded).
+
+    The rate is clicks per item shown to a reader: a section's clicks (every item of the
+    section, in every variant, every link) divided by its exposures, the sum over those
+    editions of (the main edition's items of the section) x (the edition's deliveries that
+    were sent). Per exposure rather than per edition, so that a section that holds more
+    items (or an edition that reached more readers) does not look more read for that alone.
+    Deliveries do not say which variant a reader got, so the main edition stands for all
+    (a variant holds the same or fewer items of a section). A section whose items were shown
+    but never clicked has rate 0; a section never shown is absent. A reader may click an
+    item more than once, so a rate may exceed 1. Counts only: nobody is named.
+    """
+    start = before - timedelta(days=days)
+    editions = (
+        select(Edition.id)
+        .where(
+            Edition.newsletter == newsletter,
+            Edition.status == EditionStatus.SENT,
+            Edition.date >= start,
+            Edition.date < before,
+        )
+        .scalar_subquery()
+    )
+    recipients = dict(
+        session.execute(
+            select(Delivery.edition_id, func.count())
+            .where(Delivery.edition_id.in_(editions), Delivery.status == DeliveryStatus.SENT)
+            .group_by(Delivery.edition_id)
+        ).all()
+    )
+    exposures: dict[str, int] = defaultdict(int)
+    for edition_id, section, items in session.execute(
+        select(EditionItem.edition_id, EditionItem.section, func.count())
+        .where(EditionItem.edition_id.in_(editions), EditionItem.variant == "")
+        .group_by(EditionItem.edition_id, EditionItem.section)
+    ):
+        exposures[section or ""] += int(items) * int(recipients.get(edition_id, 0))
+    clicks: dict[str, int] = defaultdict(int)
+    for section, total in session.execute(
+        select(EditionItem.section, func.sum(ClickCount.clicks))
+        .join(ClickCount, ClickCount.item_id == EditionItem.id)
+        .where(ClickCount.edition_id.in_(editions))
+        .group_by(EditionItem.section)
+    ):
+        clicks[section or ""] += int(total or 0)
+    return {
+        section: clicks.get(section, 0) / shown
+        for section, shown in exposures.items()
+        if shown > 0 and section
     }
