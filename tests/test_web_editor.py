@@ -640,7 +640,8 @@ def test_a_stale_version_is_refused_with_a_reload_page_in_each_language(
     app: App, editor_settings: Settings
 ) -> None:
     for language, words in (("fr", "Le brouillon a changé"), ("en", "The draft changed")):
-        settings = editor_settings.model_copy(update={"language": language})
+        # English pages over the French sample articles (a French edition).
+        settings = editor_settings.model_copy(update={"language": language, "languages": ["fr"]})
         application = App(settings, engine=app.engine)
         if application.drafts.get(DAY) is None:
             application.ingest.sample(DAY)
@@ -934,6 +935,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
+    from newsletter.store.imports import DONE, FAILED, INTERRUPTED, RUNNING
     from newsletter.web.editor_send import SERIES
     from newsletter.web.editor_sources import POLL_STATUSES
 
@@ -954,6 +956,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used |= {f"score_{part}" for part in SCORE_PARTS}
     used |= {f"sources_status_{status}" for status in POLL_STATUSES}
     used |= {f"numbers_{key}" for key in SERIES}
+    used |= {f"import_status_{status}" for status in (RUNNING, DONE, FAILED, INTERRUPTED)}
     used |= {key for _, *keys in EDITION_TEXTS.values() for key in keys}
     used |= {"error", "too_large"}  # the error page's fallback; the body limit's refusal
     table = set(EDITOR_PAGES["fr"])

@@ -330,7 +330,6 @@ WORDS: dict[str, str] = {
     "editors.import_no_file": "Choose a CSV file to import.",
     "editors.import_too_large": "File too large ({mb} MB at most).",
     "editors.import_refused": "File refused: {reason}",
-    "editors.import_unreadable": "File refused: this is not a readable CSV ({reason}).",
     "editors.nav_sources": "Sources",
     "editors.sources_title": "Sources",
     "editors.sources_note": (

@@ -354,7 +354,6 @@ WORDS: dict[str, str] = {
     "editors.import_no_file": "Choisissez un fichier CSV à importer.",
     "editors.import_too_large": "Fichier trop grand ({mb} Mo au plus).",
     "editors.import_refused": "Fichier refusé\u00a0: {reason}",
-    "editors.import_unreadable": "Fichier refusé\u00a0: ce n’est pas un CSV lisible ({reason}).",
     "editors.nav_sources": "Sources",
     "editors.sources_title": "Sources",
     "editors.sources_note": (
