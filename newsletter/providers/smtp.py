@@ -25,6 +25,7 @@ import re
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -64,6 +65,11 @@ class _Server:
 _SERVERS: dict[tuple[str, int, str | None], _Server] = {}
 _SERVERS_LOCK = threading.Lock()
 
+
+#: A connection refused while none of ours is open is tried again this many times, after
+#: ``REFUSED_WAIT`` seconds times the attempt's number (0.2 s, 0.4 s, 0.6 s).
+REFUSED_RETRIES = 3
+REFUSED_WAIT = 0.2
 
 #: What a transaction returns when its message is to be sent once more on a new line.
 _AGAIN = MessageResult(-1, Result.UNSENT, detail="again")
@@ -173,9 +179,11 @@ class SMTPProvider:
             raise
         return connection
 
-    def _connect(self) -> _Line:
+    def _connect(self, attempt: int = 0) -> _Line:
         """This provider's line: its own connection, a new one, or (when the server limits
-        connections and another of ours is open) one it borrows."""
+        connections and another of ours is open) one it borrows. A refusal while none of
+        ours is open is tried again :data:`REFUSED_RETRIES` times, then raises
+        ``SMTPConnectError``."""
         line = self._line
         if line is not None and line.open:
             return line
@@ -188,8 +196,15 @@ class SMTPProvider:
                 line = _Line(self._open())
             except _Refused as exc:
                 with _SERVERS_LOCK:
-                    if not server.lines:
-                        raise smtplib.SMTPConnectError(421, str(exc)) from None
+                    alone = not server.lines
+                if alone:
+                    # Our other connections may have just closed while the server still
+                    # counts them (it sees the QUIT a moment later): wait briefly, try again.
+                    if attempt < REFUSED_RETRIES:
+                        time.sleep(REFUSED_WAIT * (attempt + 1))
+                        return self._connect(attempt + 1)
+                    raise smtplib.SMTPConnectError(421, str(exc)) from None
+                with _SERVERS_LOCK:
                     if server.limit is None:
                         LOG.warning(
                             "%s:%s refused connection %d (%s): going on with %d",
