@@ -358,7 +358,9 @@ def main() -> None:
         return
     count = 1_000_000 if args.million else args.subscribers
     postgres = args.postgres or os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
-    env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
+    # A real list is refused while the example postal address is in the footer.
+    postal = "Le Brief, 12 rue du Banc d'essai, 20000 Casablanca, Maroc"
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET, "NEWSLETTER_POSTAL_ADDRESS": postal}
     env.pop("NEWSLETTER_CONFIG", None)
     os.environ["NEWSLETTER_SECRET_KEY"] = SECRET
     port, sink_port = free_port(), free_port()
