@@ -341,12 +341,24 @@ class Received:
 
 @dataclass
 class RecordingHandler:
-    """aiosmtpd handler that stores messages and can refuse chosen recipients."""
+    """aiosmtpd handler that stores messages and can refuse chosen recipients. It offers
+    PIPELINING (RFC 2920) as Postfix does, unless ``pipelining`` is False; aiosmtpd reads
+    the commands in order either way."""
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, tuple[int, str]] = field(default_factory=dict)  # address -> code, text
     connections: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pipelining: bool = True
+
+    async def handle_EHLO(
+        self, server: SMTPProtocol, session: SMTPSession, envelope: SMTPEnvelope,
+        hostname: str, responses: list[str],
+    ) -> list[str]:  # fmt: skip
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: SMTPProtocol, session: SMTPSession, envelope: SMTPEnvelope,

@@ -7,6 +7,12 @@ message (safe to retry); a connection lost during ``DATA`` may or may not have d
 (deferred), 5xx permanent (failed), per RFC 5321 section 4.2.1; ``421`` means the server is
 closing the connection, so we reconnect and carry on.
 
+Where the server offers PIPELINING (RFC 2920, as Postfix, Exim and the providers' relays
+do), ``MAIL FROM``, ``RCPT TO`` and ``DATA`` go in one write and their three replies are
+read after it: two round trips a message instead of four, the stage of a refusal still
+known from the reply that carries it. The message itself is dot-stuffed (RFC 5321 section
+4.5.2) by one replace in C, not smtplib's regular expression over every line.
+
 Several connections (``smtp_connections``, 4 by default: one per sending thread) go to one
 server where it allows them. A server that refuses a further connection at once (a ``4xx``
 greeting such as ``421 too many connections``, or a connection closed before its greeting)
@@ -70,6 +76,25 @@ _SERVERS_LOCK = threading.Lock()
 #: ``REFUSED_WAIT`` seconds times the attempt's number (0.2 s, 0.4 s, 0.6 s).
 REFUSED_RETRIES = 3
 REFUSED_WAIT = 0.2
+
+#: An address written as it is between angle brackets in MAIL FROM and RCPT TO: printable
+#: ASCII without white space, brackets, quotes or backslashes (anything else goes through
+#: smtplib's own quoting, one command at a time).
+_PLAIN_ADDRESS = re.compile(r"[!#-;=?-\[\]-~]+@[!#-;=?-\[\]-~]+")
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """``data`` ready for the socket after a ``354``: each line that starts with a dot gets
+    another (RFC 5321 section 4.5.2, as smtplib does at every line feed), a final CRLF, and
+    the end-of-data line ``.``."""
+    if data[:1] == b".":
+        data = b"." + data
+    if b"\n." in data:
+        data = data.replace(b"\n.", b"\n..")
+    if data[-2:] != b"\r\n":
+        data += b"\r\n"
+    return data + b".\r\n"
+
 
 #: What a transaction returns when its message is to be sent once more on a new line.
 _AGAIN = MessageResult(-1, Result.UNSENT, detail="again")
@@ -299,25 +324,57 @@ class SMTPProvider:
     def _transaction(
         self, connection: smtplib.SMTP, envelope: Envelope, retry: bool
     ) -> MessageResult | str:
-        """MAIL FROM, RCPT TO and DATA for ``envelope`` on ``connection`` (its lock held)."""
-        stage = "MAIL FROM"
+        """MAIL FROM, RCPT TO and DATA for ``envelope`` on ``connection`` (its lock held),
+        pipelined where the server offers it."""
+        stage, handed = "MAIL FROM", False
         try:
-            code, reply = connection.mail(envelope.sender)
-            if code != 250:
-                return self._refused(envelope, code, reply, stage, retry)
-            stage = "RCPT TO"
-            code, reply = connection.rcpt(envelope.recipient)
-            if code not in (250, 251):
-                return self._refused(envelope, code, reply, stage, retry)
-            stage = "DATA"
-            code, reply = connection.data(envelope.data)
-        except smtplib.SMTPDataError as exc:  # the DATA command itself was refused (354 not sent)
-            return self._refused(envelope, exc.smtp_code, exc.smtp_error, "DATA", retry)
+            if (
+                connection.does_esmtp
+                and connection.has_extn("pipelining")
+                and _PLAIN_ADDRESS.fullmatch(envelope.sender)
+                and _PLAIN_ADDRESS.fullmatch(envelope.recipient)
+            ):
+                connection.send(
+                    f"MAIL FROM:<{envelope.sender}>\r\nRCPT TO:<{envelope.recipient}>\r\n"
+                    "DATA\r\n".encode("ascii")
+                )
+                stage = "MAIL FROM, RCPT TO and DATA"  # pipelined: the server took none yet
+                mail, rcpt, data = (
+                    connection.getreply(),
+                    connection.getreply(),
+                    connection.getreply(),
+                )
+                if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+                    # No recipient, yet the server took DATA: RFC 2920 section 3.1 has the
+                    # client end the (empty) message, which the server then refuses.
+                    stage = "RCPT TO"
+                    connection.send(b".\r\n")
+                    connection.getreply()
+                if mail[0] != 250:
+                    return self._refused(envelope, *mail, "MAIL FROM", retry)
+                if rcpt[0] not in (250, 251):
+                    return self._refused(envelope, *rcpt, "RCPT TO", retry)
+                if data[0] != 354:
+                    return self._refused(envelope, *data, "DATA", retry)
+            else:
+                code, reply = connection.mail(envelope.sender)
+                if code != 250:
+                    return self._refused(envelope, code, reply, stage, retry)
+                stage = "RCPT TO"
+                code, reply = connection.rcpt(envelope.recipient)
+                if code not in (250, 251):
+                    return self._refused(envelope, code, reply, stage, retry)
+                code, reply = connection.docmd("DATA")
+                if code != 354:
+                    return self._refused(envelope, code, reply, "DATA", retry)
+            stage, handed = "DATA", True  # from here the server may take the message
+            connection.send(dot_stuffed(envelope.data))
+            code, reply = connection.getreply()
         except smtplib.SMTPResponseException as exc:
             return self._refused(envelope, exc.smtp_code, exc.smtp_error, stage, retry)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            if stage != "DATA":
+            if not handed:
                 if retry:
                     return _AGAIN
                 return MessageResult(
