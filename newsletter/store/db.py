@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -146,17 +148,43 @@ def fresh_schema_url(url: str, prefix: str = "nl") -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
+#: One lock per SQLite engine, taken by :func:`step` (see there).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(executor: Executor) -> threading.RLock | None:
+    """The lock of ``executor``'s engine when it is SQLite's, else None."""
+    bind = executor.engine if isinstance(executor, Connection) else executor.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite":
+        return None
+    with _SQLITE_WRITERS_LOCK:
+        lock = _SQLITE_WRITERS.get(engine)
+        if lock is None:
+            lock = _SQLITE_WRITERS[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def step(session: _E) -> Iterator[_E]:
     """One transaction on a long-lived ``session`` or connection (a worker's loop keeps one
     and commits each step): committed when the block ends, rolled back on any exception
-    (``BaseException`` too, e.g. KeyboardInterrupt), which then propagates."""
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    (``BaseException`` too, e.g. KeyboardInterrupt), which then propagates.
+
+    On SQLite the threads of this process take their steps one at a time, queueing on a
+    lock of the engine: SQLite has one writer, and a connection that finds the database
+    locked waits in its busy handler, which polls with sleeps of 1 ms and more (sqlite3.c,
+    ``sqliteDefaultBusyCallback``), longer than a step takes. Several SMTP connections'
+    threads then hand each other the database at once instead."""
+    lock = _writer_lock(session)
+    with lock if lock is not None else nullcontext():
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def connection_of(executor: Executor) -> Connection:
