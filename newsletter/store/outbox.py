@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Table,
     bindparam,
     false,
@@ -157,6 +158,65 @@ def _in_zones(zones: Sequence[str | None] | None) -> Any:
     return or_(*either) if either else false()
 
 
+def _claim_statements() -> tuple[Any, Any, Any, Any]:
+    """The claim's statements, built once (building and caching a statement costs more
+    than running it on SQLite): the candidates (locked on PostgreSQL), the claim by
+    candidates' subquery (SQLite) and by primary keys (PostgreSQL), and the claimed
+    subscribers' personal fields. Parameters: ``c_edition``, ``c_now``, ``c_limit``,
+    ``c_worker``, ``c_ids``."""
+    now = bindparam("c_now", type_=Delivery.next_attempt_at.type)
+    candidates = (
+        select(Delivery.id)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .join(Edition, Edition.id == Delivery.edition_id)
+        .where(
+            Edition.status == EditionStatus.SENDING,  # a paused edition gives nothing out
+            Delivery.edition_id == bindparam("c_edition"),
+            # Literal values, as in the partial index ix_deliveries_claimable: SQLite uses a
+            # partial index only when the query repeats its condition with constants.
+            CLAIMABLE_CONDITION,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            Subscriber.email_key.not_in(select(Suppression.email_key)),
+        )
+        .order_by(Delivery.id)
+        .limit(bindparam("c_limit", type_=Integer))
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+
+    def claim(chosen: Any) -> Any:
+        return (
+            update(Delivery)
+            .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
+            .values(
+                status=DeliveryStatus.CLAIMED,
+                claimed_at=bindparam("c_claimed_at", type_=Delivery.claimed_at.type),
+                claimed_by=bindparam("c_worker"),
+            )
+            .returning(
+                Delivery.id,
+                Delivery.subscriber_id,
+                Delivery.email,
+                Delivery.attempts,
+                Delivery.first_deferred_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    people = select(Subscriber.id, Subscriber.name, Subscriber.topics, Subscriber.format).where(
+        Subscriber.id.in_(bindparam("c_ids", expanding=True))
+    )
+    return (
+        candidates,
+        claim(candidates.scalar_subquery()),
+        claim(bindparam("c_ids", expanding=True)),
+        people,
+    )
+
+
+_CANDIDATES, _CLAIM_SUBQUERY, _CLAIM_IDS, _CLAIMED_PEOPLE = _claim_statements()
+
+
 def claim_batch(
     session: Executor, edition_id: int, limit: int, worker: str, *, now: datetime | None = None
 ) -> list[ClaimedDelivery]:
@@ -166,73 +226,47 @@ def claim_batch(
     """
     now = now or utcnow()
     connection = connection_of(session)
-    candidates = (
-        select(Delivery.id)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .join(Edition, Edition.id == Delivery.edition_id)
-        .where(
-            Edition.status == EditionStatus.SENDING,  # a paused edition gives nothing out
-            Delivery.edition_id == edition_id,
-            # Literal values, as in the partial index ix_deliveries_claimable: SQLite uses a
-            # partial index only when the query repeats its condition with constants.
-            CLAIMABLE_CONDITION,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-            Subscriber.status == SubscriberStatus.ACTIVE,
-            Subscriber.email_key.not_in(select(Suppression.email_key)),
-        )
-        .order_by(Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Delivery)
-    )
+    params: dict[str, Any] = {
+        "c_edition": edition_id, "c_now": now, "c_limit": limit, "c_claimed_at": now,
+        "c_worker": worker,
+    }  # fmt: skip
     if connection.dialect.name == "sqlite":
         # One statement: SQLite has one writer, and a read that later turns into a write
         # can fail at once (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
-        chosen: Any = candidates.scalar_subquery()
+        claimed = connection.execute(_CLAIM_SUBQUERY, params).all()
     else:
         # Lock the rows first, then update them by primary key: as one statement the planner
         # may hash-join the whole outbox for every claim (seen on PostgreSQL 15).
-        chosen = list(connection.execute(candidates).scalars())
+        chosen: list[int] = list(connection.execute(_CANDIDATES, params).scalars())
         if not chosen:
             return []
-    claimed = connection.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(chosen), Delivery.status.in_(CLAIMABLE))
-        .values(status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker)
-        .returning(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.email,
-            Delivery.attempts,
-            Delivery.first_deferred_at,
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
+        claimed = connection.execute(_CLAIM_IDS, {**params, "c_ids": chosen}).all()
     if not claimed:
         return []
+    unknown = (None, "", "html")
     people = {
-        row.id: (row.name, ",".join(sorted(row.topics or [])), row.format)
+        row.id: (row.name, ",".join(sorted(row.topics or [])), row.format or "html")
         for row in connection.execute(
-            select(Subscriber.id, Subscriber.name, Subscriber.topics, Subscriber.format).where(
-                Subscriber.id.in_([row.subscriber_id for row in claimed])
-            )
+            _CLAIMED_PEOPLE, {"c_ids": [row.subscriber_id for row in claimed]}
         )
     }
-    return sorted(
-        (
+    claims = []
+    for row in claimed:
+        name, topics, format_ = people.get(row.subscriber_id, unknown)
+        claims.append(
             ClaimedDelivery(
                 row.id,
                 row.subscriber_id,
                 row.email,
-                people.get(row.subscriber_id, (None, "", "html"))[0],
+                name,
                 row.attempts + 1,
-                people.get(row.subscriber_id, (None, "", "html"))[1],
-                people.get(row.subscriber_id, (None, "", "html"))[2] or "html",
+                topics,
+                format_,
                 row.first_deferred_at,
             )
-            for row in claimed
-        ),
-        key=lambda claim: claim.delivery_id,
-    )
+        )
+    claims.sort(key=lambda claim: claim.delivery_id)
+    return claims
 
 
 _T = cast(Table, Delivery.__table__)
