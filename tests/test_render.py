@@ -15,7 +15,7 @@ import pytest
 from newsletter.render import edition as render_module
 from newsletter.render.edition import Identity, RenderEdition, RenderItem, render_edition
 from newsletter.render.headers import address_line, clean, header_line
-from newsletter.render.mime import Personal, qp_encode
+from newsletter.render.mime import SOFT_BREAK, Personal, encode_value, qp_encode
 from newsletter.render.templates import french_typography
 
 IDENTITY = Identity(
@@ -69,6 +69,23 @@ def test_quoted_printable_is_exact_and_short() -> None:
         assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), encoded
         decoded = quopri.decodestring(encoded).decode("utf-8").replace("\r\n", "\n")
         assert decoded == text.replace("\r\n", "\n")
+
+
+def test_a_substituted_value_decodes_exactly_between_soft_breaks() -> None:
+    """Values skip the encoder when quoted-printable would leave them as they are (URLs,
+    tokens); either way, framed by soft breaks after a full line, they decode to
+    themselves in lines of at most 76 characters."""
+    rng = random.Random(11)
+    alphabet = ["a", "Z", "9", "/", ":", "?", "&", "%", "-", "_", ".", "~", "=", " ", "é", "\t"]
+    values = ["", "https://brief.example.ma/u/" + "A" * 48, "x" * 75, "x" * 76, "y" * 300]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 220)))
+               for _ in range(300)]  # fmt: skip
+    for value in values:
+        encoded = b"a" * 75 + SOFT_BREAK + encode_value(value) + SOFT_BREAK + b"end"
+        assert all(len(line) <= 76 for line in encoded.split(b"\r\n")), value
+        assert quopri.decodestring(encoded).decode("utf-8") == "a" * 75 + value + "end"
+        if re.fullmatch(r"[!-<>-~]+", value):  # the literal path: only cut into lines
+            assert encode_value(value).replace(SOFT_BREAK, b"") == value.encode()
 
 
 def sample_edition(items: int = 12) -> RenderEdition:

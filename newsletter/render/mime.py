@@ -46,6 +46,28 @@ def _leave_room(encoded: bytes) -> bytes:
     return head + sep + last[:cut] + SOFT_BREAK + last[cut:]
 
 
+#: A value that quoted-printable leaves as it is (RFC 2045 section 6.7 rule 2: printable
+#: ASCII other than "="; no white space, which rule 3 treats at a line's end): a URL, a
+#: token, most addresses. Such a value is cut into lines of 75 characters and soft breaks.
+_LITERAL = re.compile(r"[!-<>-~]*")
+_LITERAL_LINE = QP_MAX_LINE - 1
+
+
+def encode_value(text: str) -> bytes:
+    """``text`` quoted-printable encoded to stand between two soft line breaks: its last
+    line leaves room for the ``=`` of the soft break that follows. Printable ASCII without
+    ``=`` or white space (the substituted URLs and tokens) is only cut into lines, without
+    running the encoder; anything else goes through :func:`qp_encode`."""
+    if _LITERAL.fullmatch(text):
+        data = text.encode("ascii")
+        if len(data) <= _LITERAL_LINE:
+            return data
+        return SOFT_BREAK.join(
+            data[start : start + _LITERAL_LINE] for start in range(0, len(data), _LITERAL_LINE)
+        )
+    return _leave_room(qp_encode(text))
+
+
 class QPTemplate:
     """A text with placeholders, quoted-printable encoded once.
 
@@ -62,14 +84,19 @@ class QPTemplate:
     def render(self, values: Mapping[str, str]) -> bytes:
         """The encoded part with ``values`` substituted; raises ``KeyError`` for a missing
         field."""
+        out: list[bytes] = []
+        self.render_into(out, values)
+        return b"".join(out)
+
+    def render_into(self, out: list[bytes], values: Mapping[str, str]) -> None:
+        """Append the pieces of :meth:`render` to ``out`` (one join for a whole message)."""
         cache: dict[str, bytes] = {}
-        out = [self._segments[0]]
+        out.append(self._segments[0])
         for name, segment in zip(self.fields, self._segments[1:], strict=True):
             encoded = cache.get(name)
             if encoded is None:
-                encoded = cache[name] = _leave_room(qp_encode(self._escape(values[name])))
+                encoded = cache[name] = encode_value(self._escape(values[name]))
             out += (SOFT_BREAK, encoded, SOFT_BREAK, segment)
-        return b"".join(out)
 
 
 @dataclass(frozen=True)
@@ -190,16 +217,15 @@ class PreparedMessage:
             f"List-Unsubscribe: {personal.list_unsubscribe}\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
         ).encode("ascii")
-        return b"".join(
-            (
-                self._head,
-                headers,
-                self._content_type,
-                b"\r\nThis is a multipart message in MIME format.",
-                self._open_text,
-                self._text.render(personal.values),
-                self._open_html,
-                self._html.render(personal.values),
-                self._close,
-            )
-        )
+        out = [
+            self._head,
+            headers,
+            self._content_type,
+            b"\r\nThis is a multipart message in MIME format.",
+            self._open_text,
+        ]
+        self._text.render_into(out, personal.values)
+        out.append(self._open_html)
+        self._html.render_into(out, personal.values)
+        out.append(self._close)
+        return b"".join(out)
