@@ -47,9 +47,10 @@ check: install-test
 	$(BIN)/lint-imports
 
 ## Measure: compose time for 1k/10k/100k candidates; delivery to BENCH_SUBSCRIBERS readers
-## (file and SMTP sink, SQLite, and PostgreSQL when NEWSLETTER_TEST_DATABASE_URL is set).
+## (file, DKIM, SMTP sinks, HTTP providers' stand-ins; SQLite, and PostgreSQL from
+## NEWSLETTER_TEST_DATABASE_URL or the local server on 127.0.0.1:5432 when it answers).
 ## BENCH_ARGS adds options, e.g. BENCH_ARGS="--million --only file/sqlite".
-BENCH_SUBSCRIBERS ?= 100000
+BENCH_SUBSCRIBERS ?= 10000
 BENCH_ARGS ?=
 bench: install-test
 	$(BIN)/python -m benchmarks.bench_compose
