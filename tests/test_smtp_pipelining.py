@@ -4,10 +4,18 @@ stage, and messages whose lines start with a dot arriving exactly."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import smtplib
 import socket
+import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,7 +25,9 @@ from aiosmtpd.smtp import Session as SMTPSession
 
 from newsletter.providers.base import Envelope, Result
 from newsletter.providers.smtp import SMTPProvider, dot_stuffed
+from newsletter.wiring import App
 from tests.conftest import RecordingHandler, free_port
+from tests.test_smtp_connections import send_edition
 
 BODY = (
     b"From: a@example.ma\r\nTo: r@example.org\r\nSubject: dots\r\n\r\n"
@@ -158,3 +168,49 @@ def test_an_address_that_needs_quoting_goes_one_command_at_a_time(
     provider.close()
     assert batch.results[0].result == Result.SENT
     assert handler.messages[0].rcpt_tos == ['"first last"@example.org']
+
+
+def smtp_sink_path() -> str | None:
+    return shutil.which("smtp-sink") or next(
+        (p for p in ("/usr/sbin/smtp-sink", "/usr/bin/smtp-sink") if os.path.exists(p)), None
+    )
+
+
+def test_postfix_smtp_sink_takes_an_edition_pipelined(
+    app: App, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Postfix's own server (``smtp-sink``, Debian package ``postfix``), which offers
+    PIPELINING: every reader's message arrives once, whole, over four connections."""
+    path = smtp_sink_path()
+    if path is None:
+        pytest.skip("smtp-sink is not installed (Debian package postfix)")
+    # smtp-sink runs as nobody when started by root: a folder it can reach and write
+    dumps = Path(tempfile.mkdtemp(prefix="smtp-sink-"))
+    dumps.chmod(0o777)
+    request.addfinalizer(lambda: shutil.rmtree(dumps, ignore_errors=True))
+    port = free_port()
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen([path, *user, "-d", f"{dumps}/%M.", f"127.0.0.1:{port}", "100"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(50):
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=2) as probe:
+                    probe.ehlo()
+                    assert probe.has_extn("pipelining")
+                break
+            except OSError:
+                time.sleep(0.1)
+        result = send_edition(app, port, 30, monkeypatch)
+    finally:
+        sink.terminate()
+        sink.wait()
+    assert result.run.sent == 30 and not result.run.stopped
+    files = sorted(dumps.iterdir())
+    assert len(files) == 30
+    recipients = []
+    for file in files:
+        dump = file.read_bytes()
+        recipients += re.findall(rb"(?m)^To: (r\d{3}@example\.org)\r?$", dump)
+        assert dump.rstrip().endswith(b"--")  # the whole multipart message, its close included
+    assert sorted(recipients) == [f"r{n:03d}@example.org".encode() for n in range(30)]
