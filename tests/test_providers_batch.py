@@ -8,6 +8,7 @@ List-Unsubscribe with the one-click header, Message-ID and links, their exact na
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from email import message_from_bytes, policy
@@ -229,3 +230,28 @@ def test_json_providers_never_build_the_mime_bytes(app: App) -> None:
     for name in BATCH_PROVIDERS:
         provider_for(name, BatchStandIn(name).client()).send(sent)
     assert built == []  # render once, personalise cheaply: no MIME, no parsing
+
+
+@pytest.mark.parametrize("name", BATCH_PROVIDERS)
+def test_tracked_readers_links_carry_each_readers_token_through_the_batch_api(
+    app: App, name: str
+) -> None:
+    """With ``NEWSLETTER_TRACK_READERS`` the click links name the reader by a token signed
+    only when a message asks for it: the batch payloads must ask for it too."""
+    tracked = App(with_settings(app, track_readers=True), engine=app.engine)
+    sender, addresses = edition_sender(tracked, 3)
+    sent = envelopes(sender, addresses)
+    stand_in = BatchStandIn(name)
+    result = provider_for(name, stand_in.client()).send(sent)
+    assert {r.result for r in result.results} == {Result.SENT}
+    by_address = {d.address: d for d in stand_in.delivered}
+    readers = set()
+    for envelope in sent:
+        got = by_address[envelope.recipient]
+        html_part = mime(envelope).get_body(("html",))
+        assert html_part is not None
+        assert got.html == html_part.get_content().replace("\r\n", "\n")
+        tokens = set(re.findall(r"[?&]r=([A-Za-z0-9_.-]+)", got.html))
+        assert len(tokens) == 1 and "%" not in got.html.split("?r=")[1][:80], got.html[:300]
+        readers |= tokens
+    assert len(readers) == 3  # each reader their own token

@@ -137,6 +137,7 @@ class SendGridProvider:
             return self._single(first)
         content = first.content
         token = content.token
+        fields = content.fields
         personalizations = []
         for envelope in envelopes:
             personal = envelope.personal
@@ -145,7 +146,8 @@ class SendGridProvider:
             if personal.name:
                 to["name"] = personal.name
             substitutions = {}
-            for name, value in personal.values.items():
+            for name in fields:  # by name: a value may be made on demand (reader)
+                value = personal.values[name]
                 substitutions[f"%{token}.{name}%"] = value
                 substitutions[f"%{token}.html.{name}%"] = escape(value, quote=True)
             headers = envelope.headers()
