@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from newsletter.ingest.feeds import SourceData, SourceError, parse_feed, read_source, source_label
 from newsletter.ingest.urls import canonical_key, clean_url
+from newsletter.store.articles import ArticleRecord, upsert_article
 from newsletter.store.models import Article
 from newsletter.textutil import html_to_text
 from newsletter.timeutil import get_zone
@@ -282,3 +284,32 @@ def test_source_labels_are_short() -> None:
         )
         == "lemonde.fr"
     )
+
+
+def test_one_new_article_stored_by_two_transactions_at_once_is_stored_once(app: App) -> None:
+    """Two pushes of one URL (or a push and a poll) at once: the second insert gives way to
+    the first's row instead of failing on the unique canonical URL (it used to answer 500)."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a second transaction cannot insert meanwhile")
+    url = "https://www.example.ma/2026/03/25/reforme.html"
+    record = ArticleRecord(url=url, url_key=canonical_key(url), source="cms", title="Réforme",
+                           published_at=datetime(2026, 3, 25, 8, tzinfo=UTC))  # fmt: skip
+    first = app.sessions()
+    first.begin()
+    assert upsert_article(first, record)[1] == "new"  # inserted, not yet committed
+    outcomes: list[str] = []
+
+    def second() -> None:
+        with app.sessions.begin() as session:
+            outcomes.append(upsert_article(session, record)[1])
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # its insert waits for the first transaction
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert outcomes == ["skipped"]
+    with app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 1

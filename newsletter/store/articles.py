@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.store.models import Article, Edition, EditionItem
@@ -84,21 +86,31 @@ def upsert_article(
     ``"updated"`` or ``"skipped"`` (seen again unchanged). An article seen again keeps its id
     and first-seen time; an estimated publication time never replaces a known one. ``now``
     (aware UTC, default the current time) stamps the change. Does not commit.
+
+    Two transactions storing the same new article at once (two pushes of one URL, a push
+    and a poll) do not clash: the insert gives way to the other's row (``ON CONFLICT DO
+    NOTHING`` on the canonical URL; PostgreSQL makes it wait for the other transaction),
+    which is then treated as an article seen again.
     """
     now = now or utcnow()
-    article = session.scalars(select(Article).where(Article.url_key == record.url_key)).first()
-    if article is None and record.guid:
-        article = session.scalars(
-            select(Article).where(Article.source == record.source, Article.guid == record.guid)
-        ).first()
+    article = _stored(session, record)
     digest = record.content_hash()
     if article is None:
-        article = Article(
-            **_columns(record), content_hash=digest, first_seen_at=now, updated_at=now
-        )
-        session.add(article)
-        outcome = "new"
-    elif article.content_hash == digest:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        values = {**_columns(record), "content_hash": digest, "first_seen_at": now,
+                  "updated_at": now}  # fmt: skip
+        new_id = session.execute(
+            insert(Article).values(values).on_conflict_do_nothing().returning(Article.id)
+        ).scalar()
+        if new_id is not None:
+            stored = session.get(Article, new_id)
+            assert stored is not None
+            return stored, "new"
+        article = _stored(session, record)
+        if article is None:  # pragma: no cover - a conflict leaves the other's row
+            raise RuntimeError(f"article {record.url} conflicts but cannot be found")
+    if article.content_hash == digest:
         outcome = "skipped"
     else:
         values = _columns(record)
@@ -114,6 +126,16 @@ def upsert_article(
         outcome = "updated"
     session.flush()
     return article, outcome
+
+
+def _stored(session: Session, record: ArticleRecord) -> Article | None:
+    """The stored article ``record`` is: same canonical URL, else same GUID and source."""
+    article = session.scalars(select(Article).where(Article.url_key == record.url_key)).first()
+    if article is None and record.guid:
+        article = session.scalars(
+            select(Article).where(Article.source == record.source, Article.guid == record.guid)
+        ).first()
+    return article
 
 
 def _columns(record: ArticleRecord) -> dict[str, object]:
