@@ -131,8 +131,10 @@ def test_editor_commands_pin_exclude_move_and_set(tmp_path: Path) -> None:
     document = compose()
     assert document["edition"]["subject"] == "Le Brief : l’essentiel"
     assert document["items"][0]["article_id"] == last and document["items"][0]["pinned"]
-    unknown = run("edition", "pin", "999", "--date", "2026-03-25", cwd=tmp_path)
-    assert unknown.returncode == 1 and "no article #999" in unknown.stderr
+    for command in ("pin", "exclude", "move"):
+        extra = ["1"] if command == "move" else []
+        unknown = run("edition", command, "999", *extra, "--date", "2026-03-25", cwd=tmp_path)
+        assert unknown.returncode == 1 and "no article #999" in unknown.stderr, command
 
 
 def test_demo_never_touches_a_real_list(tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ def edition_exclude(article_id: Annotated[int, typer.Argument()], day: DateOptio
     """Keep an article out of the edition."""
     from newsletter.editions import decisions
 
-    application, target, _ = _draft(day)
+    application, target, _ = _draft(day, article_id)
     _decided(lambda: decisions.exclude_any(application.drafts, target, article_id))
 
 
