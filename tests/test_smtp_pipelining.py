@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -214,3 +215,86 @@ def test_postfix_smtp_sink_takes_an_edition_pipelined(
         recipients += re.findall(rb"(?m)^To: (r\d{3}@example\.org)\r?$", dump)
         assert dump.rstrip().endswith(b"--")  # the whole multipart message, its close included
     assert sorted(recipients) == [f"r{n:03d}@example.org".encode() for n in range(30)]
+
+
+@contextmanager
+def smtp_sink(*options: str) -> Iterator[int]:
+    """Postfix's smtp-sink with fault ``options`` (``man smtp-sink``) on a free port;
+    skips where it is not installed."""
+    path = smtp_sink_path()
+    if path is None:
+        pytest.skip("smtp-sink is not installed (Debian package postfix)")
+    port = free_port()
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen([path, *user, *options, f"127.0.0.1:{port}", "100"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+def send_one(port: int, message: Envelope) -> Any:
+    """The provider's result for ``message`` alone, on a provider of its own."""
+    provider = SMTPProvider("127.0.0.1", port, timeout=5)
+    try:
+        batch = provider.send([message])
+    finally:
+        provider.close()
+    (result,) = batch.results
+    return result
+
+
+@pytest.mark.parametrize(("command", "stage"), [("mail", "MAIL FROM"), ("rcpt", "RCPT TO")])
+def test_a_421_and_a_close_while_pipelined_is_deferred_at_its_stage(
+    command: str, stage: str
+) -> None:
+    """``-Q``: smtp-sink answers 421 and hangs up; the pipelined replies after it never come."""
+    with smtp_sink("-Q", command) as port:
+        result = send_one(port, envelope(1, "r@example.org"))
+    assert result.result == Result.DEFERRED and result.code == 421, result
+    assert result.detail.startswith(f"{stage}: 421")
+
+
+@pytest.mark.parametrize(
+    "options", [["-q", "mail"], ["-p", "-q", "data"]], ids=["pipelined", "lockstep"]
+)
+def test_a_connection_lost_twice_before_the_message_defers_it_at_its_stage(
+    options: list[str],
+) -> None:
+    """``-q``: smtp-sink hangs up after the command without a reply. The message never
+    went: deferred (retried after the backoff), never uncertain."""
+    with smtp_sink(*options) as port:
+        result = send_one(port, envelope(1, "r@example.org"))
+    stage = "MAIL FROM" if "mail" in options else "DATA"
+    assert result.result == Result.DEFERRED, result
+    assert result.detail.startswith(f"connection lost at {stage}, twice")
+
+
+def test_a_send_to_a_server_that_drops_every_transaction_ends_with_everyone_deferred(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with smtp_sink("-q", "mail") as port:
+        started = time.monotonic()
+        result = send_edition(app, port, 12, monkeypatch)
+    assert time.monotonic() - started < 30
+    assert (result.run.sent, result.run.deferred) == (0, 12) and not result.run.finished
+
+
+def test_an_address_that_is_not_ascii_fails_alone(
+    smtp_server: tuple[RecordingHandler, int],
+) -> None:
+    handler, port = smtp_server
+    provider = SMTPProvider("127.0.0.1", port, timeout=10)
+    batch = provider.send([envelope(1, "héloïse@example.org"), envelope(2, "r@example.org")])
+    provider.close()
+    first, second = batch.results
+    assert first.result == Result.FAILED and "SMTPUTF8" in (first.detail or "")
+    assert second.result == Result.SENT and handler.messages[0].rcpt_tos == ["r@example.org"]

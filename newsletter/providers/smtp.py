@@ -338,12 +338,16 @@ class SMTPProvider:
                     f"MAIL FROM:<{envelope.sender}>\r\nRCPT TO:<{envelope.recipient}>\r\n"
                     "DATA\r\n".encode("ascii")
                 )
-                stage = "MAIL FROM, RCPT TO and DATA"  # pipelined: the server took none yet
-                mail, rcpt, data = (
-                    connection.getreply(),
-                    connection.getreply(),
-                    connection.getreply(),
-                )
+                # The replies in order; a 421 closes the connection, so none follows it.
+                mail = connection.getreply()
+                if mail[0] == 421:
+                    return self._refused(envelope, *mail, "MAIL FROM", retry)
+                stage = "RCPT TO"
+                rcpt = connection.getreply()
+                if rcpt[0] == 421:
+                    return self._refused(envelope, *rcpt, "RCPT TO", retry)
+                stage = "DATA"
+                data = connection.getreply()
                 if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
                     # No recipient, yet the server took DATA: RFC 2920 section 3.1 has the
                     # client end the (empty) message, which the server then refuses.
@@ -364,6 +368,7 @@ class SMTPProvider:
                 code, reply = connection.rcpt(envelope.recipient)
                 if code not in (250, 251):
                     return self._refused(envelope, code, reply, stage, retry)
+                stage = "DATA"
                 code, reply = connection.docmd("DATA")
                 if code != 354:
                     return self._refused(envelope, code, reply, "DATA", retry)
@@ -372,14 +377,25 @@ class SMTPProvider:
             code, reply = connection.getreply()
         except smtplib.SMTPResponseException as exc:
             return self._refused(envelope, exc.smtp_code, exc.smtp_error, stage, retry)
+        except UnicodeEncodeError:  # smtplib writes commands in ASCII
+            self._reset()
+            return MessageResult(
+                envelope.key, Result.FAILED,
+                detail=f"{stage}: the address is not ASCII; it would need SMTPUTF8 (RFC 6531), "
+                "which is not used",
+            )  # fmt: skip
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             if not handed:
                 if retry:
                     return _AGAIN
+                # Lost twice before the message went: the server is failing, not the
+                # message. Deferred (retried after the backoff) rather than given back at
+                # once, which would loop on a server that drops every transaction.
                 return MessageResult(
-                    envelope.key, Result.UNSENT, detail=f"connection lost at {stage}: {exc}"
-                )
+                    envelope.key, Result.DEFERRED,
+                    detail=f"connection lost at {stage}, twice: {exc}",
+                )  # fmt: skip
             return MessageResult(
                 envelope.key, Result.UNKNOWN,
                 detail=f"connection lost during DATA: the server may have accepted it ({exc})",
@@ -388,15 +404,20 @@ class SMTPProvider:
             return MessageResult(envelope.key, Result.SENT, _text(reply)[:500] or None, code)
         return self._refused(envelope, code, reply, "end of DATA", retry)
 
-    def _refused(
-        self, envelope: Envelope, code: int, reply: bytes | str, stage: str, retry: bool
-    ) -> MessageResult | str:
-        detail = f"{stage}: {code} {_text(reply)}"
+    def _reset(self) -> None:
+        """RSET the current line after a refused transaction; drop it when that fails."""
         try:
             if self._line is not None:
                 self._line.connection.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+    def _refused(
+        self, envelope: Envelope, code: int, reply: bytes | str, stage: str, retry: bool
+    ) -> MessageResult | str:
+        detail = f"{stage}: {code} {_text(reply)}"
+        if code != 421:
+            self._reset()
         if code == 421:  # service closing: reconnect and try this message once more
             self._drop()
             if retry:
