@@ -482,3 +482,30 @@ def test_a_worker_keeps_beating_while_a_long_send_runs(app: App, tmp_path: Path)
     assert seen == [1]
     with app.sessions() as session:
         assert live_workers(session) == 0  # a clean stop leaves
+
+
+class TakesNothing:
+    """A provider that answers every message "never received" and gives no reason to
+    stop: what a faulty provider would do."""
+
+    name = "takes-nothing"
+    batch_size = 1
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        self.calls += 1
+        assert self.calls < 10, "the same messages claimed again and again"
+        return BatchResult([MessageResult(e.key, Result.UNSENT, detail="busy") for e in envelopes])
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_a_provider_that_takes_nothing_stops_the_send_instead_of_looping(app: App) -> None:
+    prepare(app, 3)
+    provider = TakesNothing()
+    result = App(app.settings, engine=app.engine, provider=provider).release.send(DAY)
+    assert result.run.stopped == "takes-nothing took none of 1 messages: busy"
+    assert provider.calls == 1 and statuses(app) == Counter({"pending": 3})

@@ -428,6 +428,15 @@ def _hand_over(
                 for _ in chunk:
                     limiter.wait()
             batch = provider.send(chunk)
+            if (
+                batch.stop is None
+                and batch.results
+                and all(r.result == Result.UNSENT for r in batch.results)
+            ):
+                # Nothing taken and no reason to stop given: going on would claim the same
+                # messages again at once, for ever.
+                why = next((r.detail for r in batch.results if r.detail), "no reason given")
+                batch.stop = f"{provider.name} took none of {len(chunk)} messages: {why}"
             recipients = {e.key: e.recipient for e in chunk}
             for result in batch.results:
                 if result.result == Result.UNSENT:
