@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -52,6 +53,10 @@ def test_demo_leaves_one_message_per_sample_subscriber_and_runs_again_safely(
     assert (
         "sent 0" in again.stdout
         and len(list((tmp_path / "var" / "demo" / "outbox").rglob("*.eml"))) == 6
+    )
+    # the same sample articles, not republished with the clock
+    assert re.search(r"sample articles: 0 new, 0 updated, \d+ unchanged", again.stdout), (
+        again.stdout
     )
 
 

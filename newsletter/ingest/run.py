@@ -14,7 +14,12 @@ from newsletter.config.settings import Settings
 from newsletter.ingest.feeds import SourceError, is_url, parse_feed, read_source
 from newsletter.ingest.sample import SAMPLE_SOURCE, load_sample_articles
 from newsletter.ingest.sections import alias_table, with_section
-from newsletter.store.articles import ArticleRecord, count_articles_not_from, upsert_articles
+from newsletter.store.articles import (
+    ArticleRecord,
+    count_articles_not_from,
+    stored_url_keys,
+    upsert_articles,
+)
 from newsletter.store.db import transaction
 from newsletter.store.subscribers import count_subscribers_not_from
 from newsletter.timeutil import local_datetime, utcnow
@@ -117,7 +122,13 @@ def ingest_sample(
     send_at = local_datetime(day, send_time, zone)
     anchor = min(now or utcnow(), send_at) - timedelta(minutes=1)
     report = SourceReport(source=SAMPLE_SOURCE, name="Le Brief (sample)")
-    store_records(factory, report, load_sample_articles(anchor, zone=zone))
+    records = load_sample_articles(anchor, zone=zone)
+    # Loaded again for the same day (a second demo), the articles are the same ones: they
+    # keep the times they were published at rather than moving with the clock.
+    with factory() as session:
+        stored = stored_url_keys(session, [record.url_key for record in records])
+    report.skipped += len(stored)
+    store_records(factory, report, [r for r in records if r.url_key not in stored])
     return report
 
 

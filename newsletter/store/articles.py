@@ -205,6 +205,13 @@ def count_arrived_since(session: Session, since: datetime, start: datetime, end:
     )
 
 
+def stored_url_keys(session: Session, url_keys: list[str]) -> set[str]:
+    """Those of ``url_keys`` (canonical-URL digests) that an article already has."""
+    if not url_keys:
+        return set()
+    return set(session.scalars(select(Article.url_key).where(Article.url_key.in_(url_keys))))
+
+
 def count_articles_not_from(session: Session, source: str) -> int:
     """Articles whose source is not ``source`` (the demo's check for foreign data)."""
     return (
