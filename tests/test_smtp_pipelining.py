@@ -286,6 +286,8 @@ def test_a_send_to_a_server_that_drops_every_transaction_ends_with_everyone_defe
         result = send_edition(app, port, 12, monkeypatch)
     assert time.monotonic() - started < 30
     assert (result.run.sent, result.run.deferred) == (0, 12) and not result.run.finished
+    # the edition's totals once every connection's thread has ended
+    assert {k: v for k, v in result.run.totals.items() if v} == {"deferred": 12}
 
 
 def test_an_address_that_is_not_ascii_fails_alone(

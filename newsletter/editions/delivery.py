@@ -31,6 +31,7 @@ from newsletter.providers.base import Provider
 from newsletter.store.db import transaction
 from newsletter.store.editions import edition_by_id, editions_to_deliver
 from newsletter.store.models import Edition
+from newsletter.store.progress import delivery_counts, next_retry_at
 from newsletter.store.workers import HEARTBEAT_TIMEOUT, beat, leave
 
 log = logging.getLogger("newsletter.deliver")
@@ -115,7 +116,13 @@ class Delivery:
             return one()
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="smtp") as pool:
             reports = list(pool.map(lambda _: one(), range(parallel)))
-        return merge_reports(reports)
+        merged = merge_reports(reports)
+        # Each thread's totals were read when it ended, some while others still held rows:
+        # the edition's totals are read again once all have ended.
+        with transaction(self.sessions) as session:
+            merged.totals = delivery_counts(session, edition.id)
+            merged.next_retry = next_retry_at(session, edition.id)
+        return merged
 
     def work(
         self,
