@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.deliver.status import SendingStatus, sending_status
 from newsletter.deliver.worker import is_dead
 from newsletter.store.clicks import ItemClicks, edition_clicks
-from newsletter.store.models import Edition
+from newsletter.store.editions import get_edition
 from newsletter.store.progress import send_figures
 from newsletter.store.reports import DayFigures, Failure, daily_figures, edition_reactions, failures
 
@@ -82,9 +81,7 @@ class Reports:
         """The :class:`Report` of the edition of ``day``, or None when there is none (a
         draft has one too: every figure is then 0)."""
         with self.sessions() as session:
-            edition = session.scalars(
-                select(Edition).where(Edition.newsletter == self.newsletter, Edition.date == day)
-            ).first()
+            edition = get_edition(session, day, self.newsletter)
             if edition is None:
                 return None
             edition_id, status, reason = edition.id, edition.status, edition.paused_reason
@@ -113,9 +110,7 @@ class Reports:
         """The send of ``day``'s edition as ``newsletter status`` computes it, with its
         failed and deferred deliveries and their reasons; None without an edition."""
         with self.sessions() as session:
-            edition = session.scalars(
-                select(Edition).where(Edition.newsletter == self.newsletter, Edition.date == day)
-            ).first()
+            edition = get_edition(session, day, self.newsletter)
             if edition is None:
                 return None
             edition_id, status, reason = edition.id, edition.status, edition.paused_reason
