@@ -288,9 +288,11 @@ def test_the_edition_of_a_labelled_day_tells_each_story_once(app: App, day: str)
     story_of = dict(zip(labelled_day.urls, labelled_day.story, strict=True))
     labels = json.loads((LABELS / f"{day}.json").read_text(encoding="utf-8"))
     app.ingest.sources([str(FEEDS / name) for name in labels["feeds"]])
-    # The English days are composed as an English edition (NEWSLETTER_LANGUAGES=en).
-    if all(name.startswith("en_") for name in labels["feeds"]):
-        app.composer.options = dataclasses.replace(app.composer.options, languages=("en",))
+    # A day whose feeds share one language prefix ("en_", "es_") is composed in that language
+    # (NEWSLETTER_LANGUAGES=en, es).
+    prefixes = {name.split("_", 1)[0] for name in labels["feeds"]}
+    if len(prefixes) == 1:
+        app.composer.options = dataclasses.replace(app.composer.options, languages=(*prefixes,))
     edition = app.composer.compose(date.fromisoformat(day)).edition
     assert edition.items
     stories = [story_of[item.url.split("?")[0]] for item in edition.items]
