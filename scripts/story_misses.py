@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsletter.compose.stories import group_stories  # noqa: E402
-from tests.test_stories import DAYS, Day, labelled, measure  # noqa: E402
+from newsletter.compose.stories import group_stories
+from tests.test_stories import DAYS, Day, labelled, measure
 
 
 def parts(day: Day, members: list[int], key: dict[int, int]) -> list[list[int]]:
@@ -41,8 +41,10 @@ def main(days: list[str]) -> None:
         stories: dict[int, list[int]] = defaultdict(list)
         for i, s in story_of.items():
             stories[s].append(i)
-        print(f"== {name}: {len(day.docs)} articles, {len(stories)} stories, {len(groups)} "
-              f"groups; {truth} labelled pairs, P {p:.2f} R {r:.2f} F1 {f1:.2f}")
+        print(
+            f"== {name}: {len(day.docs)} articles, {len(stories)} stories, {len(groups)} "
+            f"groups; {truth} labelled pairs, P {p:.2f} R {r:.2f} F1 {f1:.2f}"
+        )
         for label, what, units, key in (
             ("missed", "labelled story split", list(stories.values()), group_of),
             ("false", "group joining stories", groups, story_of),
