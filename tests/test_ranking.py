@@ -127,6 +127,26 @@ def test_opinion_listicle_and_live_pages_never_lead_nor_represent_a_story() -> N
     assert {i.candidate.article_id: i.kind for i in plan.items}[3] == Kind.LISTICLE
 
 
+def test_a_templated_series_is_one_item_of_kind_series_that_never_leads() -> None:
+    cities = ["Rabat", "Fès", "Tanger", "Agadir", "Oujda", "Ifrane", "Nador", "Safi"]
+    forecasts = [
+        cand(n, f"Météo à {city} : quel temps fera-t-il ce mercredi 25 mars ?", hours=1,
+             position=0, summary=f"Les prévisions du jour pour {city}.")
+        for n, city in enumerate(cities, start=10)
+    ]  # fmt: skip
+    news = cand(1, "Le gouvernement présente son budget pour 2027", hours=8, position=5)
+    plan = compose_plan([*forecasts, news], window_end=END, policy=POLICY)
+    assert plan.items[0].candidate.article_id == 1
+    (series,) = [i for i in plan.items if i.kind == Kind.SERIES]
+    assert {series.candidate.article_id, *(c.article_id for c in series.also)} == set(
+        range(10, 10 + len(cities))
+    )
+    # Eight places of one template are no coverage: the series counts as one article.
+    alone = compose_plan([forecasts[0]], window_end=END, policy=POLICY).items[0]
+    assert series.parts.coverage == alone.parts.coverage
+    assert series.parts.kind_weight == 0.5
+
+
 def test_one_opinion_piece_at_most_and_sponsored_pages_never() -> None:
     opinions = [
         cand(n, f"Tribune : {w}", url=f"https://x.example/idees/{n}")

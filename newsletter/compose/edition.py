@@ -42,7 +42,7 @@ from newsletter.compose.scoring import (
     readership,
     score_parts,
 )
-from newsletter.compose.stories import group_stories
+from newsletter.compose.stories import stories_of
 from newsletter.compose.summary import summarise
 from newsletter.textutil import slugify
 
@@ -85,12 +85,14 @@ def shown_also(entries: Sequence[Mapping[str, Any]], source: str | None) -> list
 
 
 #: Weight of a story by the kind of its representative: a report counts whole; a live
-#: page on its own, an opinion piece or a listicle is worth reading but less than the news.
+#: page on its own, an opinion piece, a listicle or a templated series (the weather of
+#: each city) is worth reading but less than the news.
 KIND_WEIGHTS = {
     Kind.NEWS: 1.0,
     Kind.LIVE: 0.7,
     Kind.OPINION: 0.6,
     Kind.LISTICLE: 0.5,
+    Kind.SERIES: 0.5,
     Kind.SPONSORED: 0.0,
 }
 #: Opinion pieces an edition offers (the best one): a briefing reports, and one view a day
@@ -304,9 +306,11 @@ class _Context:
             published_at=candidate.published_at, window_end=self.window_end,
         ).total  # fmt: skip
 
-    def story(self, members: list[Candidate]) -> _Story:
+    def story(self, members: list[Candidate], series: bool = False) -> _Story:
         """The story of ``members``: its representative (a pin, else a news report before
-        any other kind, then the best individual score) and its score."""
+        any other kind, then the best individual score) and its score. A templated
+        ``series`` (:func:`~newsletter.compose.stories.template_series`) is of kind
+        ``series`` and counts as one article: a template's many places are no coverage."""
         members = (
             members
             if len(members) == 1
@@ -321,7 +325,7 @@ class _Context:
             )
         )
         lead = members[0]
-        kind = self.kinds[lead.article_id]
+        kind = Kind.SERIES if series else self.kinds[lead.article_id]
         section = self.sections[lead.article_id]
         weight = self.policy.category_weights.get(section, 1.0)
         if section in self.policy.topics:
@@ -330,7 +334,7 @@ class _Context:
         parts = score_parts(
             featured=any(c.featured for c in members),
             sources=len({c.source for c in members}),
-            articles=len(members),
+            articles=1 if series else len(members),
             feed_position=min(positions) if positions else None,
             published_at=max(c.published_at for c in members),
             window_end=self.window_end,
@@ -378,9 +382,10 @@ def _stories(
     # Only editions sent before this one retell a story; a later draft (an older day being
     # recomposed) keeps its own articles, not their whole stories.
     told = [u for u in used if u.sent_at <= window_end]
-    groups = group_stories([*candidates, *told])
+    grouping = stories_of([*candidates, *told])
     member_groups: list[list[Candidate]] = []
-    for group in groups:
+    series_groups: list[list[Candidate]] = []
+    for group in grouping.groups:
         members = [candidates[i] for i in group if i < len(candidates)]
         earlier = [told[i - len(candidates)] for i in group if i >= len(candidates)]
         if earlier and members:
@@ -391,9 +396,12 @@ def _stories(
             ]
             members = new
         if members:
-            member_groups.append(members)
+            (series_groups if group[0] in grouping.series else member_groups).append(members)
     member_groups = _merge_live_pages(member_groups, context.kinds)
-    return [context.story(members) for members in member_groups]
+    return [
+        *(context.story(members) for members in member_groups),
+        *(context.story(members, series=True) for members in series_groups),
+    ]
 
 
 #: "En direct, guerre en Ukraine : …": the words between the marker and the colon name the

@@ -44,6 +44,10 @@ class Kind(StrEnum):
     SPONSORED = "sponsored"
     OPINION = "opinion"
     LISTICLE = "listicle"
+    #: A templated series (the weather of each city, the draws of a lottery): a kind of
+    #: story that grouping finds (:func:`newsletter.compose.stories.template_series`),
+    #: never of one article, so :func:`kind_of` does not return it.
+    SERIES = "series"
 
 
 _LIVE_SEGMENTS = frozenset(["live", "en-direct", "direct", "live-blog", "as-it-happened"])

@@ -483,6 +483,91 @@ def join_by_agreement(
     return sorted(out, key=lambda group: group[0])
 
 
+#: A templated series (see :func:`template_series`): the fewest articles, the most words its
+#: slot may hold, and the fewest words of its template outside the stop words.
+SERIES_MIN = 3
+SERIES_SLOT_WORDS = 5
+SERIES_TEMPLATE_TERMS = 3
+
+
+def template_series(docs: Sequence[StoryText | str]) -> list[list[int]]:
+    """The templated series among ``docs``: groups of at least :data:`SERIES_MIN` articles
+    of one source whose titles are one template with one slot, such as La Nación's "Clima
+    en <city> hoy: cuál es el pronóstico del tiempo para el 7 de abril" (58 cities in one
+    evening), its "Resultados de la Quiniela <draw> Vespertina de hoy" or a site's
+    "Horaires de prière à <ville>". Each group sorted, groups by first index.
+
+    Two titles share a template when they are word for word the same but for one run of
+    at most :data:`SERIES_SLOT_WORDS` words (and at most a third of either title), and
+    the words outside that run hold at least :data:`SERIES_TEMPLATE_TERMS` that are not
+    stop words. The slot names something: it holds a word written with a capital (a
+    city, a draw, a team), and the slots of :data:`SERIES_MIN` of the titles differ in a
+    word that is not a number. A story's updates are no series: "le bilan s'alourdit à
+    2 000 morts" then "à 2 500 morts" change a number, and "Effondrement du pont de
+    Baltimore : le cargo percute le pont" followed by "… de nuit" or "…, deux corps" add
+    words that name nothing; shared words group those.
+
+    An editor runs such a series as one item, however many places it covers; shared words
+    cannot group it (its template's words are in too many of the day's articles to weigh
+    anything, and what is left, a city's name, is nothing in common), and it is no news
+    story for others to join. Series overlapping through one article are one series."""
+    titles: list[list[str]] = []
+    named: list[list[bool]] = []
+    sources: list[str] = []
+    for doc in docs:
+        title, source = (doc, "") if isinstance(doc, str) else (doc.title, doc.source)
+        if not title.isascii():
+            title = unicodedata.normalize("NFC", title)
+        words = _WORD.findall(title)
+        titles.append([word.lower() for word in words])
+        named.append([word[0].isupper() for word in words])
+        sources.append(source)
+    # The template holds at least three words, so two of them open or close the title: only
+    # titles whose first two words or last two words SERIES_MIN titles of their source
+    # share are read further, with the slot after the first two or before the last two.
+    # That keeps a day of unrelated titles at one pass.
+    ends = Counter(
+        key for words, source in zip(titles, sources, strict=True) if len(words) >= 2
+        for key in ((source, 0, *words[:2]), (source, 1, *words[-2:]))
+    )  # fmt: skip
+    slots: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[int]] = defaultdict(list)
+    slot_words: dict[tuple[str, tuple[str, ...], tuple[str, ...]], set[tuple[str, ...]]] = (
+        defaultdict(set)
+    )
+    for index, (words, source) in enumerate(zip(titles, sources, strict=True)):
+        size = len(words)
+        if size < 4:
+            continue
+        opens = ends[(source, 0, *words[:2])] >= SERIES_MIN
+        closes = ends[(source, 1, *words[-2:])] >= SERIES_MIN
+        if not (opens or closes):
+            continue
+        held, names = [0], [0]
+        for capital in named[index]:
+            names.append(names[-1] + capital)
+        for word in words:
+            folded = fold(word)
+            held.append(held[-1] + (len(folded) > 1 and folded not in STOP_WORDS))
+        for width in range(1, min(SERIES_SLOT_WORDS, size // 3) + 1):
+            for start in range(0 if closes else 2, size - width + 1 - (0 if opens else 2)):
+                end = start + width
+                if (
+                    names[end] == names[start]
+                    or held[start] + held[size] - held[end] < SERIES_TEMPLATE_TERMS
+                ):
+                    continue
+                key = (source, tuple(words[:start]), tuple(words[end:]))
+                slots[key].append(index)
+                slot_words[key].add(tuple(w for w in words[start:end] if not w.isdigit()))
+    links = [
+        (members[0], other)
+        for key, members in slots.items()
+        if len(slot_words[key]) >= SERIES_MIN
+        for other in members[1:]
+    ]
+    return [group for group in components(len(docs), links) if len(group) >= SERIES_MIN]
+
+
 def components(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
     """Connected components of ``range(n)`` under ``pairs``, each sorted, by first index."""
     parent = list(range(n))
@@ -503,13 +588,44 @@ def components(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
     return sorted(groups.values(), key=lambda group: group[0])
 
 
-def group_stories(docs: Sequence[StoryText | str], tuning: Tuning = DEFAULT) -> list[list[int]]:
-    """Indices of ``docs`` grouped by story; each group sorted, groups by first index.
+@dataclass(frozen=True)
+class Grouping:
+    """Indices of the documents grouped by story (``groups``: each sorted, by first index,
+    every index in exactly one group) and which of those groups are templated series
+    (``series``: the first index of each, see :func:`template_series`)."""
 
-    A plain string is a title alone. Every index appears in exactly one group (a story told
-    once is a group of one).
-    """
+    groups: list[list[int]]
+    series: frozenset[int]
+
+
+def stories_of(docs: Sequence[StoryText | str], tuning: Tuning = DEFAULT) -> Grouping:
+    """The stories of ``docs``: their templated series first (:func:`template_series`),
+    then the others grouped by shared words (the weighted Dice coefficient and
+    :func:`join_by_agreement`, with the day's weights counted without the series)."""
+    series = template_series(docs)
+    if not series:
+        return Grouping(_by_words(docs, tuning), frozenset())
+    in_series = set(itertools.chain.from_iterable(series))
+    rest = [index for index in range(len(docs)) if index not in in_series]
+    groups = [[rest[i] for i in group] for group in _by_words([docs[i] for i in rest], tuning)]
+    return Grouping(
+        sorted([*groups, *series], key=lambda group: group[0]),
+        frozenset(group[0] for group in series),
+    )
+
+
+def _by_words(docs: Sequence[StoryText | str], tuning: Tuning) -> list[list[int]]:
     scored = _score(docs, tuning, min(tuning.link_floor, tuning.threshold))
     strong = scored.dice >= tuning.threshold
     pairs = zip(scored.low[strong].tolist(), scored.high[strong].tolist(), strict=True)
     return join_by_agreement(components(len(docs), pairs), scored, tuning)
+
+
+def group_stories(docs: Sequence[StoryText | str], tuning: Tuning = DEFAULT) -> list[list[int]]:
+    """Indices of ``docs`` grouped by story (:func:`stories_of`); each group sorted, groups
+    by first index.
+
+    A plain string is a title alone. Every index appears in exactly one group (a story told
+    once is a group of one).
+    """
+    return stories_of(docs, tuning).groups
