@@ -323,6 +323,43 @@ def test_send_respects_the_editors_hold_and_the_approval_requirement(app: App) -
     assert strict.release.send(DAY).run.sent == 3
 
 
+def test_a_composition_that_changes_an_approved_draft_clears_the_approval(app: App) -> None:
+    """An approval names the content the editor saw: recomposing (the command line's
+    `compose`, the scheduler) with the same content keeps it; with news that changes the
+    draft, the version goes up, the approval is cleared (in the audit log) and a send that
+    requires approval is refused until an editor approves again."""
+    from newsletter.ingest.urls import canonical_key
+    from newsletter.store.articles import ArticleRecord, upsert_articles
+    from newsletter.store.audit import AuditEntry
+
+    prepare(app, 2)
+    strict = App(app.settings.model_copy(update={"require_approval": True}), engine=app.engine)
+    strict.drafts.approve(DAY, by="chef@example.ma")
+    version = strict.drafts.get(DAY).version  # type: ignore[union-attr]
+    same = strict.composer.compose(DAY).edition
+    assert same.approved_by == "chef@example.ma" and same.version == version
+    url = "https://example.ma/politique/seisme-bilan"
+    with app.sessions.begin() as session:
+        upsert_articles(session, [ArticleRecord(
+            url=url, url_key=canonical_key(url), source="https://example.ma/feed",
+            source_name="Le Site", title="Séisme dans le Haut Atlas : le bilan s’alourdit",
+            summary="Un séisme de magnitude 6,8 a frappé la région d’Al Haouz dans la nuit.",
+            published_at=datetime(2026, 3, 25, 5, 30, tzinfo=UTC), category="politique",
+            language="fr", featured=True,
+        )])  # fmt: skip
+    changed = strict.composer.compose(DAY).edition
+    assert url in [item.url for item in changed.items]
+    assert changed.approved_at is None and changed.version == version + 1
+    with app.sessions() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and (entry.actor, entry.action) == ("composer", "compose")
+    assert entry.details["approval_cleared"]["by"] == "chef@example.ma"
+    with pytest.raises(UsageError, match="not approved"):
+        strict.release.send(DAY)
+    strict.drafts.approve(DAY, by="chef@example.ma")
+    assert strict.release.send(DAY).run.sent == 2
+
+
 def test_a_provider_that_cannot_work_is_refused_before_the_edition_is_released(app: App) -> None:
     """A missing API key stops `send` with the variable's name and changes nothing: no
     released edition is left for a worker to send later."""

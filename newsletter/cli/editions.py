@@ -54,10 +54,11 @@ def compose(
     """Compose the draft edition of a date (recomposing replaces a draft; a sent edition
     never changes)."""
     from newsletter.editions.document import edition_json
+    from newsletter.editions.drafts import CLI
 
     application = load_app()
     target = parse_date(day, application)
-    result = application.composer.compose(target)
+    result = application.composer.compose(target, actor=CLI)
     if result.locked:
         warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
     elif not result.edition.items:

@@ -32,13 +32,17 @@ from newsletter.compose.edition import (
     compose_plan,
 )
 from newsletter.config.options import ComposeOptions
+from newsletter.store import audit
 from newsletter.store.articles import articles_published_in
+from newsletter.store.audit import Actor
 from newsletter.store.clicks import section_click_rates
 from newsletter.store.db import transaction
 from newsletter.store.editions import (
     ItemRow,
+    draft_content,
     get_edition,
     lock_for_compose,
+    next_version,
     save_draft,
     used_articles,
 )
@@ -46,6 +50,8 @@ from newsletter.store.models import Article, Edition, EditionStatus
 from newsletter.store.subscribers import active_topic_choices
 from newsletter.timeutil import edition_window, local_datetime
 
+#: Who composes when no one says (the scheduler, the send that composes a missing draft).
+COMPOSER = Actor("composer")
 #: Local days the weekly edition looks back over.
 WEEK_DAYS = 7
 #: A daily plan below this share of the budget reaches back up to ``lookback_max_hours``.
@@ -172,7 +178,9 @@ class Composer:
             return {}
         return section_click_rates(session, day, o.readership_days, newsletter=cadence)
 
-    def compose(self, day: date, cadence: Cadence = Cadence.DAILY) -> ComposeResult:
+    def compose(
+        self, day: date, cadence: Cadence = Cadence.DAILY, *, actor: Actor = COMPOSER
+    ) -> ComposeResult:
         """Compose (or recompose) the draft of ``day`` for ``cadence``: the main edition and
         one personal variant per distinct topic choice of the active subscribers.
 
@@ -181,7 +189,9 @@ class Composer:
         articles of a story such an edition told published before its send (the plan's
         ``dropped`` says why each article was left out). A daily plan that fills less than
         90 % of the budget reaches back up to ``lookback_max_hours``. The editors' decisions
-        are kept. A released edition is left as it is (``locked``). Raises
+        are kept; an approval too while the content (:func:`draft_content`) stays the same,
+        else the version goes up and the approval is cleared, in the audit log under
+        ``actor``'s "compose". A released edition is left as it is (``locked``). Raises
         :class:`~newsletter.store.editions.EditionLocked` when another process released it
         while this one composed.
         """
@@ -194,6 +204,11 @@ class Composer:
             existing = lock_for_compose(session, day, cadence)  # one writer at a time
             if existing is not None and existing.status != EditionStatus.DRAFT:
                 return ComposeResult(existing, None, locked=True)
+            approved = (
+                draft_content(existing)
+                if existing is not None and existing.approved_at is not None
+                else None
+            )
             exclude = (existing.id,) if existing is not None else ()
             decisions = decisions_of(existing)
             rates = self.readership_rates(session, day, cadence)
@@ -237,6 +252,17 @@ class Composer:
                 items={key: [item_row(item) for item in p.items] for key, p in variants.items()},
                 variant_seconds={key: p.reading_seconds for key, p in variants.items() if key},
             )  # fmt: skip
+            if approved is not None and draft_content(edition) != approved:
+                # The approval named the content it saw: a new version, to approve again.
+                cleared = next_version(session, edition)
+                assert cleared is not None
+                audit.record(
+                    session, actor, "compose", edition=edition,
+                    details={"approval_cleared": {
+                        "by": cleared.by, "version": cleared.version,
+                        "at": cleared.at.isoformat() if cleared.at else None,
+                    }},
+                )  # fmt: skip
             edition_id = edition.id
         with self.sessions() as session:
             stored = get_edition(session, day, cadence)

@@ -72,7 +72,8 @@ def save_draft(
 
     ``items`` maps a variant key ("" for the main edition, a topics key such as
     "culture,sport" for a personal variant) to its items in display order. The editor's
-    decisions stored on the edition are kept.
+    decisions stored on the edition are kept (and so is an approval: the composer compares
+    :func:`draft_content` before and after, see :func:`next_version`).
 
     Raises :class:`EditionLocked` when the edition was already released. Does not commit.
     """
@@ -118,6 +119,19 @@ def save_draft(
             )
     session.flush()
     return edition
+
+
+def draft_content(edition: Edition) -> tuple[Any, ...]:
+    """What the readers of ``edition`` would get, to compare a draft before and after a
+    composition (an approval names this content): its subject, its preheader and, per
+    variant in display order, each item's article, section, title, summary, link and
+    "also" list."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for item in sorted(edition.all_items, key=lambda i: (i.variant, i.position)):
+        rows.setdefault(item.variant, []).append(
+            (item.article_id, item.section, item.title, item.summary, item.url, item.also)
+        )
+    return (edition.subject, edition.preheader, sorted(rows.items()))
 
 
 def set_decisions(
