@@ -273,6 +273,22 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+def test_a_refused_decision_leaves_no_draft_and_an_empty_draft_cannot_be_approved(
+    tmp_path: Path,
+) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    one_article_draft(tmp_path)  # article #1, a candidate of 2026-03-25 only
+    pin = run("edition", "pin", "1", "--date", "2031-05-05", cwd=tmp_path)
+    assert pin.returncode == 1 and "not a candidate" in pin.stderr
+    approve = run("edition", "approve", "--date", "2031-05-05", "--by", "x@example.ma",
+                  cwd=tmp_path)  # fmt: skip
+    assert approve.returncode == 1 and "no edition" in approve.stderr
+    assert run("compose", "--date", "2031-05-05", cwd=tmp_path).returncode == 0
+    empty = run("edition", "approve", "--date", "2031-05-05", "--by", "x@example.ma",
+                cwd=tmp_path)  # fmt: skip
+    assert empty.returncode == 1 and "no items: nothing to approve" in empty.stderr
+
+
 def test_import_keeps_readers_choices_and_refuses_unusable_files(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     readers = tmp_path / "readers.csv"

@@ -121,9 +121,22 @@ def test_release_skips_weekly_readers_and_readers_paused_on_that_date(app: App) 
 
 def test_hold_and_approve_apply_to_drafts_only(app: App) -> None:
     from newsletter.errors import UsageError
+    from newsletter.store.models import EditionItem
 
     with app.sessions.begin() as session:
-        session.add(edition(date(2026, 1, 12)))
+        row = edition(date(2026, 1, 12))
+        row.all_items.append(
+            EditionItem(
+                variant="",
+                position=0,
+                url="https://news.example/1",
+                title="t",
+                summary="s",
+                reading_seconds=10,
+                score=1,
+            )
+        )
+        session.add(row)
     day = date(2026, 1, 12)
     assert app.drafts.hold(day) is True
     assert app.drafts.hold(day) is False  # already held

@@ -560,6 +560,11 @@ def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
     assert not edition.held  # approving lifts the hold
     again = browser.send(f"/editor/editions/{DAY}/approve")
     assert "déjà approuvée" in browser.get(again.headers["location"]).text
+    empty = application.composer.compose(date(2031, 5, 5)).edition
+    assert not empty.items
+    refused = browser.send("/editor/editions/2031-05-05/approve")
+    assert refused.status_code == 409 and "rien à approuver" in refused.text
+    assert application.drafts.get(date(2031, 5, 5)).approved_at is None  # type: ignore[union-attr]
 
 
 def version_of(page: str) -> int:

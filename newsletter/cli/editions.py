@@ -112,17 +112,17 @@ def preview(
 
 
 # --- decisions ---------------------------------------------------------------------------
-def _draft(day: str | None, article_id: int | None = None) -> tuple[App, date, Edition]:
-    """The application, the date and its edition (composed first when there is none);
-    exits 1 for an ``article_id`` that no article has."""
+def _draft(day: str | None, article_id: int | None = None) -> tuple[App, date, Edition | None]:
+    """The application, the date and its edition (None when there is none yet: a decision
+    composes it, and discards it again when refused); exits 1 for an ``article_id`` that no
+    article has."""
     from newsletter.store.articles import article_exists
 
     application = load_app()
     target = parse_date(day, application)
     if article_id is not None and not article_exists(application.sessions, article_id):
         fail(f"no article #{article_id} (see the ids in `newsletter compose`)")
-    edition = application.drafts.get(target) or application.composer.compose(target).edition
-    return application, target, edition
+    return application, target, application.drafts.get(target)
 
 
 def _decided(decision: Callable[[], Edition], *, refused: Callable[[str], str] = str,
@@ -195,10 +195,16 @@ def edition_move(
 ) -> None:
     """Place an article at a position (it stays in the edition: it is pinned too)."""
     from newsletter.editions import decisions
+    from newsletter.editions.drafts import CLI
 
     application, target, edition = _draft(day, article_id)
+    composed = edition is None
+    if edition is None:
+        edition = application.composer.compose(target, actor=CLI).edition
     shown = {i.article_id for i in edition.items}
     if position > len(edition.items) + (article_id not in shown):
+        if composed:
+            application.drafts.discard_untouched(target)
         fail(f"position must be between 1 and {len(edition.items)} (the edition's items)", 2)
     _decided(lambda: decisions.place(application.drafts, target, article_id, position))
 

@@ -33,6 +33,7 @@ from newsletter.store.db import transaction
 from newsletter.store.editions import (
     EditionLocked,
     approve_version,
+    discard_new_draft,
     get_edition,
     lock_draft,
     next_version,
@@ -108,9 +109,27 @@ class Drafts:
         audit log records ``actor``'s ``action`` on ``target`` with ``details`` (plus the
         approval cleared, if any). ``version``: the version the editor saw (None: apply to
         the newest, as the command line does). Raises :class:`StaleDraft` when the draft
-        is no longer at ``version``, ``EditionLocked`` for a released edition."""
+        is no longer at ``version``, ``EditionLocked`` for a released edition. A refused
+        decision changes nothing: a draft composed for it alone is discarded."""
         if self.get(day) is None:
             self._compose(day)
+            try:
+                return self._change(day, compute, action, target, details, version, actor)
+            except Exception:
+                self.discard_untouched(day)
+                raise
+        return self._change(day, compute, action, target, details, version, actor)
+
+    def _change(
+        self,
+        day: date,
+        compute: Compute,
+        action: str,
+        target: str | None,
+        details: Mapping[str, Any] | None,
+        version: int | None,
+        actor: Actor,
+    ) -> ComposeResult:
         with transaction(self.sessions) as session:
             edition = lock_draft(session, day)
             if edition is None:
@@ -177,6 +196,13 @@ class Drafts:
         except EditionLocked:  # released meanwhile
             return self._compose(day)
 
+    def discard_untouched(self, day: date) -> bool:
+        """Delete the daily draft of ``day`` if no one decided anything on it since it was
+        composed (see :func:`~newsletter.store.editions.discard_new_draft`): a draft
+        composed only for a decision that was refused. True if it was deleted."""
+        with _composing(day), transaction(self.sessions) as session:
+            return discard_new_draft(session, day)
+
     def overtaken(self, edition: Edition) -> bool:
         """True when an article of the draft's window arrived after it was composed."""
         with self.sessions() as session:
@@ -203,10 +229,11 @@ class Drafts:
         """Approve the draft of ``day`` as it is now on behalf of ``by`` (an editor's
         address; ``address``: the client's), recording its version; True if this call
         approved it. ``version``: the version the editor saw (None: the newest). Raises
-        :class:`UsageError` when there is no draft, :class:`StaleDraft` when it changed
-        since ``version`` (an approval names the content seen), ``EditionLocked`` when
-        it was released meanwhile."""
-        self.draft(day)
+        :class:`UsageError` when there is no draft or it has no items (nothing to approve),
+        :class:`StaleDraft` when it changed since ``version`` (an approval names the
+        content seen), ``EditionLocked`` when it was released meanwhile."""
+        if not self.draft(day).items:
+            raise UsageError(f"the edition of {day.isoformat()} has no items: nothing to approve")
         with transaction(self.sessions) as session:
             edition = lock_draft(session, day)
             assert edition is not None

@@ -121,6 +121,29 @@ def save_draft(
     return edition
 
 
+def discard_new_draft(session: Session, day: date, newsletter: str = "default") -> bool:
+    """Delete the draft of ``day`` if no one has touched it since it was composed: version 1,
+    no decision, never approved nor held (a draft composed only for a decision that was then
+    refused). True if it was deleted. Does not commit."""
+    edition = lock_draft(session, day, newsletter)
+    if (
+        edition is None
+        or edition.status != EditionStatus.DRAFT
+        or (edition.version or 1) != 1
+        or edition.approved_at is not None
+        or edition.held
+        or edition.pins
+        or edition.excludes
+        or edition.positions
+        or edition.subject_override is not None
+        or edition.preheader_override is not None
+    ):
+        return False
+    session.delete(edition)
+    session.flush()
+    return True
+
+
 def draft_content(edition: Edition) -> tuple[Any, ...]:
     """What the readers of ``edition`` would get, to compare a draft before and after a
     composition (an approval names this content): its subject, its preheader and, per

@@ -413,6 +413,8 @@ def routes(editors: Editors) -> list[Route]:
         version = version_of(data)
         if not editorial.is_draft(edition):
             raise Refusal(409, "locked")
+        if not edition.items:
+            raise Refusal(409, "empty_approval")
         who = actor(request)
         try:
             changed = await run_in_threadpool(

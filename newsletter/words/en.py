@@ -268,6 +268,7 @@ WORDS: dict[str, str] = {
     "editors.date_range": "Choose a date between {first} and {last}.",
     "editors.locked": "This edition has already gone out: it no longer changes.",
     "editors.locked_pause": "This edition has already gone out: pause its send instead.",
+    "editors.empty_approval": "This edition is empty: there is nothing to approve.",
     "editors.composed": "Draft composed: {count} articles.",
     "editors.done_pin": "Article pinned.",
     "editors.done_unpin": "Article unpinned.",

@@ -288,6 +288,7 @@ WORDS: dict[str, str] = {
     "editors.date_range": "Choisissez une date entre {first} et {last}.",
     "editors.locked": "Cette édition est déjà partie\u00a0: elle ne change plus.",
     "editors.locked_pause": "Cette édition est déjà partie\u00a0: mettez son envoi en pause.",
+    "editors.empty_approval": "Cette édition est vide\u00a0: il n’y a rien à approuver.",
     "editors.composed": "Brouillon composé\u00a0: {count} articles.",
     "editors.done_pin": "Article épinglé.",
     "editors.done_unpin": "Article désépinglé.",
