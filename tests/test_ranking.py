@@ -80,6 +80,12 @@ def cand(
         ("https://mobile.telquel.ma/2026/03/24/spas_1980215",
          "Spas de luxe au Maroc : 5 adresses d’exception pour se régénérer", None, Kind.LISTICLE),
         ("https://news.example/a", "10 choses à savoir sur la réforme", None, Kind.LISTICLE),
+        ("https://www.lemonde.fr/podcasts/article/2024/03/27/attentat-pres-de-moscou_1.html",
+         "Attentat près de Moscou : l’EI-K, nouvelle menace terroriste mondiale ?", None,
+         Kind.PODCAST),
+        ("https://news.example/a", "[Podcast] Le Maroc et le Mondial 2030", None, Kind.PODCAST),
+        ("https://news.example/a", "Les questions du jour", "Podcasts", Kind.PODCAST),
+        ("https://news.example/a", "Podcasting is booming in Morocco", None, Kind.NEWS),
         ("https://news.example/a", "Le Maroc et l’Espagne signent 12 accords", None, Kind.NEWS),
     ],
 )  # fmt: skip
@@ -205,6 +211,21 @@ def test_subject_and_preheader_have_no_pictograph_and_no_cut_quote() -> None:
     taiwan = ("Cameroun : Taïwan se retire d’une réunion de l’OMC pour avoir été nommé par "
               "Yaoundé « province de Chine »")  # fmt: skip
     assert "«" not in clip(taiwan, 90) and clip(taiwan, 90).endswith("Yaoundé…")
+    # A quotation that opens a title and runs past the limit is elided and closed.
+    coalition = ("« Si une coalition contre l’EI devait rassembler ceux qu’il a ciblés, elle "
+                 "réunirait la moitié de la planète et au-delà »")  # fmt: skip
+    assert clip(coalition, 90) == (
+        "« Si une coalition contre l’EI devait rassembler ceux qu’il a ciblés, elle "
+        "réunirait…\u00a0»"
+    )
+    # Single quotes are quotations too, an apostrophe between two letters is not.
+    decade = "The 1990s: ‘It was a decade people still talk about’, says one who was there"
+    assert clip(decade, 60) == "The 1990s: ‘It was a decade people still talk about’…"
+    corbyn = "PMQs: did Corbyn say 'stupid woman' or 'stupid people' to the prime minister?"
+    assert clip(corbyn, 60) == "PMQs: did Corbyn say 'stupid woman' or 'stupid people'…"
+    assert clip("L’EI revendique l’attaque d’un concert près de Moscou", 40) == (
+        "L’EI revendique l’attaque d’un concert…"
+    )
     teaser = join_whole(
         ["Le Japon a commencé le rejet en mer des eaux usées de Fukushima",
          "🔴 En direct : Zelensky salue \"le peuple libre\" ukrainien pour la fête de "
@@ -305,8 +326,11 @@ def test_telquel_day_keeps_english_out_and_no_listicle_leads(app: App) -> None:
 def test_le_monde_day_is_led_by_news_with_one_op_ed_at_most(app: App) -> None:
     doc = compose_real(app, "2024-03-27", ["fr_lemonde_international.rss"])
     items = doc["items"]  # type: ignore[assignment]
-    assert "/idees/" not in items[0]["url"] and "/live/" not in items[0]["url"]
+    assert all(kind not in items[0]["url"] for kind in ("/idees/", "/live/", "/podcasts/"))
     assert sum("/idees/" in i["url"] for i in items) <= 1
+    # The Crocus City Hall story is told by its report, the IS-K podcast listed under it.
+    crocus = next(i for i in items if any("/podcasts/" in a["url"] for a in i["also"]))
+    assert "/international/article/" in crocus["url"]
     assert all("/live/" not in i["url"] for i in items)  # the live page joined its story
     follows = [i for i in items if any("/live/" in a["url"] for a in i["also"])]
     assert len(follows) == 1 and "Ukraine" in follows[0]["title"]  # the story it names

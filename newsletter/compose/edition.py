@@ -46,7 +46,11 @@ from newsletter.compose.stories import stories_of
 from newsletter.compose.summary import summarise
 from newsletter.textutil import slugify
 
-SUBJECT_MAX_CHARS = 90
+#: The subject is the lead's whole title up to this many characters: mail clients show what
+#: their width allows (about 35 on a phone, 70 on a desktop) and cut the rest themselves,
+#: so a cut of ours serves only a title longer than a line, and must not misquote.
+SUBJECT_MAX_CHARS = 150
+#: The preheader: whole titles of the next stories, as many as fit.
 PREHEADER_MAX_CHARS = 140
 OTHER_SECTION = "autres"
 #: Category slugs that name a section of ours under another word (plural, English).
@@ -85,12 +89,13 @@ def shown_also(entries: Sequence[Mapping[str, Any]], source: str | None) -> list
 
 
 #: Weight of a story by the kind of its representative: a report counts whole; a live
-#: page on its own, an opinion piece, a listicle or a templated series (the weather of
-#: each city) is worth reading but less than the news.
+#: page on its own, an opinion piece, a podcast, a listicle or a templated series (the
+#: weather of each city) is worth reading (or hearing) but less than the news.
 KIND_WEIGHTS = {
     Kind.NEWS: 1.0,
     Kind.LIVE: 0.7,
     Kind.OPINION: 0.6,
+    Kind.PODCAST: 0.6,
     Kind.LISTICLE: 0.5,
     Kind.SERIES: 0.5,
     Kind.SPONSORED: 0.0,
@@ -684,8 +689,9 @@ def _apply_positions(items: list[PlannedItem], positions: Mapping[int, int]) -> 
 
 
 def _subject(items: list[PlannedItem]) -> str:
-    """The lead story's title, without pictographs (a feed's "🔴 En direct") that many
-    clients show as empty boxes, cut at a word boundary outside any quotation or bracket
+    """The lead story's whole title, without pictographs (a feed's "🔴 En direct") that many
+    clients show as empty boxes; one longer than :data:`SUBJECT_MAX_CHARS` is cut at a word
+    boundary outside any quotation or bracket, or its opening quotation elided and closed
     (:func:`~newsletter.compose.headline.clip`)."""
     if not items:
         return ""

@@ -9,12 +9,19 @@ end with "…".
 from __future__ import annotations
 
 from newsletter.compose.kinds import without_pictographs
+from newsletter.compose.stories import STOP_WORDS, fold
 from newsletter.textutil import collapse, truncate_words
 
 #: Opening marks and their closing marks; a straight double quote opens and closes itself.
-PAIRS = {"«": "»", "“": "”", "„": "“", "‹": "›", "(": ")", "[": "]", "{": "}", '"': '"'}
+PAIRS = {
+    "«": "»", "“": "”", "„": "“", "‹": "›", "‘": "’", "(": ")", "[": "]", "{": "}", '"': '"',
+}  # fmt: skip
+#: Marks that close a quotation only when they are not an apostrophe (between two letters:
+#: "l’EI", "It’s"); a straight single quote also opens one before a letter after a space.
+_APOSTROPHES = "’'"
 #: Punctuation that a cut line must not end with before its "…".
 _TRAILING = " ,;:–—-·|/"
+_SPACES = " \u00a0\u202f"
 
 
 def clean(text: str) -> str:
@@ -22,34 +29,70 @@ def clean(text: str) -> str:
     return collapse(without_pictographs(text))
 
 
-def cut_points(text: str) -> list[int]:
-    """Indices of the spaces of ``text`` where no quotation or bracket is open."""
-    points: list[int] = []
+def _marks(text: str) -> list[tuple[int, str]]:
+    """For each space of ``text``, its index and the closing marks then open (innermost
+    last): "" where no quotation or bracket is open."""
+    out: list[tuple[int, str]] = []
     stack: list[str] = []
     for index, char in enumerate(text):
-        if stack and char == stack[-1]:
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        apostrophe = char in _APOSTROPHES and before.isalnum() and after.isalnum()
+        if stack and char == stack[-1] and not apostrophe:
             stack.pop()
+        elif char == "'" and not apostrophe:
+            if (before.isspace() or before in "([") and after.isalnum():
+                stack.append("'")
         elif char in PAIRS:
             stack.append(PAIRS[char])
-        elif char in "»”›)]}" and not stack:
-            continue  # a closing mark without its opening: the text's own slip
-        elif char.isspace() and not stack:
-            points.append(index)
-    return points
+        elif char.isspace():
+            out.append((index, "".join(stack)))
+    return out
+
+
+def cut_points(text: str) -> list[int]:
+    """Indices of the spaces of ``text`` where no quotation or bracket is open (an
+    apostrophe opens nothing: "l’EI", "it's")."""
+    return [index for index, open_marks in _marks(text) if not open_marks]
 
 
 def clip(text: str, max_chars: int) -> str:
     """``text`` (cleaned) in at most ``max_chars`` characters: whole, else cut at the last
-    space outside any quotation or bracket and ended with "…". When every such cut leaves
-    nothing, the words before the first quotation; as a last resort a plain word cut."""
+    space outside any quotation or bracket and ended with "…". When a quotation opens the
+    text and runs past ``max_chars``, it is elided, not misquoted: cut between two of its
+    words, "…" and its closing marks ("« Si une coalition contre l’EI devait… »"), as a
+    newspaper shortens a quotation."""
     text = clean(text)
     if len(text) <= max_chars:
         return text
     for point in reversed(cut_points(text)):
-        head = text[:point].rstrip(_TRAILING)
+        head = _head(text[:point])
         if head and len(head) + 1 <= max_chars:
             return head + "…"
+    for point, open_marks in reversed(_marks(text)):
+        head = _head(text[:point])
+        closing = "".join(
+            (" " if mark == "»" and _spaced(text, mark) else "") + mark
+            for mark in reversed(open_marks)
+        )
+        if head and len(head) + 1 + len(closing) <= max_chars:
+            return head + "…" + closing.replace(" »", "\u00a0»")
     return truncate_words(text, max_chars)
+
+
+def _head(text: str) -> str:
+    """``text`` before a cut: without trailing punctuation, nor a last word that leads
+    nowhere alone ("de", "la", "the": a stop word), if other words remain."""
+    head = text.rstrip(_TRAILING)
+    while " " in head and fold(head.rsplit(" ", 1)[1]) in STOP_WORDS:
+        head = head.rsplit(" ", 1)[0].rstrip(_TRAILING)
+    return head
+
+
+def _spaced(text: str, mark: str) -> bool:
+    """Whether ``text`` sets its « » apart with a space inside ("« Si", French usage)."""
+    opening = text.find("«")
+    return mark == "»" and opening >= 0 and text[opening + 1 : opening + 2] in _SPACES
 
 
 def join_whole(titles: list[str], max_chars: int, separator: str = " · ") -> str:

@@ -1,4 +1,5 @@
-"""What kind of article a candidate is: news, opinion, listicle, sponsored or live page.
+"""What kind of article a candidate is: news, opinion, podcast, listicle, sponsored or live
+page.
 
 An editor reads these off the page; the feeds carry the same signals, and the rules below
 read only those (no model, no guess from the text's style):
@@ -20,12 +21,16 @@ read only those (no model, no guess from the text's style):
   ``editorial``, ``edito``, ``chronique(s)``, ``point-de-vue``, ``debats``; a category of
   the same words; or a title that opens with "Tribune", "Opinion", "Éditorial", "Édito",
   "Chronique", "Point de vue" or "Comment".
+- **podcast** (an episode to listen to, not a report to read): a URL segment ``podcast``,
+  ``podcasts`` or ``balado`` (Le Monde ``/podcasts/``), a category of the same words, or a
+  title that opens with "Podcast" ("[Podcast]", "PODCAST.").
 - **listicle** (a numbered list of addresses or tips): a title with a count followed by a
   listing noun, such as "5 adresses", "10 choses", "Les 5 leçons", "7 things", "3 ways"
   (TelQuel's "Spas de luxe au Maroc : 5 adresses d'exception…").
 - **news** otherwise.
 
-Pure: no I/O. The first matching kind in the order live, sponsored, opinion, listicle wins.
+Pure: no I/O. The first matching kind in the order live, sponsored, opinion, podcast,
+listicle wins.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class Kind(StrEnum):
     SPONSORED = "sponsored"
     OPINION = "opinion"
     LISTICLE = "listicle"
+    PODCAST = "podcast"
     #: A templated series (the weather of each city, the draws of a lottery): a kind of
     #: story that grouping finds (:func:`newsletter.compose.stories.template_series`),
     #: never of one article, so :func:`kind_of` does not return it.
@@ -81,6 +87,8 @@ _OPINION_SEGMENTS = frozenset(
         "debats",
     ]
 )
+_PODCAST_SEGMENTS = frozenset(["podcast", "podcasts", "balado", "balados"])
+_PODCAST_TITLE = re.compile(r"^[\[(]?\s*podcasts?\b\s*[\])]?\s*[:,.—–-]?", re.IGNORECASE)
 _LIVE_TITLE = re.compile(r"^(?:en direct|live|direct)\b", re.IGNORECASE)
 #: Anywhere in a title: the labels themselves; at its start, or in brackets: the short ones
 #: ("Brand" alone elsewhere is a name: "Russell Brand").
@@ -167,6 +175,12 @@ def kind_of(url: str, title: str, category: str | None) -> Kind:
         or _OPINION_TITLE.match(clean_title)
     ):
         return Kind.OPINION
+    if (
+        _PODCAST_SEGMENTS & set(segments)
+        or label in _PODCAST_SEGMENTS
+        or _PODCAST_TITLE.match(clean_title)
+    ):
+        return Kind.PODCAST
     if _LISTICLE_TITLE.search(clean_title):
         return Kind.LISTICLE
     return Kind.NEWS
