@@ -273,6 +273,23 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+def test_an_edition_left_empty_by_its_languages_says_so(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    feed_file = tmp_path / "feed.rss"
+    feed_file.write_text(
+        '<rss version="2.0"><channel><title>T</title><language>en</language><item>'
+        "<title>Parliament votes the budget</title><link>https://news.example/en/1</link>"
+        "<pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+    empty = run("compose", "--date", "2026-03-25", cwd=tmp_path)
+    assert empty.returncode == 0
+    assert "every article of its window was left out (language 1" in empty.stderr
+    assert "(NEWSLETTER_LANGUAGES) are fr" in empty.stderr
+    sent = run("send", "--date", "2026-03-25", "--early", cwd=tmp_path)
+    assert sent.returncode == 1 and "`dropped`" in sent.stderr
+
+
 def test_a_refused_decision_leaves_no_draft_and_an_empty_draft_cannot_be_approved(
     tmp_path: Path,
 ) -> None:

@@ -424,6 +424,9 @@ def test_newsletter_languages_is_read_from_the_environment(monkeypatch: pytest.M
     assert ComposeOptions.from_settings(load_settings()).languages == ()
     monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fr, en-GB")
     assert ComposeOptions.from_settings(load_settings()).languages == ("fr", "en")
-    monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fr,123")
-    with pytest.raises(ConfigError, match="NEWSLETTER_LANGUAGES"):
-        load_settings()
+    monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fra,EN,zgh")  # ISO 639-2/3 codes are read too
+    assert ComposeOptions.from_settings(load_settings()).languages == ("fr", "en", "zgh")
+    for wrong in ("fr,123", "xx", "fr,zz", "french"):
+        monkeypatch.setenv("NEWSLETTER_LANGUAGES", wrong)
+        with pytest.raises(ConfigError, match="NEWSLETTER_LANGUAGES"):
+            load_settings()

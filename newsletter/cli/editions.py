@@ -5,6 +5,7 @@ follow) or by the application's ``decide``; this module prints and chooses exit 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -61,6 +62,19 @@ def compose(
     result = application.composer.compose(target, actor=CLI)
     if result.locked:
         warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
+    elif not result.edition.items and result.plan is not None and result.plan.dropped:
+        reasons = Counter(d.reason.value for d in result.plan.dropped)
+        said = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+        hint = ""
+        if "language" in reasons:
+            languages = ",".join(application.composer.options.languages) or (
+                application.settings.language
+            )
+            hint = f"; the edition's languages (NEWSLETTER_LANGUAGES) are {languages}"
+        warn(
+            f"the edition is empty: every article of its window was left out ({said}{hint}); "
+            "`compose --json` lists them under `dropped`"
+        )
     elif not result.edition.items:
         send_time = application.settings.send_time
         warn(

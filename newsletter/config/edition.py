@@ -6,6 +6,7 @@ import re
 from datetime import time
 from typing import Annotated, Any
 
+import langcodes
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode
 
@@ -87,8 +88,12 @@ class EditionSettings(BaseModel):
                 primary = str(part).strip().replace("_", "-").split("-")[0].lower()
                 if not primary:
                     continue
-                if not re.fullmatch(r"[a-z]{2,3}", primary):
-                    raise ValueError(f"expected language codes such as fr,en, got {part!r}")
+                if not re.fullmatch(r"[a-z]{2,3}", primary) or not langcodes.tag_is_valid(primary):
+                    raise ValueError(
+                        f"expected language codes (ISO 639) such as fr,en, got {part!r}"
+                    )
+                # Articles carry the shortest code (ISO 639-1 where there is one): "fra" is "fr".
+                primary = langcodes.standardize_tag(primary)
                 if primary not in out:
                     out.append(primary)
             return out

@@ -124,8 +124,9 @@ class Release:
         assert edition is not None  # composed above, or released by another send
         if not edition.items:
             raise UsageError(
-                f"the edition of {day.isoformat()} has no items: nothing to send "
-                "(ingest articles, then compose again)"
+                f"the edition of {day.isoformat()} has no items: nothing to send (ingest "
+                "articles, then compose again; `newsletter compose --json` lists under "
+                "`dropped` why each article of the window was left out)"
             )
         if edition.status == EditionStatus.DRAFT:
             self._check_gate(edition)
