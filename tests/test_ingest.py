@@ -112,6 +112,8 @@ def test_wordpress_footer_and_html_are_removed_from_summaries() -> None:
 def test_canonical_key_ignores_tracking_scheme_www_and_trailing_slash() -> None:
     key = canonical_key("https://www.example.ma/a/b/")
     assert canonical_key("http://example.ma/a/b?utm_source=x&fbclid=1") == key
+    assert canonical_key("http://example.ma/a/b?CMP=share_btn_tw&at_medium=RSS") == key
+    assert canonical_key("http://example.ma/a/b?ns_campaign=bbc&ocid=msn") == key
     assert canonical_key("https://example.ma/a/b#top") == key
     assert canonical_key("https://example.ma/a/c") != key
     assert (

@@ -241,6 +241,18 @@ def test_summaries_leave_out_calls_to_action() -> None:
     assert summarise(lead, 320) == "Les dirigeants des Brics se retrouvent à Johannesburg."
     assert summarise("Lire aussi : le sommet. La réunion s’ouvre.", 320) == "La réunion s’ouvre."
     assert summarise("Le vote a eu lieu. Abonnez-vous à notre lettre.", 320) == "Le vote a eu lieu."
+    for call in (
+        "Suivez-nous sur Instagram et Facebook pour ne rien rater.",
+        "Pour en savoir plus, consultez notre page spéciale.",
+        "[Vidéo] Regardez la cérémonie d’ouverture.",
+        "Partagez cet article avec vos proches.",
+        "L’article Le Parlement vote la loi est apparu en premier sur Le Site.",
+        "The post Parliament votes appeared first on The Site.",
+    ):
+        assert summarise(f"Le vote a eu lieu. {call}", 320) == "Le vote a eu lieu.", call
+    # A sentence of news that merely holds such words stays.
+    kept = "Le ministre a dit qu’il fallait en savoir plus avant de partager les fonds."
+    assert summarise(kept, 320) == kept
 
 
 def test_also_lists_every_merged_article_and_dropped_says_why() -> None:

@@ -7,8 +7,10 @@ closing guillemets (« … ! » Puis) ends there.
 A sentence that speaks to the reader instead of telling the news, a call to action, is left
 out wherever it stands: France 24 ends its leads with "Retrouvez les contenus de France 24
 consacrés à cette réunion.", others with "Lire aussi", "À lire aussi", "Abonnez-vous",
-"Inscrivez-vous", "Suivez notre direct", "Cliquez ici", "Read more", "Subscribe", "Sign up",
-"Click here" (:data:`CALL_TO_ACTION`).
+"Inscrivez-vous", "Suivez notre direct", "Suivez-nous", "Pour en savoir plus", "Partagez",
+"[Vidéo] Regardez", "Cliquez ici", "Read more", "Subscribe", "Sign up", "Click here"; and a
+feed's footer on every item, WordPress's "L’article … est apparu en premier sur …"
+(:data:`CALL_TO_ACTION`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,18 @@ _TRUNCATED_TAIL = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 _AFTER_GUILLEMET = re.compile(r"(?<=[.!?…][\s\u00a0\u202f]»)\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
 #: A sentence that opens like this addresses the reader: it is not part of the summary.
 CALL_TO_ACTION = re.compile(
-    r"^[\s«\"“(\[]*(?:retrouvez|lire aussi|lisez aussi|[àa] lire (?:aussi|[ée]galement)"
+    r"^[\s«\"“(\[]*(?:(?:vid[ée]o|video|photos?|audio|podcast)\s*[\])]\s*)?"
+    r"(?:retrouvez|lire aussi|lisez aussi|[àa] lire (?:aussi|[ée]galement)"
     r"|lire la suite|voir aussi|[àa] voir aussi|abonnez-vous|inscrivez-vous"
-    r"|suivez (?:notre|nos|le|la|en)"
+    r"|suivez-nous|suivez (?:notre|nos|le|la|en)|regardez|partagez"
+    r"|(?:pour )?en savoir plus|pour plus d['’]informations?"
     r"|cliquez|t[ée]l[ée]chargez (?:notre|l['’]application)|d[ée]couvrez (?:notre|nos)"
     r"|read more|read also|subscribe|sign up|click here|follow (?:our|us|the latest)"
-    r"|listen to|download (?:our|the app))\b",
+    r"|watch (?:the|our|live)|share (?:this|on)|for more (?:information|details)"
+    r"|listen to|download (?:our|the app))\b"
+    # A feed's own footer on every item (WordPress: "L’article … est apparu en premier sur
+    # …", "The post … appeared first on …").
+    r"|^(?:l['’]article|the post)\b.{0,300}\b(?:est apparu en premier sur|appeared first on)\b",
     re.IGNORECASE,
 )
 #: Languages pysbd has rules for; others use the English rules.

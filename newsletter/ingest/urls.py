@@ -6,10 +6,16 @@ import hashlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that identify a campaign or a click, never the article (Google Analytics
-#: UTM, Facebook/Google/Microsoft click ids, Mailchimp, Medium's ``source=rss...``).
+#: UTM, Facebook/Google/Microsoft click ids, Mailchimp, Medium's ``source=rss...``, AT
+#: Internet's ``xtor`` and ``at_*`` (Le Monde, Le Figaro), The Guardian's ``CMP``, the BBC's
+#: comScore ``ns_*``, MSN's ``ocid``). Compared in lower case.
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "xtor"}
-)
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga",
+        "xtor", "at_medium", "at_campaign", "at_platform", "at_send_date", "cmp",
+        "ns_campaign", "ns_mchannel", "ns_source", "ns_linkname", "ns_fee", "ocid",
+    }
+)  # fmt: skip
 
 
 def _is_tracking(name: str, value: str) -> bool:
