@@ -173,6 +173,11 @@ def test_one_opinion_piece_at_most_and_sponsored_pages_never() -> None:
     assert sorted(n for n, r in reasons.items() if r == Reason.KIND and n != 4) == sorted(
         {1, 2, 3} - {shown[0].candidate.article_id}
     )
+    # The op-ed an editor pins takes the one place: the ranking adds no second one.
+    unchosen = ({1, 2, 3} - {shown[0].candidate.article_id}).pop()
+    pinned = compose_plan([*opinions, sponsored, *news], window_end=END, policy=POLICY,
+                          decisions=Decisions(pins=(unchosen,)))  # fmt: skip
+    assert [i.candidate.article_id for i in pinned.items if i.kind == Kind.OPINION] == [unchosen]
 
 
 def test_sections_follow_their_strongest_story_the_configured_order_breaks_ties() -> None:

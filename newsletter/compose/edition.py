@@ -525,10 +525,10 @@ def compose_plan(
     stories.sort(key=lambda s: (not s.pinned, -s.parts.total, s.lead.article_id))
     opinions = 0
     offered: list[_Story] = []
-    for story in stories:  # one opinion piece at most: the best
-        if story.kind == Kind.OPINION and not story.pinned:
+    for story in stories:  # one opinion piece at most: the editor's pin, else the best
+        if story.kind == Kind.OPINION:
             opinions += 1
-            if opinions > MAX_OPINION_STORIES:
+            if opinions > MAX_OPINION_STORIES and not story.pinned:
                 dropped += [Dropped(story.lead, Reason.KIND)] + [
                     Dropped(c, Reason.DUPLICATE, of=story.lead.article_id)
                     for c in story.members[1:]
