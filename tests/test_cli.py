@@ -231,15 +231,22 @@ def test_editor_commands_refuse_what_cannot_work(tmp_path: Path) -> None:
     )
 
 
-def one_article_draft(tmp_path: Path) -> None:
-    """Ingest a one-article feed and compose the draft of 2026-03-25 in ``tmp_path``."""
+def ingest_one(tmp_path: Path, title: str = "Le Parlement vote", language: str = "") -> None:
+    """Ingest a one-article feed (published on 2026-03-24, ``language`` declared if given)
+    in ``tmp_path``."""
     feed_file = tmp_path / "feed.rss"
+    declared = f"<language>{language}</language>" if language else ""
     feed_file.write_text(
-        '<rss version="2.0"><channel><title>T</title><item><title>Le Parlement vote</title>'
+        f'<rss version="2.0"><channel><title>T</title>{declared}<item><title>{title}</title>'
         "<link>https://news.example/1</link><pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate>"
         "</item></channel></rss>"
     )
     assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+
+
+def one_article_draft(tmp_path: Path) -> None:
+    """Ingest a one-article feed and compose the draft of 2026-03-25 in ``tmp_path``."""
+    ingest_one(tmp_path)
     assert run("compose", "--date", "2026-03-25", cwd=tmp_path).returncode == 0
 
 
@@ -275,13 +282,7 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
 
 def test_an_edition_left_empty_by_its_languages_says_so(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
-    feed_file = tmp_path / "feed.rss"
-    feed_file.write_text(
-        '<rss version="2.0"><channel><title>T</title><language>en</language><item>'
-        "<title>Parliament votes the budget</title><link>https://news.example/en/1</link>"
-        "<pubDate>Tue, 24 Mar 2026 10:00:00 +0000</pubDate></item></channel></rss>"
-    )
-    assert run("ingest", str(feed_file), cwd=tmp_path).returncode == 0
+    ingest_one(tmp_path, "Parliament votes the budget", language="en")
     empty = run("compose", "--date", "2026-03-25", cwd=tmp_path)
     assert empty.returncode == 0
     assert "every article of its window was left out (language 1" in empty.stderr
