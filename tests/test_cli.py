@@ -274,8 +274,12 @@ def test_editors_approve_and_hold_from_the_command_line(tmp_path: Path) -> None:
     approved = run("edition", "approve", "--date", "2026-03-25", "--by", "chef@example.ma",
                    cwd=tmp_path)  # fmt: skip
     assert approved.returncode == 0 and "approved 2026-03-25" in approved.stdout
-    compose = json.loads(run("compose", "--date", "2026-03-25", "--json", cwd=tmp_path).stdout)
-    assert compose["items"]  # recomposing a draft keeps it a draft
+    same = run("compose", "--date", "2026-03-25", "--json", cwd=tmp_path)
+    assert json.loads(same.stdout)["items"]  # recomposing a draft keeps it a draft
+    assert "cleared" not in same.stderr  # nothing changed: the approval stands
+    ingest_one(tmp_path, "Le Parlement vote la loi de finances")  # the article is updated
+    changed = run("compose", "--date", "2026-03-25", cwd=tmp_path)
+    assert "the approval by chef@example.ma of version 1 is cleared" in changed.stderr
     bad = run("edition", "hold", "--date", "2026-02-30", cwd=tmp_path)
     assert bad.returncode == 2
 
@@ -296,8 +300,9 @@ def test_a_refused_decision_leaves_no_draft_and_an_empty_draft_cannot_be_approve
 ) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     one_article_draft(tmp_path)  # article #1, a candidate of 2026-03-25 only
-    pin = run("edition", "pin", "1", "--date", "2031-05-05", cwd=tmp_path)
-    assert pin.returncode == 1 and "not a candidate" in pin.stderr
+    for decision in ("pin", "exclude"):
+        refused = run("edition", decision, "1", "--date", "2031-05-05", cwd=tmp_path)
+        assert refused.returncode == 1 and "not a candidate" in refused.stderr
     approve = run("edition", "approve", "--date", "2031-05-05", "--by", "x@example.ma",
                   cwd=tmp_path)  # fmt: skip
     assert approve.returncode == 1 and "no edition" in approve.stderr

@@ -86,6 +86,16 @@ def cand(
         ("https://news.example/a", "[Podcast] Le Maroc et le Mondial 2030", None, Kind.PODCAST),
         ("https://news.example/a", "Les questions du jour", "Podcasts", Kind.PODCAST),
         ("https://news.example/a", "Podcasting is booming in Morocco", None, Kind.NEWS),
+        ("https://www.theguardian.com/science/gallery/2018/jan/31/super-blue-blood-moon",
+         "Super blue blood moon - in pictures", "Science", Kind.GALLERY),
+        ("https://www.theguardian.com/us-news/video/2018/jan/31/moments-protest",
+         "Moments of protest during Trump's State of the Union address – video", None,
+         Kind.GALLERY),
+        ("https://news.example/a", "Séisme en Turquie, les images", None, Kind.GALLERY),
+        ("https://news.example/a", "[Vidéo] Le discours du roi", None, Kind.GALLERY),
+        ("https://news.example/a", "La vidéo qui embarrasse le gouvernement", None, Kind.NEWS),
+        ("https://news.example/a", "Les images satellites montrent l’ampleur des dégâts", None,
+         Kind.NEWS),
         ("https://news.example/a", "Le Maroc et l’Espagne signent 12 accords", None, Kind.NEWS),
     ],
 )  # fmt: skip
@@ -231,6 +241,11 @@ def test_subject_and_preheader_have_no_pictograph_and_no_cut_quote() -> None:
     assert clip("L’EI revendique l’attaque d’un concert près de Moscou", 40) == (
         "L’EI revendique l’attaque d’un concert…"
     )
+    # A mark the title never closes opens nothing: the cut still falls near the limit.
+    eighties = "Les années '80 reviennent à la mode dans les rues de Casablanca et de Rabat"
+    assert clip(eighties, 60) == "Les années '80 reviennent à la mode dans les rues…"
+    unclosed = "Le député a lancé « ceci est un scandale que nous dénonçons depuis des mois"
+    assert clip(unclosed, 60) == "Le député a lancé « ceci est un scandale que nous dénonçons…"
     teaser = join_whole(
         ["Le Japon a commencé le rejet en mer des eaux usées de Fukushima",
          "🔴 En direct : Zelensky salue \"le peuple libre\" ukrainien pour la fête de "
@@ -258,6 +273,9 @@ def test_summaries_leave_out_calls_to_action() -> None:
     # A sentence of news that merely holds such words stays.
     kept = "Le ministre a dit qu’il fallait en savoir plus avant de partager les fonds."
     assert summarise(kept, 320) == kept
+    speech = ("Pour en savoir plus sur leurs droits, les patients peuvent appeler un numéro "
+              "vert, a précisé le ministre.")  # fmt: skip
+    assert summarise(speech, 320) == speech
 
 
 def test_also_lists_every_merged_article_and_dropped_says_why() -> None:
@@ -443,7 +461,7 @@ def test_newsletter_languages_is_read_from_the_environment(monkeypatch: pytest.M
     assert ComposeOptions.from_settings(load_settings()).languages == ("fr", "en")
     monkeypatch.setenv("NEWSLETTER_LANGUAGES", "fra,EN,zgh")  # ISO 639-2/3 codes are read too
     assert ComposeOptions.from_settings(load_settings()).languages == ("fr", "en", "zgh")
-    for wrong in ("fr,123", "xx", "fr,zz", "french"):
+    for wrong in ("fr,123", "xx", "fr,zz", "french", "und", "fr,mul"):
         monkeypatch.setenv("NEWSLETTER_LANGUAGES", wrong)
         with pytest.raises(ConfigError, match="NEWSLETTER_LANGUAGES"):
             load_settings()

@@ -59,7 +59,14 @@ def compose(
 
     application = load_app()
     target = parse_date(day, application)
+    before = application.drafts.get(target)
     result = application.composer.compose(target, actor=CLI)
+    if before is not None and before.approved_at is not None and not result.edition.approved_at:
+        warn(
+            f"the draft changed: the approval by {before.approved_by} of version "
+            f"{before.approved_version} is cleared; approve version {result.edition.version} "
+            "again (`newsletter edition approve`)"
+        )
     if result.locked:
         warn(f"the edition of {target.isoformat()} is {result.edition.status}; it is never changed")
     elif not result.edition.items and result.plan is not None and result.plan.dropped:

@@ -89,13 +89,14 @@ def shown_also(entries: Sequence[Mapping[str, Any]], source: str | None) -> list
 
 
 #: Weight of a story by the kind of its representative: a report counts whole; a live
-#: page on its own, an opinion piece, a podcast, a listicle or a templated series (the
-#: weather of each city) is worth reading (or hearing) but less than the news.
+#: page on its own, an opinion piece, a podcast, a gallery (photos, a video), a listicle or
+#: a templated series (the weather of each city) is worth a look but less than the news.
 KIND_WEIGHTS = {
     Kind.NEWS: 1.0,
     Kind.LIVE: 0.7,
     Kind.OPINION: 0.6,
     Kind.PODCAST: 0.6,
+    Kind.GALLERY: 0.6,
     Kind.LISTICLE: 0.5,
     Kind.SERIES: 0.5,
     Kind.SPONSORED: 0.0,

@@ -31,22 +31,31 @@ def clean(text: str) -> str:
 
 def _marks(text: str) -> list[tuple[int, str]]:
     """For each space of ``text``, its index and the closing marks then open (innermost
-    last): "" where no quotation or bracket is open."""
-    out: list[tuple[int, str]] = []
-    stack: list[str] = []
-    for index, char in enumerate(text):
-        before = text[index - 1] if index else " "
-        after = text[index + 1] if index + 1 < len(text) else " "
-        apostrophe = char in _APOSTROPHES and before.isalnum() and after.isalnum()
-        if stack and char == stack[-1] and not apostrophe:
-            stack.pop()
-        elif char == "'" and not apostrophe:
-            if (before.isspace() or before in "([") and after.isalnum():
-                stack.append("'")
-        elif char in PAIRS:
-            stack.append(PAIRS[char])
-        elif char.isspace():
-            out.append((index, "".join(stack)))
+    last): "" where no quotation or bracket is open. A mark that the text never closes
+    ("les années '80", a « left open) opens nothing: it is the text's own slip, and reading
+    it as a quotation would leave no place to cut."""
+    ignored: set[int] = set()
+    for _ in range(2):  # drop the openers never closed, then read again without them
+        out: list[tuple[int, str]] = []
+        stack: list[tuple[str, int]] = []
+        for index, char in enumerate(text):
+            if index in ignored:
+                continue
+            before = text[index - 1] if index else " "
+            after = text[index + 1] if index + 1 < len(text) else " "
+            apostrophe = char in _APOSTROPHES and before.isalnum() and after.isalnum()
+            if stack and char == stack[-1][0] and not apostrophe:
+                stack.pop()
+            elif char == "'" and not apostrophe:
+                if (before.isspace() or before in "([") and after.isalnum():
+                    stack.append(("'", index))
+            elif char in PAIRS:
+                stack.append((PAIRS[char], index))
+            elif char.isspace():
+                out.append((index, "".join(mark for mark, _ in stack)))
+        if not stack:
+            return out
+        ignored |= {index for _, index in stack}
     return out
 
 

@@ -1,5 +1,5 @@
-"""What kind of article a candidate is: news, opinion, podcast, listicle, sponsored or live
-page.
+"""What kind of article a candidate is: news, opinion, podcast, gallery, listicle, sponsored
+or live page.
 
 An editor reads these off the page; the feeds carry the same signals, and the rules below
 read only those (no model, no guess from the text's style):
@@ -24,13 +24,19 @@ read only those (no model, no guess from the text's style):
 - **podcast** (an episode to listen to, not a report to read): a URL segment ``podcast``,
   ``podcasts`` or ``balado`` (Le Monde ``/podcasts/``), a category of the same words, or a
   title that opens with "Podcast" ("[Podcast]", "PODCAST.").
+- **gallery** (photos or a video to look at, not a report to read): a URL segment
+  ``video(s)``, ``gallery``/``galleries``, ``galerie(s)``, ``diaporama(s)``, ``photos`` or
+  ``in-pictures`` (The Guardian's ``/video/`` and ``/gallery/``), a category of the same
+  words, or a title that opens with "Vidéo", "Video", "Photos", "Diaporama", "En images",
+  "In pictures" followed by a colon or a dash, or ends with "– video", "– in pictures",
+  "en images", ", les images", "(vidéo)", "(photos)".
 - **listicle** (a numbered list of addresses or tips): a title with a count followed by a
   listing noun, such as "5 adresses", "10 choses", "Les 5 leçons", "7 things", "3 ways"
   (TelQuel's "Spas de luxe au Maroc : 5 adresses d'exception…").
 - **news** otherwise.
 
 Pure: no I/O. The first matching kind in the order live, sponsored, opinion, podcast,
-listicle wins.
+gallery, listicle wins.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class Kind(StrEnum):
     OPINION = "opinion"
     LISTICLE = "listicle"
     PODCAST = "podcast"
+    GALLERY = "gallery"
     #: A templated series (the weather of each city, the draws of a lottery): a kind of
     #: story that grouping finds (:func:`newsletter.compose.stories.template_series`),
     #: never of one article, so :func:`kind_of` does not return it.
@@ -89,6 +96,16 @@ _OPINION_SEGMENTS = frozenset(
 )
 _PODCAST_SEGMENTS = frozenset(["podcast", "podcasts", "balado", "balados"])
 _PODCAST_TITLE = re.compile(r"^[\[(]?\s*podcasts?\b\s*[\])]?\s*[:,.—–-]?", re.IGNORECASE)
+_GALLERY_SEGMENTS = frozenset(
+    ["video", "videos", "gallery", "galleries", "galerie", "galeries", "diaporama",
+     "diaporamas", "photos", "in-pictures"]
+)  # fmt: skip
+_GALLERY_MARK = r"(?:vid[ée]os?|photos|diaporama|en images|in pictures)"
+_GALLERY_TITLE = re.compile(
+    rf"^(?:[\[(]\s*{_GALLERY_MARK}\s*[\])]|{_GALLERY_MARK}\s*[:.–—-])"
+    rf"|(?:\s[–—-]\s*{_GALLERY_MARK}|,?\s(?:les|en) images|\((?:vid[ée]o|photos?)\))\s*$",
+    re.IGNORECASE,
+)
 _LIVE_TITLE = re.compile(r"^(?:en direct|live|direct)\b", re.IGNORECASE)
 #: Anywhere in a title: the labels themselves; at its start, or in brackets: the short ones
 #: ("Brand" alone elsewhere is a name: "Russell Brand").
@@ -181,6 +198,12 @@ def kind_of(url: str, title: str, category: str | None) -> Kind:
         or _PODCAST_TITLE.match(clean_title)
     ):
         return Kind.PODCAST
+    if (
+        _GALLERY_SEGMENTS & set(segments)
+        or label in _GALLERY_SEGMENTS
+        or _GALLERY_TITLE.search(clean_title)
+    ):
+        return Kind.GALLERY
     if _LISTICLE_TITLE.search(clean_title):
         return Kind.LISTICLE
     return Kind.NEWS

@@ -32,11 +32,13 @@ CALL_TO_ACTION = re.compile(
     r"(?:retrouvez|lire aussi|lisez aussi|[àa] lire (?:aussi|[ée]galement)"
     r"|lire la suite|voir aussi|[àa] voir aussi|abonnez-vous|inscrivez-vous"
     r"|suivez-nous|suivez (?:notre|nos|le|la|en)|regardez|partagez"
-    r"|(?:pour )?en savoir plus|pour plus d['’]informations?"
     r"|cliquez|t[ée]l[ée]chargez (?:notre|l['’]application)|d[ée]couvrez (?:notre|nos)"
     r"|read more|read also|subscribe|sign up|click here|follow (?:our|us|the latest)"
-    r"|watch (?:the|our|live)|share (?:this|on)|for more (?:information|details)"
-    r"|listen to|download (?:our|the app))\b"
+    r"|watch (?:the|our|live)|share (?:this|on)|listen to|download (?:our|the app))\b"
+    # Said to the reader only when a comma or a colon follows ("Pour en savoir plus,
+    # consultez…"); "Pour en savoir plus sur leurs droits, les patients…" reports.
+    r"|^[\s«\"“(\[]*(?:(?:pour )?en savoir plus|pour plus d['’]informations?"
+    r"|for more (?:information|details))\s*[,:]"
     # A feed's own footer on every item (WordPress: "L’article … est apparu en premier sur
     # …", "The post … appeared first on …").
     r"|^(?:l['’]article|the post)\b.{0,300}\b(?:est apparu en premier sur|appeared first on)\b",

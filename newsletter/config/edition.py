@@ -13,6 +13,9 @@ from pydantic_settings import NoDecode
 from newsletter.config.checks import feed_url, one_line
 from newsletter.timeutil import UnknownTimeZone, get_zone
 
+#: ISO 639-2 codes that name no language an article is in: undetermined, no linguistic
+#: content, multiple languages, uncoded languages.
+NOT_A_LANGUAGE = frozenset(["und", "zxx", "mul", "mis"])
 #: Sections in the order an edition shows them, by category slug (configurable).
 DEFAULT_SECTIONS = ["politique", "economie", "societe", "monde", "sport", "culture"]
 
@@ -88,7 +91,11 @@ class EditionSettings(BaseModel):
                 primary = str(part).strip().replace("_", "-").split("-")[0].lower()
                 if not primary:
                     continue
-                if not re.fullmatch(r"[a-z]{2,3}", primary) or not langcodes.tag_is_valid(primary):
+                if (
+                    not re.fullmatch(r"[a-z]{2,3}", primary)
+                    or not langcodes.tag_is_valid(primary)
+                    or primary in NOT_A_LANGUAGE
+                ):
                     raise ValueError(
                         f"expected language codes (ISO 639) such as fr,en, got {part!r}"
                     )

@@ -111,6 +111,21 @@ def _shown(edition: Edition) -> set[int | None]:
     return {i.article_id for i in edition.items}
 
 
+def _require_candidate(session: Session, edition: Edition, article_id: int) -> None:
+    """Raise :class:`UsageError` unless article ``article_id`` is in the draft or a candidate
+    of its window (published in it, in no other edition)."""
+    if article_id in _shown(edition):
+        return
+    window = articles_in_window(
+        session, edition.window_start, edition.window_end,
+        exclude_edition_ids=(edition.id,), newsletter=edition.newsletter,
+    )  # fmt: skip
+    if article_id not in {a.id for a in window}:
+        raise UsageError(
+            Phrase("problems.not_candidate", article=article_id, day=edition.date.isoformat())
+        )
+
+
 def pin(
     drafts: Drafts, day: date, article_id: int, *, version: int | None = None, actor: Actor = CLI
 ) -> Edition:
@@ -119,16 +134,7 @@ def pin(
     (the pin is then taken back)."""
 
     def compute(session: Session, edition: Edition) -> dict[str, Any]:
-        shown = _shown(edition)
-        if article_id not in shown:
-            window = articles_in_window(
-                session, edition.window_start, edition.window_end,
-                exclude_edition_ids=(edition.id,), newsletter=edition.newsletter,
-            )  # fmt: skip
-            if article_id not in {a.id for a in window}:
-                raise UsageError(
-                    Phrase("problems.not_candidate", article=article_id, day=day.isoformat())
-                )
+        _require_candidate(session, edition, article_id)
         return {
             "pins": [p for p in edition.pins or [] if p != article_id] + [article_id],
             "excludes": [e for e in edition.excludes or [] if e != article_id],
@@ -195,11 +201,16 @@ def exclude_any(
 ) -> Edition:
     """Keep an article out of the draft whether it shows it now or not (the command line
     takes any id of ``compose``'s candidates, the pages only what they show); it is unpinned
-    and keeps a place given to it, for ``include`` to restore."""
-    return drafts.change(
-        day, lambda _s, edition: _excluding(edition, article_id, keep_place=True),
-        action="exclude", target=str(article_id), version=version, actor=actor,
-    ).edition  # fmt: skip
+    and keeps a place given to it, for ``include`` to restore. Raises :class:`UsageError`
+    for an article that is not a candidate of the edition's window (nothing changes)."""
+
+    def compute(session: Session, edition: Edition) -> dict[str, Any]:
+        if article_id not in (edition.excludes or []):
+            _require_candidate(session, edition, article_id)
+        return _excluding(edition, article_id, keep_place=True)
+
+    return drafts.change(day, compute, action="exclude", target=str(article_id),
+                         version=version, actor=actor).edition  # fmt: skip
 
 
 def include(
