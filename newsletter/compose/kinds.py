@@ -166,44 +166,29 @@ def without_pictographs(text: str) -> str:
     return _SPACES.sub(" ", _MAYBE_PICTOGRAPH.sub(_drop_pictograph, text)).strip()
 
 
+#: The kinds that a URL segment, a feed category or a title marks, in the order they are
+#: tried (the first that matches wins; listicle, then news, come after them).
+_MARKED = (
+    (Kind.LIVE, _LIVE_SEGMENTS, _LIVE_TITLE),
+    (Kind.SPONSORED, _SPONSORED_SEGMENTS, _SPONSORED_TITLE),
+    (Kind.OPINION, _OPINION_SEGMENTS, _OPINION_TITLE),
+    (Kind.PODCAST, _PODCAST_SEGMENTS, _PODCAST_TITLE),
+    (Kind.GALLERY, _GALLERY_SEGMENTS, _GALLERY_TITLE),
+)
+
+
 def kind_of(url: str, title: str, category: str | None) -> Kind:
     """The kind of an article from its ``url``, ``title`` and feed ``category`` (rules and
     sources in the module docstring)."""
     segments = _segments(url)
-    slug_text = "-".join(segments)
     label = _fold(category).strip().replace(" ", "-") if category else ""
     clean_title = without_pictographs(title)
-    if (
-        _LIVE_SEGMENTS & set(segments)
-        or _LIVE_SLUG.search(slug_text)
-        or label in _LIVE_SEGMENTS
-        or _LIVE_TITLE.match(clean_title)
-    ):
+    if _LIVE_SLUG.search("-".join(segments)):
         return Kind.LIVE
-    if (
-        _SPONSORED_SEGMENTS & set(segments)
-        or label in _SPONSORED_SEGMENTS
-        or _SPONSORED_TITLE.search(clean_title)
-    ):
-        return Kind.SPONSORED
-    if (
-        _OPINION_SEGMENTS & set(segments)
-        or label in _OPINION_SEGMENTS
-        or _OPINION_TITLE.match(clean_title)
-    ):
-        return Kind.OPINION
-    if (
-        _PODCAST_SEGMENTS & set(segments)
-        or label in _PODCAST_SEGMENTS
-        or _PODCAST_TITLE.match(clean_title)
-    ):
-        return Kind.PODCAST
-    if (
-        _GALLERY_SEGMENTS & set(segments)
-        or label in _GALLERY_SEGMENTS
-        or _GALLERY_TITLE.search(clean_title)
-    ):
-        return Kind.GALLERY
+    found = set(segments)
+    for kind, marks, title_rule in _MARKED:
+        if found & marks or label in marks or title_rule.search(clean_title):
+            return kind
     if _LISTICLE_TITLE.search(clean_title):
         return Kind.LISTICLE
     return Kind.NEWS
