@@ -362,6 +362,8 @@ def test_le_monde_day_is_led_by_news_with_one_op_ed_at_most(app: App) -> None:
     doc = compose_real(app, "2024-03-27", ["fr_lemonde_international.rss"])
     items = doc["items"]  # type: ignore[assignment]
     assert all(kind not in items[0]["url"] for kind in ("/idees/", "/live/", "/podcasts/"))
+    assert items[0]["kind"] == "news"
+    assert all(i["kind"] == "opinion" for i in items if "/idees/" in i["url"])
     assert sum("/idees/" in i["url"] for i in items) <= 1
     # The Crocus City Hall story is told by its report, the IS-K podcast listed under it.
     crocus = next(i for i in items if any("/podcasts/" in a["url"] for a in i["also"]))

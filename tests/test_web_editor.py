@@ -544,6 +544,30 @@ def test_test_send_over_smtp(
     assert refused.status_code == 400 and "pas été accepté" in refused.text
 
 
+def test_an_item_that_is_not_a_news_report_carries_its_kind(
+    signed_in: tuple[Browser, App],
+) -> None:
+    from datetime import UTC, datetime
+
+    from newsletter.ingest.urls import canonical_key
+    from newsletter.store.articles import ArticleRecord, upsert_articles
+
+    browser, application = signed_in
+    url = "https://example.ma/opinion/tribune-eau"
+    with application.sessions.begin() as session:
+        upsert_articles(session, [ArticleRecord(
+            url=url, url_key=canonical_key(url), source="https://example.ma/feed",
+            source_name="Le Site", title="Tribune : l’eau mérite une loi à sa mesure",
+            summary="Le pays manque d’eau ; la loi doit le dire et agir.", language="fr",
+            published_at=datetime(2026, 3, 25, 5, 0, tzinfo=UTC), featured=True,
+        )])  # fmt: skip
+    items = application.composer.compose(DAY).edition.items
+    assert [i.kind for i in items if i.url == url] == ["opinion"]
+    assert all(i.kind == "news" for i in items if i.url != url)
+    page = browser.get(f"/editor/editions/{DAY}").text
+    assert page.count('<span class="badge">opinion</span>') == 1
+
+
 def test_approve_and_hold(signed_in: tuple[Browser, App]) -> None:
     browser, application = signed_in
     composed(application)
@@ -935,7 +959,13 @@ def test_editor_word_tables_have_the_same_keys_and_placeholders() -> None:
 
 def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over() -> None:
     from newsletter.store.models import EditionStatus, SubscriberStatus
-    from newsletter.web.editor_editions import ACTIONS, AUDIT_ACTIONS, EDITION_TEXTS, SCORE_PARTS
+    from newsletter.web.editor_editions import (
+        ACTIONS,
+        AUDIT_ACTIONS,
+        EDITION_TEXTS,
+        KIND_BADGES,
+        SCORE_PARTS,
+    )
 
     used: set[str] = set()
     for template in EDITOR_TEMPLATES.glob("*.html.j2"):
@@ -959,6 +989,7 @@ def test_every_word_the_editor_pages_use_is_in_the_tables_and_none_is_left_over(
     used |= {f"audience_{status.value}" for status in SubscriberStatus}
     used |= {f"subscriber_{status.value}" for status in SubscriberStatus}
     used |= {f"score_{part}" for part in SCORE_PARTS}
+    used |= {f"kind_{kind}" for kind in KIND_BADGES}
     used |= {f"sources_status_{status}" for status in POLL_STATUSES}
     used |= {f"numbers_{key}" for key in SERIES}
     used |= {f"import_status_{status}" for status in (RUNNING, DONE, FAILED, INTERRUPTED)}

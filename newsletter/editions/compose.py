@@ -136,6 +136,7 @@ def item_row(item: PlannedItem) -> ItemRow:
             for c in item.also
         ],
         pinned=item.pinned,
+        kind=item.kind.value,
     )
 
 

@@ -22,6 +22,7 @@ def item_json(item: EditionItem) -> dict[str, Any]:
         "score_parts": item.score_parts,
         "also": item.also,
         "pinned": item.pinned,
+        "kind": item.kind,
     }
 
 
@@ -31,7 +32,7 @@ def edition_json(
     """The ``compose --json`` document (a contract):
     ``{"edition": {date, status, subject, preheader, reading_seconds, budget_seconds},
     "items": [{article_id, url, title, category, summary, reading_seconds, score,
-    score_parts, also, pinned}], "variants": [{topics, reading_seconds, items}],
+    score_parts, also, pinned, kind}], "variants": [{topics, reading_seconds, items}],
     "dropped": [{article_id, url, title, reason}]}``.
     ``score_parts`` explains the score (featured, coverage, prominence, recency,
     category_weight, kind_weight, total); ``also`` lists every other article of the story,
@@ -40,7 +41,9 @@ def edition_json(
     composed now) says why each other candidate is left out: ``duplicate`` (with ``of``, the
     article kept), ``already_sent`` (with ``on``, the date), ``language``, ``over_budget``,
     ``excluded`` or ``kind`` (opinion or sponsored). Seconds are integers for the edition
-    and rounded to 0.1 for items."""
+    and rounded to 0.1 for items. ``kind`` is what the item is: ``news``, ``live``,
+    ``opinion``, ``podcast``, ``gallery``, ``listicle`` or ``series`` (a templated series,
+    such as the weather of each city)."""
     return {
         "edition": {
             "date": edition.date.isoformat(),

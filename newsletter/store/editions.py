@@ -44,6 +44,8 @@ class ItemRow:
     #: Every other article of the item's story: ``{"source", "url", "article_id", "title"}``.
     also: list[dict[str, Any]] = field(default_factory=list)
     pinned: bool = False
+    #: The item's kind (news, live, opinion, podcast, gallery, listicle, series).
+    kind: str = "news"
 
 
 def get_edition(session: Session, day: date, newsletter: str = "default") -> Edition | None:
@@ -115,6 +117,7 @@ def save_draft(
                     score_parts=row.score_parts,
                     also=row.also,
                     pinned=row.pinned,
+                    kind=row.kind,
                 )
             )
     session.flush()

@@ -242,6 +242,9 @@ class EditionItem(Base):
     score_parts: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     also: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # other sources
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What the item is (``compose.kinds.Kind``): news, live, opinion, podcast, gallery,
+    #: listicle or series (a templated series: the weather of each city).
+    kind: Mapped[str] = mapped_column(String(16), default="news", server_default="news")
 
     edition: Mapped[Edition] = relationship(back_populates="all_items")
 

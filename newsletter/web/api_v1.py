@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsletter.audience.records import InvalidSubscriber
+from newsletter.compose.kinds import Kind
 from newsletter.errors import UsageError
 from newsletter.store.db import transaction
 from newsletter.store.editions import get_edition, recent_editions
@@ -128,7 +129,7 @@ def api_v1_routes(application: App) -> list[Route]:
                 {
                     "position": i.position, "article_id": i.article_id, "title": i.title,
                     "url": i.url, "summary": i.summary, "section": i.section,
-                    "score": round(float(i.score), 4),
+                    "score": round(float(i.score), 4), "kind": i.kind,
                 }
                 for i in edition.items
             ]  # fmt: skip
@@ -307,6 +308,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "position": {"type": "integer"}, "article_id": {"type": ["integer", "null"]},
             "title": {"type": "string"}, "url": {"type": "string"},
             "summary": {"type": "string"}, "section": NULLABLE_STRING, "score": {"type": "number"},
+            "kind": {"type": "string", "enum": [kind.value for kind in Kind]},
         },
     }  # fmt: skip
     full = {

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from newsletter import words
 from newsletter.audience.records import InvalidSubscriber, normalise_email
+from newsletter.compose.kinds import Kind
 from newsletter.editions import decisions as editorial
 from newsletter.editions.drafts import StaleDraft, note
 from newsletter.errors import UsageError
@@ -48,6 +49,9 @@ from newsletter.web.refusal import Refusal
 LISTED = 60
 #: Dates an edition may be composed for (as ``newsletter compose --date``).
 FIRST_YEAR, LAST_YEAR = 1971, 9998
+#: The kinds of item the preview marks with a badge: all but a news report (and sponsored
+#: pages, which never reach an edition).
+KIND_BADGES = tuple(k.value for k in Kind if k not in (Kind.NEWS, Kind.SPONSORED))
 #: The parts of a score shown, in this order (``score_parts``, see ``compose.scoring``);
 #: their words are ``editors.score_<part>`` in :mod:`newsletter.words`.
 SCORE_PARTS = ("featured", "coverage", "prominence", "recency", "category_weight")
@@ -168,6 +172,8 @@ def routes(editors: Editors) -> list[Route]:
                     if key in (item.score_parts or {})
                 ],
                 "pinned": item.pinned,
+                # What the item is, when it is not a news report (a badge).
+                "kind": t.get(f"kind_{item.kind}", item.kind) if item.kind in KIND_BADGES else None,
                 "also": [a["source"] for a in item.also or ()],
                 "first": index == 0,
                 "last": index == len(edition.items) - 1,
