@@ -66,7 +66,9 @@ def test_real_day_composed_and_sent_once_over_smtp(
     assert composed["items"] and 0 < edition["reading_seconds"] <= edition["budget_seconds"] == 300
     contract = {"article_id", "url", "title", "category", "summary", "reading_seconds", "score"}
     for item in composed["items"]:
-        assert set(item) == contract | {"score_parts", "also", "pinned"}
+        assert set(item) == contract | {"score_parts", "also", "pinned", "kind"}
+        assert item["kind"] in {"news", "live", "opinion", "podcast", "gallery", "listicle",
+                                "series"}  # fmt: skip
         assert item["score_parts"]["total"] == item["score"]
     topics = sorted(tuple(v["topics"]) for v in composed["variants"])
     assert topics == [("culture", "sport"), ("politique",)]
