@@ -129,13 +129,11 @@ def test_days_short_of_the_recall_bar_are_known(day: str) -> None:
 
 
 def outside_series(day: Day) -> tuple[int, float, float, float]:
-    """:func:`measure` over the articles outside the day's templated series (found or
-    labelled): pairwise figures count pairs, so one series of 58 forecasts (1,653 pairs)
-    would otherwise hide how the day's news stories are grouped."""
+    """:func:`measure` over the articles outside the day's templated series: pairwise
+    figures count pairs, so one series of 58 forecasts (1,653 pairs) would otherwise hide
+    how the day's news stories are grouped."""
     grouping = stories_of(day.docs)
-    found = {i for g in grouping.groups if g[0] in grouping.series for i in g}
-    sizes = [day.story.count(s) for s in day.story]
-    series = found | {i for i in range(len(day.docs)) if sizes[i] >= 50}
+    series = {i for g in grouping.groups if g[0] in grouping.series for i in g}
     keep = [i for i in range(len(day.docs)) if i not in series]
     sub = Day(day.date, [day.docs[i] for i in keep], [day.urls[i] for i in keep],
               [day.story[i] for i in keep])  # fmt: skip

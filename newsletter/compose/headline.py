@@ -78,14 +78,14 @@ def clip(text: str, max_chars: int) -> str:
         head = _head(text[:point])
         if head and len(head) + 1 <= max_chars:
             return head + "…"
+    # French sets « » apart with a space inside ("« Si"): the closing mark gets one too.
+    opening = text.find("«")
+    inside = "\u00a0" if opening >= 0 and text[opening + 1 : opening + 2] in _SPACES else ""
     for point, open_marks in reversed(_marks(text)):
         head = _head(text[:point])
-        closing = "".join(
-            (" " if mark == "»" and _spaced(text, mark) else "") + mark
-            for mark in reversed(open_marks)
-        )
+        closing = "".join((inside if mark == "»" else "") + mark for mark in reversed(open_marks))
         if head and len(head) + 1 + len(closing) <= max_chars:
-            return head + "…" + closing.replace(" »", "\u00a0»")
+            return head + "…" + closing
     return truncate_words(text, max_chars)
 
 
@@ -96,12 +96,6 @@ def _head(text: str) -> str:
     while " " in head and fold(head.rsplit(" ", 1)[1]) in STOP_WORDS:
         head = head.rsplit(" ", 1)[0].rstrip(_TRAILING)
     return head
-
-
-def _spaced(text: str, mark: str) -> bool:
-    """Whether ``text`` sets its « » apart with a space inside ("« Si", French usage)."""
-    opening = text.find("«")
-    return mark == "»" and opening >= 0 and text[opening + 1 : opening + 2] in _SPACES
 
 
 def join_whole(titles: list[str], max_chars: int, separator: str = " · ") -> str:

@@ -111,16 +111,17 @@ class Drafts:
         the newest, as the command line does). Raises :class:`StaleDraft` when the draft
         is no longer at ``version``, ``EditionLocked`` for a released edition. A refused
         decision changes nothing: a draft composed for it alone is discarded."""
-        if self.get(day) is None:
+        composed_for_it = self.get(day) is None
+        if composed_for_it:
             self._compose(day)
-            try:
-                return self._change(day, compute, action, target, details, version, actor)
-            except Exception:
+        try:
+            return self._apply(day, compute, action, target, details, version, actor)
+        except Exception:
+            if composed_for_it:
                 self.discard_untouched(day)
-                raise
-        return self._change(day, compute, action, target, details, version, actor)
+            raise
 
-    def _change(
+    def _apply(
         self,
         day: date,
         compute: Compute,
@@ -130,6 +131,7 @@ class Drafts:
         version: int | None,
         actor: Actor,
     ) -> ComposeResult:
+        """:meth:`change` on a draft that exists."""
         with transaction(self.sessions) as session:
             edition = lock_draft(session, day)
             if edition is None:
